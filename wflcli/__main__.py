@@ -1,0 +1,3 @@
+from wflcli.cli.main import main
+
+main()

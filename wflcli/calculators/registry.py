@@ -1,0 +1,43 @@
+"""The calculators ``--calc`` knows by name, and what each needs.
+
+Each entry names an ASE calculator class by import path, so nothing is imported until a
+spec is used; ``package``/``extra`` say what to install when the import fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CalculatorKind:
+    name: str
+    target: str                    # "module:Class"
+    summary: str
+    package: str = "ase"           # what to pip install when the import fails
+    extra: str = ""                # the wflcli extra that brings it
+    fixed: dict = field(default_factory=dict)    # constructor arguments always given
+    choices: dict = field(default_factory=dict)  # parameter -> {accepted text: value}
+
+
+_TBLITE_METHODS = {"gfn2-xtb": "GFN2-xTB", "gfn2": "GFN2-xTB",
+                   "gfn1-xtb": "GFN1-xTB", "gfn1": "GFN1-xTB",
+                   "ipea1-xtb": "IPEA1-xTB", "ipea1": "IPEA1-xTB"}
+
+KINDS = {kind.name: kind for kind in (
+    CalculatorKind("emt", "ase.calculators.emt:EMT",
+                   "ASE's effective medium theory for Al, Cu, Ag, Au, Ni, Pd, Pt (+ H, C, N, O)"),
+    CalculatorKind("lj", "ase.calculators.lj:LennardJones",
+                   "Lennard-Jones pair potential (sigma, epsilon, rc, ro, smooth)"),
+    CalculatorKind("morse", "ase.calculators.morse:MorsePotential",
+                   "Morse pair potential (epsilon, r0, rho0, rcut1, rcut2)"),
+    CalculatorKind("tblite", "tblite.ase:TBLite",
+                   "GFN2-xTB / GFN1-xTB tight binding (method=GFN2-xTB|GFN1-xTB, charge, "
+                   "multiplicity, accuracy, electronic_temperature, ...)",
+                   package="tblite", extra="xtb", fixed={"verbosity": 0},
+                   choices={"method": _TBLITE_METHODS}),
+)}
+
+PYTHON = "python"
+PYTHON_SUMMARY = ("any ASE calculator: python:package.module:ClassName, "
+                  "constructor arguments as key=value or --calc-kwargs JSON")

@@ -1,0 +1,144 @@
+"""``--calc NAME[:key=value,...]`` -> a description that builds an ASE calculator.
+
+A spec is parsed and checked once, where the command line is read (so a typo is a usage
+error, not thousands of failed configs), and built again in each worker process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+
+from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
+from wflcli.errors import MissingBackend, UsageError
+
+_WORDS = {"true": True, "t": True, "false": False, "f": False, "none": None}
+
+
+@dataclass(frozen=True)
+class CalcSpec:
+    """A calculator by name (or import path) and its constructor arguments."""
+
+    name: str
+    target: str        # "module:Class"
+    params: tuple      # sorted (key, value) pairs, JSON-able values
+
+    @property
+    def parameters(self) -> dict:
+        return dict(self.params)
+
+    @property
+    def short_name(self) -> str:
+        """The default result prefix stem: the registry name, or the class name."""
+        return self.target.rsplit(":", 1)[1] if self.name == PYTHON else self.name
+
+    def describe(self) -> dict:
+        return {"name": self.name, "target": self.target, "parameters": self.parameters}
+
+    def build(self):
+        """A new calculator instance."""
+        kind = KINDS.get(self.name)
+        fixed = kind.fixed if kind else {}
+        return calculator_class(self)(**fixed, **self.parameters)
+
+
+def calculator_class(spec: CalcSpec):
+    module_name, class_name = spec.target.rsplit(":", 1)
+    kind = KINDS.get(spec.name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if kind is not None:
+            raise MissingBackend(kind.package, kind.extra, f"--calc {spec.name}") from None
+        raise UsageError(f"--calc {spec.name}: cannot import {module_name} ({exc})") from None
+    try:
+        return getattr(module, class_name)
+    except AttributeError:
+        raise UsageError(f"--calc: {module_name} has no {class_name}") from None
+
+
+def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
+    """Parse and check a spec; bad names, parameters or values are usage errors."""
+    name, _, rest = text.strip().partition(":")
+    name = name.lower()
+    if name == PYTHON:
+        module_name, _, rest = rest.partition(":")
+        class_name, _, rest = rest.partition(":")
+        if not module_name or not class_name:
+            raise UsageError("--calc python needs python:package.module:ClassName")
+        target, kind = f"{module_name}:{class_name}", None
+    elif name in KINDS:
+        kind = KINDS[name]
+        target = kind.target
+    else:
+        raise UsageError(f"--calc: unknown calculator {name!r}; known: "
+                         f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
+    params = _key_values(rest, text)
+    params.update(_json_kwargs(kwargs_json))
+    if kind is not None:
+        params = _checked(kind, params)
+    spec = CalcSpec(name, target, tuple(sorted(params.items())))
+    _probe(spec)
+    return spec
+
+
+def _key_values(text: str, whole: str) -> dict:
+    params = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--calc {whole!r}: expected key=value, got {item!r}")
+        params[key.strip()] = _value(value.strip())
+    return params
+
+
+def _value(text: str):
+    if text.lower() in _WORDS:
+        return _WORDS[text.lower()]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _json_kwargs(kwargs_json: str | None) -> dict:
+    if not kwargs_json:
+        return {}
+    try:
+        value = json.loads(kwargs_json)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--calc-kwargs is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError("--calc-kwargs must be a JSON object, e.g. '{\"sigma\": 2.5}'")
+    return value
+
+
+def _checked(kind: CalculatorKind, params: dict) -> dict:
+    """Reject parameters the calculator does not have; map accepted spellings of choices."""
+    cls = calculator_class(CalcSpec(kind.name, kind.target, ()))
+    known = set(getattr(cls, "default_parameters", {}) or {}) - set(kind.fixed)
+    for key, value in params.items():
+        if known and key not in known:
+            raise UsageError(f"--calc {kind.name}: unknown parameter {key!r}; "
+                             f"known: {', '.join(sorted(known))}")
+        if key in kind.choices:
+            accepted = kind.choices[key]
+            if str(value).lower() not in accepted:
+                raise UsageError(f"--calc {kind.name}: {key}={value} is not one of "
+                                 f"{', '.join(sorted(set(accepted.values())))}")
+            params[key] = accepted[str(value).lower()]
+    return params
+
+
+def _probe(spec: CalcSpec) -> None:
+    """Build the calculator once, so bad values fail here rather than on every config."""
+    try:
+        spec.build()
+    except (MissingBackend, UsageError):
+        raise
+    except Exception as exc:
+        raise UsageError(f"--calc {spec.name}: cannot create the calculator "
+                         f"({type(exc).__name__}: {exc})") from None

@@ -1,0 +1,99 @@
+"""``wfl``: the root command, its global options, and how errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from wflcli.cli.lazy import LazyGroup
+from wflcli.cli.settings import Settings
+from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, WflError
+
+COMMANDS = {
+    "calc": "wflcli.cli.calc:calc",
+}
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--parallel", "-j", type=click.IntRange(min=1), default=1, envvar="WFL_PARALLEL",
+              show_envvar=True, help="Run on N local worker processes.")
+@click.option("--chunk", type=click.IntRange(min=1), default=10, envvar="WFL_CHUNK",
+              show_envvar=True, help="Configs per chunk sent to a worker.")
+@click.option("--seed", type=int, default=0, envvar="WFL_SEED", show_envvar=True,
+              help="Seed from which every random number is derived.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail; tracebacks on errors.")
+@click.option("--version", is_flag=True, help="Print the version and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --version: versions of ASE, numpy "
+              "and the optional backends, as JSON.")
+@click.pass_context
+def cli(ctx, parallel, chunk, seed, quiet, verbose, version, as_json):
+    """Composable verbs for atomistic simulation and MLIP workflows.
+
+    \b
+    Every verb reads extended XYZ from the files named (or stdin) and writes it to stdout:
+      wfl calc --calc emt cu.xyz > labelled.xyz
+      cat cu.xyz | wfl --parallel 2 calc --calc emt -o labelled.xyz
+
+    Exit codes: 0 done, 1 error, 2 usage error, 3 some configs failed, 130 interrupted.
+    """
+    settings: Settings = ctx.ensure_object(Settings)
+    settings.parallel, settings.chunk, settings.seed = parallel, chunk, seed
+    settings.quiet, settings.verbose = quiet, verbose
+    if version:
+        from wflcli.cli.versions import version_text
+
+        click.echo(version_text(as_json))
+        ctx.exit(0)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    if parallel > 1:  # one BLAS/OpenMP thread per worker unless the user chose otherwise
+        for name in _THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")
+
+
+class Terminated(BaseException):
+    """SIGTERM, handled like Ctrl-C: stop workers, leave no partial file."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = Settings()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = cli.main(args=argv, prog_name="wfl", standalone_mode=False, obj=settings)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        code = EXIT_INTERRUPTED
+    except (KeyboardInterrupt, Terminated) as exc:
+        click.echo("wfl: interrupted", err=True)
+        code = EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM
+    except BrokenPipeError:  # the reader went away (`wfl ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    except WflError as exc:
+        if settings.verbose:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"wfl: error: {exc}", err=True)
+        code = exc.exit_code
+    except Exception as exc:  # a bug: say so briefly, the traceback is one -v away
+        if settings.verbose:
+            raise
+        click.echo(f"wfl: internal error: {type(exc).__name__}: {exc} "
+                   "(run with -v for the traceback)", err=True)
+        code = EXIT_ERROR
+    sys.exit(code or 0)

@@ -1,0 +1,47 @@
+"""What every per-config verb shares on the command line: inputs, ``-o``, ``--failed``,
+and running the task with progress, a closing summary and the exit code."""
+
+from __future__ import annotations
+
+import click
+
+from wflcli.cli.progress import progress_reporter
+from wflcli.cli.settings import Settings
+from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED
+
+_SHOWN_FAILURES = 5
+
+
+def config_io(command):
+    """Add FILE... arguments and the -o/--failed options."""
+    command = click.option("--failed", "failed_output", metavar="FILE",
+                           help="Write failed configs here instead of into the output.")(command)
+    command = click.option("-o", "--output", metavar="FILE",
+                           help="Write here (atomically) instead of stdout.")(command)
+    return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+
+
+def run_per_config(settings: Settings, task, files, output, failed_output) -> int:
+    """Run a task over the inputs and return the exit code."""
+    from wflcli.exec.pipeline import Streams, run_task
+
+    streams = Streams(click.get_binary_stream("stdin"), click.get_binary_stream("stdout"))
+    with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
+        summary = run_task(task, files, streams, output=output, failed_output=failed_output,
+                           parallel=settings.parallel, chunk=settings.chunk,
+                           on_progress=on_progress)
+    if summary.failed:
+        if not settings.quiet:
+            _report_failures(task.verb, summary, failed_output)
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def _report_failures(verb: str, summary, failed_output) -> None:
+    click.echo(f"wfl {verb}: {len(summary.failed)} of {summary.inputs} configs failed"
+               + (f" (written to {failed_output})" if failed_output else ""), err=True)
+    for index, error in summary.failed[:_SHOWN_FAILURES]:
+        click.echo(f"  config {index}: {error['type']}: {error['message']}", err=True)
+    if len(summary.failed) > _SHOWN_FAILURES:
+        click.echo(f"  ... and {len(summary.failed) - _SHOWN_FAILURES} more "
+                   "(each carries info['wfl_error'])", err=True)

@@ -1,0 +1,100 @@
+"""Where chunks run: in this process, or on local worker processes.
+
+A backend takes ``submit(task, items)`` and returns a ``concurrent.futures.Future`` of the
+chunk's Outcomes; ``slots`` is how many chunks it wants in flight. The batch backend for
+``--remote`` is one more class with the same three methods.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from wflcli.exec.task import Outcome, Task, mark_failed, run_chunk
+
+
+class SerialBackend:
+    """Runs each chunk at once in this process: no pickling, no start-up cost."""
+
+    slots = 1
+    workers = 1
+
+    def submit(self, task: Task, items: list) -> Future:
+        future: Future = Future()
+        future.set_result(run_chunk(task, items))
+        return future
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class PoolBackend:
+    """``workers`` forked processes; each keeps its started task (calculator) across chunks.
+
+    A worker that dies (a segfault in a calculator, the OOM killer) fails the configs of the
+    chunks in flight at that moment, with that reason; a new pool takes the chunks after.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.slots = 2 * workers
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_init)
+        # Start every worker now, before the input thread exists, so no fork copies a lock
+        # held by another thread.
+        for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
+            future.result()
+        return pool
+
+    def submit(self, task: Task, items: list) -> Future:
+        result: Future = Future()
+        try:
+            inner = self._pool.submit(run_chunk, task, items)
+        except BrokenProcessPool:
+            self._pool = self._new_pool()
+            inner = self._pool.submit(run_chunk, task, items)
+        inner.add_done_callback(lambda done: _settle(result, done, task, items))
+        return result
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        """Stop at once: drop queued chunks and kill the workers (Ctrl-C)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+
+
+def _settle(result: Future, done: Future, task: Task, items: list) -> None:
+    if done.cancelled():
+        result.cancel()
+        return
+    error = done.exception()
+    if error is None:
+        result.set_result(done.result())
+    elif isinstance(error, BrokenProcessPool):
+        reason = RuntimeError("the worker process running this config died")
+        result.set_result([Outcome(i, [mark_failed(a, task.verb, reason)], failed=True)
+                           for i, a in items])
+    else:
+        result.set_exception(error)
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def make_backend(parallel: int):
+    """The backend for ``--parallel N`` (N <= 1: serial)."""
+    return PoolBackend(parallel) if parallel > 1 else SerialBackend()

@@ -1,0 +1,203 @@
+"""The extxyz comment line: ``key=value`` pairs, parsed and written as ASE does.
+
+Parsing follows ``ase.io.extxyz.key_val_str_to_dict`` (quotes, brackets, backslash escapes,
+bare keys meaning True, numbers, booleans, ``_JSON`` values, Fortran-ordered 3x3 keys), so a
+file reads the same here as in ASE. Writing uses shortest round-trip floats and escapes
+backslashes too, so every value that extxyz can hold survives a round trip exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
+UNPROCESSED_KEYS = frozenset({"uid"})
+_BOOLS = {"T": True, "F": False, "true": True, "false": False,
+          "True": True, "False": False, "TRUE": True, "FALSE": False}
+
+_PIECE = re.compile(
+    r"""\\(.)                           # 1: escaped character
+      | "((?:[^"\\]|\\.)*)("?)          # 2: double-quoted text, 3: its closing quote
+      | '((?:[^'\\]|\\.)*)('?)          # 4: single-quoted text, 5: its closing quote
+      | \{((?:[^}\\]|\\.)*)(\}?)        # 6: braced text, 7: its closing brace
+      | \[((?:[^\]\\]|\\.)*)(\]?)       # 8: bracketed text, 9: its closing bracket
+      | (=)                             # 10: key/value separator
+      | (\s+)                           # 11: pair separator
+      | ([^\s"'{\[\\=]+)                # 12: plain text
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_SIMPLE = r'([^\s"\'{}\[\]\\=]+)(=?)(?:([^\s"\'{}\[\]\\=]+)|"([^"\\{}\[\]]*)")?'
+_SIMPLE_PAIR = re.compile(_SIMPLE)
+_SIMPLE_LINE = re.compile(rf"(?:{_SIMPLE}(?:\s+|$))*")
+_INT = r"[+-]?\d+"
+_FLOAT = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)"
+_INTS = re.compile(rf"{_INT}(?:[\s,]+{_INT})*")
+_FLOATS = re.compile(rf"{_FLOAT}(?:[\s,]+{_FLOAT})*", re.IGNORECASE)
+_VALUE_TOKENS = re.compile(r"[^\s,]+")
+
+
+class CommentLineError(ValueError):
+    """The comment line cannot be parsed; the message says why."""
+
+
+def parse_comment_line(line: str) -> dict:
+    """Parse an extxyz comment line into a dict of native values."""
+    line = line.strip()
+    if _SIMPLE_LINE.fullmatch(line):  # the common case, without escapes or brackets
+        pairs = [(key, (v1 or v2) if eq else "T")
+                 for key, eq, v1, v2 in _SIMPLE_PAIR.findall(line)]
+    else:
+        pairs = _general_pairs(line)
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise CommentLineError(f"key {key!r} appears twice in the comment line")
+        result[key] = _convert(key, value)
+    return result
+
+
+def _general_pairs(line: str) -> list[tuple[str, str]]:
+    """Split a comment line into (key, value text) pairs with ASE's quoting rules."""
+    pairs: list[list[str]] = []
+    current: list[str] | None = None  # parts of the pair being read: key, value, value...
+
+    def add(text: str) -> None:
+        nonlocal current
+        if current is None:
+            current = [""]
+            pairs.append(current)
+        current[-1] += text
+
+    for m in _PIECE.finditer(line):
+        kind = m.lastindex
+        if kind == 11:
+            current = None
+        elif kind == 10:
+            if current is None:
+                current = [""]
+                pairs.append(current)
+            current.append("")
+        elif kind == 1 or kind == 12:
+            add(m.group(kind))
+        else:  # a quoted or bracketed run: `kind` is the group of its closing character
+            if not m.group(kind):
+                raise CommentLineError(f"unterminated {m.group(0)[0]} in the comment line")
+            add(_UNESCAPE.sub(r"\1", m.group(kind - 1)))
+    return [(parts[0], "=".join(parts[1:]) if len(parts) > 1 else "T") for parts in pairs]
+
+
+def _convert(key: str, value: str):
+    """Turn one value's text into an int, float, bool, array, JSON value or str, as ASE does."""
+    if key.lower() in UNPROCESSED_KEYS or value == "":
+        return value
+    text = value.strip(" \t,")
+    number = _numbers(text)
+    if key in SPECIAL_3_3_KEYS:
+        if not isinstance(number, np.ndarray) or number.shape != (9,):
+            raise CommentLineError(f"{key} must be 9 numbers, got {value!r}")
+        return number.reshape((3, 3), order="F")
+    if number is not None:
+        return number
+    tokens = _VALUE_TOKENS.findall(value)
+    try:
+        bools = [_BOOLS[t] for t in tokens]
+    except KeyError:
+        pass
+    else:
+        if bools:
+            return bools[0] if len(bools) == 1 else bools
+    if value.startswith("_JSON "):
+        try:
+            decoded = json.loads(value[6:])
+        except json.JSONDecodeError as exc:
+            raise CommentLineError(f"{key}: bad _JSON value ({exc.msg})") from None
+        as_array = np.array(decoded)
+        return as_array if as_array.dtype.kind in "ifb" else decoded
+    return value
+
+
+def _numbers(text: str):
+    """An int/float (one number) or an int/float array (several), or None if not numeric."""
+    if _INTS.fullmatch(text):
+        tokens = _VALUE_TOKENS.findall(text)
+        if len(tokens) == 1:
+            return int(tokens[0])
+        try:
+            return np.array([int(t) for t in tokens], dtype=np.int64)
+        except OverflowError:  # too big for int64: ASE falls back to floats as well
+            pass
+    elif not _FLOATS.fullmatch(text):
+        return None
+    tokens = _VALUE_TOKENS.findall(text)
+    if len(tokens) == 1:
+        return float(tokens[0])
+    return np.array([float(t) for t in tokens], dtype=np.float64)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+_NEEDS_QUOTES = re.compile(r"[\s\"'{}\[\]\\=]")
+
+
+class UnwritableValue(ValueError):
+    """A value that extxyz cannot hold (for example text with a line break)."""
+
+
+def quote(text: str) -> str:
+    """Quote text for the comment line when it needs it (escaping quotes and backslashes)."""
+    if "\n" in text or "\r" in text:
+        raise UnwritableValue(f"{text!r} contains a line break, which extxyz cannot hold")
+    if text and not _NEEDS_QUOTES.search(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_scalar(value) -> str:
+    """Text of one number or bool: shortest round-trip float, T/F for bools."""
+    if isinstance(value, (bool, np.bool_)):
+        return "T" if value else "F"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return repr(float(value))
+
+
+def format_value(key: str, value) -> str:
+    """The text after ``key=`` for one info value."""
+    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
+        return format_scalar(value)
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value or _convert(key, value) is not value:
+            return quote("_JSON " + json.dumps(value))  # would not read back as this text
+        return quote(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "ifb":
+        if key in SPECIAL_3_3_KEYS and value.shape == (3, 3):
+            value = value.reshape(9, order="F")
+        if value.ndim == 0:
+            return format_scalar(value.item())
+        if value.ndim == 1 and value.size > 0:
+            return '"' + " ".join(format_scalar(v) for v in value.tolist()) + '"'
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        text = json.dumps(value, allow_nan=True, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise UnwritableValue(f"info[{key!r}] cannot be written to extxyz ({exc})") from None
+    return quote("_JSON " + text)
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def format_comment_line(pairs: dict) -> str:
+    """Write ``key=value`` pairs in order, as one line."""
+    return " ".join(f"{quote(key)}={format_value(key, value)}" for key, value in pairs.items())

@@ -1,0 +1,70 @@
+"""Where a verb's output goes: stdout, or a file that appears only when complete.
+
+A file is written under a temporary name in its own folder and renamed into place on
+success, so a failed or interrupted run never leaves a half-written file and never
+clobbers the previous one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from wflcli.errors import WflError
+
+
+class Sink:
+    """Accepts text and writes it UTF-8 encoded; ``flush`` pushes it down a pipe at once."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        self._stream.write(text.encode("utf-8"))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@contextlib.contextmanager
+def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
+    """A Sink for ``path`` (atomic) or for stdout when path is None or ``-``."""
+    if path is None or path == "-":
+        yield Sink(stdout)
+        stdout.flush()
+        return
+    with atomic_file(path) as stream:
+        yield Sink(stream)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` only if the block finishes without error."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                                         dir=folder)
+    except OSError as exc:
+        raise WflError(f"{path}: cannot write here ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

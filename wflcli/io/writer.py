@@ -1,0 +1,89 @@
+"""extxyz text of a config: full-precision floats, deterministic, readable by ASE.
+
+Arrays are written with shortest round-trip floats (ASE's own writer rounds them to 8
+decimals), so ``read -> write -> read`` gives back exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wflcli.io.keyvalue import UnwritableValue, format_comment_line, format_scalar, quote
+
+_FILE_NAMES = {"positions": "pos", "numbers": "Z", "charges": "charge", "symbols": "species"}
+_TYPE_LETTERS = {"f": "R", "i": "I", "u": "I", "b": "L", "U": "S", "O": "S"}
+_RESERVED_INFO = frozenset({"Lattice", "Properties", "pbc"})
+
+
+def format_config(atoms) -> str:
+    """The extxyz frame of one ``Atoms`` (results must be in info/arrays, not a calculator)."""
+    from ase.data import chemical_symbols
+
+    natoms = len(atoms)
+    names = ["species", "pos"]
+    types = ["S", "R"]
+    widths = [1, 3]
+    columns = [[chemical_symbols[z] for z in atoms.numbers.tolist()],
+               _texts(atoms.arrays["positions"], "positions")]
+    extra = [(k, v) for k, v in atoms.arrays.items() if k not in ("numbers", "positions")]
+    move_mask = _move_mask(atoms)
+    if move_mask is not None:
+        extra.insert(0, ("move_mask", move_mask))
+    for key, values in extra:
+        if values.ndim > 2 or values.dtype.kind not in _TYPE_LETTERS:
+            raise UnwritableValue(f"array {key!r} of shape {values.shape} and type "
+                                  f"{values.dtype} cannot be written to extxyz")
+        names.append(_FILE_NAMES.get(key, key))
+        types.append(_TYPE_LETTERS[values.dtype.kind])
+        widths.append(1 if values.ndim == 1 else values.shape[1])
+        columns.append(_texts(values, key))
+
+    header = {}
+    if atoms.cell.any():
+        header["Lattice"] = np.asarray(atoms.cell).T
+    properties = ":".join(f"{quote(n)}:{t}:{w}" for n, t, w in zip(names, types, widths))
+    info = {k: v for k, v in atoms.info.items() if k not in _RESERVED_INFO}
+    comment = format_comment_line(header)
+    comment = (comment + " " if comment else "") + f"Properties={properties}"
+    if info:
+        comment += " " + format_comment_line(info)
+    comment += ' pbc="' + " ".join("T" if p else "F" for p in atoms.pbc.tolist()) + '"'
+    rows = map(" ".join, zip(*columns)) if natoms else ()
+    return f"{natoms}\n{comment}\n" + "".join(row + "\n" for row in rows)
+
+
+def _texts(values: np.ndarray, key: str) -> list[str]:
+    """One string per atom holding that atom's values of one array."""
+    kind = values.dtype.kind
+    if kind in "UO":
+        flat = [str(v) for v in values.ravel().tolist()]
+        for text in flat:
+            if not text or text.split() != [text]:
+                raise UnwritableValue(f"array {key!r} holds {text!r}: extxyz text columns "
+                                      "must be single words")
+    else:
+        flat = [format_scalar(v) if kind == "b" else repr(v) for v in values.ravel().tolist()]
+    if values.ndim == 1:
+        return flat
+    width = values.shape[1]
+    return [" ".join(flat[i:i + width]) for i in range(0, len(flat), width)]
+
+
+def _move_mask(atoms):
+    """ASE's move_mask column (True = free) for FixAtoms/FixCartesian, or None if all free.
+
+    Other constraints have no extxyz form and are not written, as in ASE.
+    """
+    from ase.constraints import FixAtoms, FixCartesian
+
+    fixes = [c for c in atoms.constraints if isinstance(c, (FixAtoms, FixCartesian))]
+    if not fixes:
+        return None
+    cartesian = any(isinstance(c, FixCartesian) for c in fixes)
+    mask = np.ones((len(atoms), 3) if cartesian else len(atoms), dtype=bool)
+    for c in fixes:
+        if isinstance(c, FixAtoms):
+            mask[c.index] = False
+        else:
+            mask[c.index] &= ~c.mask
+    return None if mask.all() else mask

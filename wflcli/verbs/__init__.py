@@ -1,0 +1,1 @@
+"""Verbs: pure work over ``ase.Atoms``, with no click and no stdin/stdout."""
