@@ -39,3 +39,7 @@ class MissingBackend(WflError):
             f"{purpose} needs the Python package '{package}': "
             f"pip install 'wflcli[{extra}]' (or pip install {package})"
         )
+
+
+class ReaderGone(Exception):
+    """The program reading our stdout has exited (``wfl ... | head``): stop quietly, exit 0."""

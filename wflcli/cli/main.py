@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -10,7 +11,7 @@ import click
 
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.settings import Settings
-from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, WflError
+from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
 
 COMMANDS = {
     "calc": "wflcli.cli.calc:calc",
@@ -67,21 +68,29 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
-def main(argv: list[str] | None = None) -> None:
-    settings = Settings()
+def main() -> None:
+    """The console script: run, then exit with the code DESIGN.md gives."""
     signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(argv: list[str]) -> int:
+    """Run one command line and return its exit code; expected errors become one line."""
+    settings = Settings()
     try:
         code = cli.main(args=argv, prog_name="wfl", standalone_mode=False, obj=settings)
     except click.exceptions.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except click.exceptions.Abort:
-        code = EXIT_INTERRUPTED
-    except (KeyboardInterrupt, Terminated) as exc:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         click.echo("wfl: interrupted", err=True)
-        code = EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 128 + signal.SIGTERM
-    except BrokenPipeError:  # the reader went away (`wfl ... | head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_INTERRUPTED
+    except Terminated:
+        click.echo("wfl: terminated", err=True)
+        code = 128 + signal.SIGTERM
+    except ReaderGone:  # `wfl ... | head`: not an error
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
     except WflError as exc:
         if settings.verbose:
@@ -96,4 +105,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"wfl: internal error: {type(exc).__name__}: {exc} "
                    "(run with -v for the traceback)", err=True)
         code = EXIT_ERROR
-    sys.exit(code or 0)
+    return code or 0

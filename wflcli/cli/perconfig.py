@@ -3,11 +3,13 @@ and running the task with progress, a closing summary and the exit code."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.settings import Settings
-from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED
+from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED, ReaderGone
 
 _SHOWN_FAILURES = 5
 
@@ -25,11 +27,14 @@ def run_per_config(settings: Settings, task, files, output, failed_output) -> in
     """Run a task over the inputs and return the exit code."""
     from wflcli.exec.pipeline import Streams, run_task
 
-    streams = Streams(click.get_binary_stream("stdin"), click.get_binary_stream("stdout"))
-    with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
-        summary = run_task(task, files, streams, output=output, failed_output=failed_output,
-                           parallel=settings.parallel, chunk=settings.chunk,
-                           on_progress=on_progress)
+    streams = Streams(sys.stdin.buffer, sys.stdout.buffer)
+    try:
+        with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
+            summary = run_task(task, files, streams, output=output,
+                               failed_output=failed_output, parallel=settings.parallel,
+                               chunk=settings.chunk, on_progress=on_progress)
+    except BrokenPipeError:  # click would turn it into exit code 1
+        raise ReaderGone() from None
     if summary.failed:
         if not settings.quiet:
             _report_failures(task.verb, summary, failed_output)

@@ -1,0 +1,176 @@
+"""``wfl calc`` against ASE's calculators called directly on the same input."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import ase.io
+import numpy as np
+import pytest
+from ase.build import bulk, molecule
+from ase.calculators.emt import EMT
+
+from conftest import rattled_cells
+from wflcli.io.reader import FrameReader
+from wflcli.io.writer import format_config
+
+
+def read_text(text: str):
+    return list(FrameReader(io.BytesIO(text.encode()), "out"))
+
+
+def write_xyz(path, configs):
+    """Write with full precision, so the configs in memory are exactly those in the file."""
+    path.write_text("".join(format_config(a) for a in configs))
+    return path
+
+
+def emt_cases():
+    """Cu/Al/Ni, with and without pbc, from 1 to 256 atoms."""
+    configs = []
+    for element in ("Cu", "Al", "Ni"):
+        for repeat in ((1, 1, 1), (2, 2, 2), (4, 4, 4)):
+            configs += rattled_cells(2, element, repeat, pbc=True)
+        configs += rattled_cells(1, element, (2, 2, 1), pbc=False)
+        cluster = bulk(element, "fcc", cubic=True) * (2, 2, 2)
+        cluster.pbc, cluster.cell = False, None
+        configs.append(cluster)
+    configs.append(bulk("Cu", "fcc", a=3.6))  # a single atom, primitive cell
+    return configs
+
+
+def test_emt_matches_ase_directly(wfl, tmp_path):
+    path = tmp_path / "in.xyz"
+    ase.io.write(path, emt_cases(), format="extxyz")  # as a user's file would be
+    configs = ase.io.read(path, ":")
+    result = wfl("calc", "--calc", "emt", path)
+    assert result.code == 0, result.stderr
+    out = read_text(result.stdout)
+    assert len(out) == len(configs)
+    for original, labelled in zip(configs, out):
+        atoms = original.copy()
+        atoms.calc = EMT()
+        assert labelled.info["emt_energy"] == pytest.approx(atoms.get_potential_energy(),
+                                                            abs=1e-10)
+        assert np.allclose(labelled.arrays["emt_forces"], atoms.get_forces(), atol=1e-10)
+        if atoms.pbc.all():
+            assert np.allclose(labelled.info["emt_stress"], atoms.get_stress(), atol=1e-12)
+        else:
+            assert "emt_stress" not in labelled.info
+        assert np.array_equal(labelled.positions, original.positions)
+
+
+def test_prefix_and_properties(wfl, cu_file):
+    result = wfl("calc", "--calc", "emt", "--prefix", "REF_", "--properties", "energy", cu_file)
+    (first, *_) = read_text(result.stdout)
+    assert "REF_energy" in first.info
+    assert "REF_forces" not in first.arrays and "REF_stress" not in first.info
+
+
+def test_other_inputs_keys_are_kept(wfl, tmp_path):
+    atoms = rattled_cells(1)[0]
+    atoms.info["config_type"] = "rattled"
+    atoms.arrays["tag"] = np.arange(len(atoms))
+    result = wfl("calc", "--calc", "emt", write_xyz(tmp_path / "in.xyz", [atoms]))
+    (out,) = read_text(result.stdout)
+    assert out.info["config_type"] == "rattled"
+    assert out.arrays["tag"].tolist() == list(range(len(atoms)))
+
+
+def test_lj_and_morse_with_parameters(wfl, tmp_path):
+    from ase.calculators.lj import LennardJones
+    from ase.calculators.morse import MorsePotential
+
+    configs = rattled_cells(3, "Cu", (1, 1, 1))
+    src = write_xyz(tmp_path / "in.xyz", configs)
+    for spec, make in (("lj:sigma=2.3,epsilon=0.4,rc=6", lambda: LennardJones(sigma=2.3, epsilon=0.4, rc=6)),
+                       ("morse:epsilon=0.3,r0=2.5", lambda: MorsePotential(epsilon=0.3, r0=2.5))):
+        result = wfl("calc", "--calc", spec, "--prefix", "X_", src)
+        assert result.code == 0, result.stderr
+        for original, out in zip(configs, read_text(result.stdout)):
+            atoms = original.copy()
+            atoms.calc = make()
+            assert out.info["X_energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-10)
+
+
+def test_python_spec_with_kwargs(wfl, tmp_path):
+    from ase.calculators.lj import LennardJones
+
+    configs = rattled_cells(2, "Cu", (1, 1, 1))
+    result = wfl("calc", "--calc", "python:ase.calculators.lj:LennardJones",
+                 "--calc-kwargs", json.dumps({"sigma": 2.2, "rc": 5.0}),
+                 write_xyz(tmp_path / "in.xyz", configs))
+    assert result.code == 0, result.stderr
+    out = read_text(result.stdout)
+    atoms = configs[0].copy()
+    atoms.calc = LennardJones(sigma=2.2, rc=5.0)
+    assert out[0].info["LennardJones_energy"] == pytest.approx(atoms.get_potential_energy())
+
+
+def test_tblite_matches_its_own_ase_calculator(wfl, tmp_path):
+    pytest.importorskip("tblite", reason="tblite is the xtb extra; CI installs it")
+    from tblite.ase import TBLite
+
+    mols = [molecule("H2O"), molecule("CH3CH2OH")]
+    for method in ("GFN2-xTB", "GFN1-xTB"):
+        result = wfl("calc", "--calc", f"tblite:method={method}",
+                     write_xyz(tmp_path / "mol.xyz", mols))
+        assert result.code == 0, result.stderr
+        for mol, out in zip(mols, read_text(result.stdout)):
+            atoms = mol.copy()
+            atoms.calc = TBLite(method=method, verbosity=0)
+            assert out.info["tblite_energy"] == pytest.approx(atoms.get_potential_energy(),
+                                                              abs=1e-8)
+            assert np.allclose(out.arrays["tblite_forces"], atoms.get_forces(), atol=1e-8)
+            assert "tblite_stress" not in out.info
+
+
+def test_failed_configs_are_kept_with_the_reason_and_exit_3(wfl, tmp_path):
+    good = rattled_cells(2, "Cu", (1, 1, 1))
+    bad = bulk("Si", "diamond", a=5.43)  # EMT has no parameters for Si
+    src = write_xyz(tmp_path / "in.xyz", [good[0], bad, good[1]])
+    result = wfl("calc", "--calc", "emt", src)
+    assert result.code == 3
+    out = read_text(result.stdout)
+    assert [len(a) for a in out] == [4, 2, 4]
+    error = out[1].info["wfl_error"]
+    assert error["verb"] == "calc" and error["type"] == "NotImplementedError"
+    assert "emt_energy" not in out[1].info and "emt_energy" in out[2].info
+    assert "1 of 3 configs failed" in result.stderr and "config 1:" in result.stderr
+
+
+def test_failed_file_takes_the_failures(wfl, tmp_path):
+    good = rattled_cells(2, "Cu", (1, 1, 1))
+    src = write_xyz(tmp_path / "in.xyz", [good[0], bulk("Si", "diamond", a=5.43), good[1]])
+    result = wfl("calc", "--calc", "emt", src, "-o", tmp_path / "ok.xyz",
+                 "--failed", tmp_path / "failed.xyz")
+    assert result.code == 3
+    ok = ase.io.read(tmp_path / "ok.xyz", ":")
+    failed = ase.io.read(tmp_path / "failed.xyz", ":")
+    assert len(ok) == 2 and len(failed) == 1
+    assert failed[0].info["wfl_error"]["type"] == "NotImplementedError"
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--calc", "nosuch"], "unknown calculator 'nosuch'"),
+    (["--calc", "lj:sigmaa=2"], "unknown parameter 'sigmaa'"),
+    (["--calc", "lj:sigma"], "expected key=value"),
+    (["--calc", "tblite:method=GFN9"], "not one of"),
+    (["--calc", "python:nosuchmodule:X"], "cannot import nosuchmodule"),
+    (["--calc", "python:ase.calculators.emt:Nope"], "has no Nope"),
+    (["--calc", "lj", "--calc-kwargs", "{bad"], "not valid JSON"),
+    ([], "--calc is required"),
+])
+def test_bad_calculator_specs_are_usage_errors(wfl, cu_file, args, words):
+    result = wfl("calc", *args, cu_file)
+    assert result.code == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_list_calcs(wfl):
+    result = wfl("calc", "--list-calcs")
+    assert result.code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == ["emt", "lj", "morse", "tblite", "python"]

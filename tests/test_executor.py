@@ -1,0 +1,138 @@
+"""The executor core seen from outside: --parallel, ordering, streaming, signals, pipes."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import time
+
+import ase.io
+import pytest
+
+from conftest import WFL_PROGRAM, rattled_cells
+from wflcli.io.reader import FrameReader
+from wflcli.io.writer import format_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def many_cells(tmp_path_factory):
+    """300 cells of varied size (1 to 108 atoms), so chunks finish out of order."""
+    configs = []
+    for i in range(100):
+        for repeat in ((1, 1, 1), (3, 3, 3), (2, 1, 1)):
+            atoms = rattled_cells(1, "Cu", repeat)[0]
+            atoms.rattle(0.05, seed=1000 + i)
+            atoms.info["i"] = len(configs)
+            configs.append(atoms)
+    path = tmp_path_factory.mktemp("cells") / "many.xyz"
+    path.write_text("".join(format_config(a) for a in configs))
+    return path
+
+
+def test_parallel_output_is_byte_identical_to_serial(wfl_program, many_cells):
+    serial = wfl_program("calc", "--calc", "emt", many_cells)
+    assert serial.returncode == 0, serial.stderr
+    for args in (["--parallel", "2"], ["--parallel", "2", "--chunk", "1"],
+                 ["--parallel", "3", "--chunk", "7"]):
+        parallel = wfl_program(*args, "calc", "--calc", "emt", many_cells)
+        assert parallel.returncode == 0, parallel.stderr
+        assert parallel.stdout == serial.stdout, args
+    order = [a.info["i"] for a in ase.io.read(many_cells, ":")]
+    assert order == list(range(300))
+
+
+def test_parallel_from_environment(wfl_program, many_cells):
+    serial = wfl_program("calc", "--calc", "emt", many_cells)
+    env = dict(os.environ, WFL_PARALLEL="2")
+    assert wfl_program("calc", "--calc", "emt", many_cells, env=env).stdout == serial.stdout
+
+
+def test_failures_under_parallel_keep_order_and_exit_3(wfl_program, tmp_path):
+    from ase.build import bulk
+
+    configs = rattled_cells(6, "Cu", (1, 1, 1))
+    configs.insert(3, bulk("Si", "diamond", a=5.43))
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in configs))
+    result = wfl_program("--parallel", "2", "--chunk", "2", "calc", "--calc", "emt", src)
+    assert result.returncode == 3
+    out = list(FrameReader(io.BytesIO(result.stdout), "out"))
+    assert [len(a) for a in out] == [len(a) for a in configs]
+    assert ["wfl_error" in a.info for a in out] == [False] * 3 + [True] + [False] * 3
+    assert b"1 of 7 configs failed" in result.stderr
+
+
+@pytest.mark.parametrize("parallel", ["1", "2"])
+def test_results_stream_before_the_input_ends(parallel):
+    """A slow producer: the first result must come out while the producer still waits."""
+    frames = [format_config(a) for a in rattled_cells(3, "Cu", (1, 1, 1))]
+    proc = subprocess.Popen([WFL_PROGRAM, "--parallel", parallel, "calc", "--calc", "emt"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(frames[0].encode())
+        proc.stdin.flush()
+        started = time.monotonic()
+        first_line = proc.stdout.readline()  # blocks until wfl writes; stdin is still open
+        assert first_line == b"4\n"
+        assert time.monotonic() - started < 30
+        for frame in frames[1:]:
+            proc.stdin.write(frame.encode())
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0
+        assert (first_line + rest).count(b"emt_energy=") == 3
+    finally:
+        proc.kill()
+
+
+def slow_calculator_env(tmp_path):
+    """A calculator that sleeps, importable by the wfl subprocess."""
+    (tmp_path / "slowcalc.py").write_text(
+        "import time\n"
+        "from ase.calculators.emt import EMT\n"
+        "class SlowEMT(EMT):\n"
+        "    def calculate(self, *args, **kwargs):\n"
+        "        time.sleep(0.2)\n"
+        "        super().calculate(*args, **kwargs)\n")
+    return dict(os.environ, PYTHONPATH=str(tmp_path))
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("parallel", ["1", "2"])
+def test_interrupt_stops_promptly_and_leaves_no_partial_file(tmp_path, sig, code, parallel):
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in rattled_cells(200, "Cu", (1, 1, 1))))
+    out = tmp_path / "out.xyz"
+    out.write_text("previous\n")
+    proc = subprocess.Popen([WFL_PROGRAM, "--parallel", parallel, "calc", "--calc",
+                             "python:slowcalc:SlowEMT", src, "-o", out],
+                            env=slow_calculator_env(tmp_path), stderr=subprocess.PIPE,
+                            start_new_session=True)
+    time.sleep(3)
+    sent = time.monotonic()
+    os.killpg(proc.pid, sig)  # as a terminal's Ctrl-C does: the whole process group
+    assert proc.wait(timeout=20) == code
+    assert time.monotonic() - sent < 5
+    assert b"wfl: interrupted" in proc.stderr.read() or sig != signal.SIGINT
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xyz", "out.xyz", "slowcalc.py"]
+    time.sleep(0.5)
+    assert subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True).stdout == b""
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in rattled_cells(300, "Cu", (1, 1, 1))))
+    for parallel in ("1", "2"):
+        result = subprocess.run(f"set -o pipefail; '{WFL_PROGRAM}' --parallel {parallel} "
+                                f"calc --calc emt '{src}' | head -1",
+                                shell=True, executable="/bin/bash", capture_output=True,
+                                timeout=60)
+        assert result.returncode == 0
+        assert result.stdout == b"4\n"
+        assert result.stderr == b""
