@@ -6,8 +6,11 @@ error, not thousands of failed configs), and built again in each worker process.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import json
+import os
 from dataclasses import dataclass
 
 from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
@@ -23,6 +26,7 @@ class CalcSpec:
     name: str
     target: str        # "module:Class"
     params: tuple      # sorted (key, value) pairs, JSON-able values
+    files: tuple = ()  # (what, sha256) of every file the calculator loads
 
     @property
     def parameters(self) -> dict:
@@ -33,8 +37,11 @@ class CalcSpec:
         """The default result prefix stem: the registry name, or the class name."""
         return self.target.rsplit(":", 1)[1] if self.name == PYTHON else self.name
 
-    def describe(self) -> dict:
-        return {"name": self.name, "target": self.target, "parameters": self.parameters}
+    @property
+    def fingerprint(self) -> dict:
+        """Everything that decides the results: for the cache key and worker reuse."""
+        return {"name": self.name, "target": self.target, "parameters": self.parameters,
+                "files": dict(self.files)}
 
     def build(self):
         """A new calculator instance."""
@@ -80,7 +87,7 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
         params = _checked(kind, params)
     spec = CalcSpec(name, target, tuple(sorted(params.items())))
     _probe(spec)
-    return spec
+    return CalcSpec(name, target, spec.params, _file_hashes(spec))
 
 
 def _key_values(text: str, whole: str) -> dict:
@@ -131,6 +138,26 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
                                  f"{', '.join(sorted(set(accepted.values())))}")
             params[key] = accepted[str(value).lower()]
     return params
+
+
+def _file_hashes(spec: CalcSpec) -> tuple:
+    """Content hashes of the files a spec names (a model, a parameter file) and, for a
+    ``python:`` spec, of the calculator's own module, so editing any of them is seen."""
+    paths = {f"parameter {key}": value for key, value in spec.params
+             if isinstance(value, str) and os.path.isfile(value)}
+    if spec.name == PYTHON:
+        module = importlib.util.find_spec(spec.target.split(":")[0])
+        if module is not None and module.origin and os.path.isfile(module.origin):
+            paths["module source"] = module.origin
+    return tuple(sorted((what, file_sha256(path)) for what, path in paths.items()))
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _probe(spec: CalcSpec) -> None:

@@ -14,6 +14,7 @@ from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
 
 COMMANDS = {
+    "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
 }
 
@@ -28,13 +29,17 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
               show_envvar=True, help="Configs per chunk sent to a worker.")
 @click.option("--seed", type=int, default=0, envvar="WFL_SEED", show_envvar=True,
               help="Seed from which every random number is derived.")
+@click.option("--cache/--no-cache", default=True, envvar="WFL_CACHE", show_envvar=True,
+              help="Reuse and keep per-config results in the store  [default: cache].")
+@click.option("--refresh", is_flag=True, help="Recompute every config and overwrite its "
+              "cached result.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="More detail; tracebacks on errors.")
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --version: versions of ASE, numpy "
               "and the optional backends, as JSON.")
 @click.pass_context
-def cli(ctx, parallel, chunk, seed, quiet, verbose, version, as_json):
+def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_json):
     """Composable verbs for atomistic simulation and MLIP workflows.
 
     \b
@@ -47,6 +52,7 @@ def cli(ctx, parallel, chunk, seed, quiet, verbose, version, as_json):
     settings: Settings = ctx.ensure_object(Settings)
     settings.parallel, settings.chunk, settings.seed = parallel, chunk, seed
     settings.quiet, settings.verbose = quiet, verbose
+    settings.cache, settings.refresh = cache, refresh
     if version:
         from wflcli.cli.versions import version_text
 

@@ -26,15 +26,21 @@ def config_io(command):
 def run_per_config(settings: Settings, task, files, output, failed_output) -> int:
     """Run a task over the inputs and return the exit code."""
     from wflcli.exec.pipeline import Streams, run_task
+    from wflcli.store.cache import open_result_cache
 
     streams = Streams(sys.stdin.buffer, sys.stdout.buffer)
+    cache = open_result_cache(settings.chunk) if settings.cache else None
     try:
         with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
             summary = run_task(task, files, streams, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
-                               chunk=settings.chunk, on_progress=on_progress)
+                               chunk=settings.chunk, cache=cache, refresh=settings.refresh,
+                               on_progress=on_progress)
     except BrokenPipeError:  # click would turn it into exit code 1
         raise ReaderGone() from None
+    finally:
+        if cache is not None:
+            cache.close()
     if summary.failed:
         if not settings.quiet:
             _report_failures(task.verb, summary, failed_output)

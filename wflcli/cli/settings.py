@@ -12,3 +12,5 @@ class Settings:
     quiet: bool = False
     verbose: bool = False
     seed: int = 0
+    cache: bool = True
+    refresh: bool = False

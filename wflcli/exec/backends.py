@@ -13,7 +13,7 @@ import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from wflcli.exec.task import Outcome, Task, mark_failed, run_chunk
+from wflcli.exec.task import Task, failed_outcome, run_chunk
 
 
 class SerialBackend:
@@ -84,8 +84,8 @@ def _settle(result: Future, done: Future, task: Task, items: list) -> None:
         result.set_result(done.result())
     elif isinstance(error, BrokenProcessPool):
         reason = RuntimeError("the worker process running this config died")
-        result.set_result([Outcome(i, [mark_failed(a, task.verb, reason)], failed=True)
-                           for i, a in items])
+        result.set_result([failed_outcome(task, index, atoms, reason)
+                           for index, atoms, _ in items])
     else:
         result.set_exception(error)
 

@@ -1,4 +1,5 @@
-"""The executor loop: configs in, chunks out to a backend, outcomes back in input order.
+"""The executor loop: configs in, cache consulted, chunks out to a backend, outcomes back
+in input order, fresh results into the cache.
 
 Memory stays flat: at most ``backend.slots`` chunks are in flight and the reorder buffer
 holds only those. A chunk leaves when it is full, or early when the input stalls, so a
@@ -9,38 +10,110 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 
+from wflcli.exec.digest import cache_key, config_digest, config_seed
 from wflcli.exec.feed import END, STALLED, Feed
-from wflcli.exec.task import Outcome, Task
+from wflcli.exec.payload import ANNOTATION, decode_annotation, decode_outputs
+from wflcli.exec.task import Outcome, Task, apply_annotation, task_identity
+from wflcli.io.writer import format_config
 
 STALL_SECONDS = 0.1
 
 
-def execute(task: Task, configs: Iterable, backend, chunk_size: int) -> Iterator[Outcome]:
+@dataclass
+class Entry:
+    """One input config on its way through the core."""
+
+    index: int
+    atoms: object
+    seed: int
+    key: bytes | None = None
+    hit: Outcome | None = None  # the cached outcome, when there is one
+
+    @property
+    def work(self) -> tuple:
+        return self.index, self.atoms, self.seed
+
+
+class ChunkResult:
+    """A chunk's (entry, outcome) pairs in input order: cache hits merged with the
+    backend's results for the misses."""
+
+    def __init__(self, entries: list[Entry], future: Future | None):
+        self.entries, self.future = entries, future
+
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def result(self) -> list[tuple[Entry, Outcome]]:
+        computed = iter(self.future.result() if self.future else ())
+        return [(e, e.hit or next(computed)) for e in self.entries]
+
+
+def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
+            refresh: bool = False) -> Iterator[Outcome]:
     """Yield one Outcome per input config, in input order."""
-    if backend.slots == 1:
-        yield from _inline(task, configs, backend)
-        return
-    yield from _pipelined(task, configs, backend, max(1, chunk_size))
+    entries = _entries(task, configs, cache, refresh)
+    run = _inline if backend.slots == 1 else _pipelined
+    try:
+        for entry, outcome in run(task, entries, backend, max(1, chunk_size)):
+            if cache is not None and entry.hit is None and not outcome.failed:
+                cache.put(entry.key, task.verb, outcome.kind, outcome.payload)
+            yield outcome
+    finally:
+        if cache is not None:
+            cache.flush()  # also on Ctrl-C: finished work is never lost
 
 
-def _inline(task: Task, configs: Iterable, backend) -> Iterator[Outcome]:
+def _entries(task: Task, configs: Iterable, cache, refresh: bool) -> Iterator[Entry]:
+    identity = task_identity(task)
+    for index, atoms in enumerate(configs):
+        digest = config_digest(atoms, task)
+        entry = Entry(index, atoms, config_seed(identity, digest))
+        if cache is not None:
+            entry.key = cache_key(identity, digest)
+            found = None if refresh else cache.get(entry.key)
+            if found is not None:
+                entry.hit = _from_cache(index, atoms, *found)
+        yield entry
+
+
+def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome:
+    if kind == ANNOTATION:
+        apply_annotation(atoms, decode_annotation(payload))
+        return Outcome(index, format_config(atoms), 1)
+    count, text = decode_outputs(payload)
+    return Outcome(index, text, count)
+
+
+def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
     """One config at a time, as it arrives: nothing to overlap, so no thread either."""
-    for item in enumerate(configs):
-        yield from backend.submit(task, [item]).result()
+    for entry in entries:
+        if entry.hit is not None:
+            yield entry, entry.hit
+        else:
+            yield entry, backend.submit(task, [entry.work]).result()[0]
 
 
-def _pipelined(task: Task, configs: Iterable, backend, chunk_size: int) -> Iterator[Outcome]:
-    feed = Feed(configs, ahead=max(64, 2 * chunk_size * backend.slots))
-    in_flight: deque = deque()
-    chunk: list = []
+def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
+    feed = Feed(entries, ahead=max(64, 2 * chunk_size * backend.slots))
+    in_flight: deque[ChunkResult] = deque()
+    chunk: list[Entry] = []
+
+    def send() -> None:
+        nonlocal chunk
+        misses = [e.work for e in chunk if e.hit is None]
+        in_flight.append(ChunkResult(chunk, backend.submit(task, misses) if misses else None))
+        chunk = []
+
     ended = False
     while True:
         while in_flight and in_flight[0].done():
             yield from in_flight.popleft().result()
         if chunk and (ended or len(chunk) >= chunk_size) and len(in_flight) < backend.slots:
-            in_flight.append(backend.submit(task, chunk))
-            chunk = []
+            send()
             continue
         if ended or len(in_flight) >= backend.slots:
             if not in_flight:
@@ -52,7 +125,6 @@ def _pipelined(task: Task, configs: Iterable, backend, chunk_size: int) -> Itera
             ended = True
         elif item is STALLED:
             if chunk:
-                in_flight.append(backend.submit(task, chunk))
-                chunk = []
+                send()
         else:
             chunk.append(item)

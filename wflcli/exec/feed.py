@@ -16,18 +16,18 @@ STALLED = object()
 
 
 class Feed:
-    """Pulls ``(index, config)`` pairs from an iterable on a daemon thread, a bounded
-    number ahead of the consumer, and passes on any exception the iterable raises."""
+    """Pulls items from an iterable on a daemon thread, a bounded number ahead of the
+    consumer, and passes on any exception the iterable raises."""
 
-    def __init__(self, configs: Iterable, ahead: int = 256):
+    def __init__(self, items: Iterable, ahead: int = 256):
         self._queue: queue.Queue = queue.Queue(maxsize=ahead)
-        self._thread = threading.Thread(target=self._pump, args=(configs,), daemon=True,
+        self._thread = threading.Thread(target=self._pump, args=(items,), daemon=True,
                                         name="wfl-input")
         self._thread.start()
 
-    def _pump(self, configs: Iterable) -> None:
+    def _pump(self, items: Iterable) -> None:
         try:
-            for item in enumerate(configs):
+            for item in items:
                 self._queue.put(item)
         except BaseException as exc:  # handed to the consumer, raised there
             self._queue.put(exc)
@@ -35,7 +35,7 @@ class Feed:
             self._queue.put(END)
 
     def get(self, timeout: float | None):
-        """The next pair, END, or STALLED when nothing arrived within ``timeout`` seconds."""
+        """The next item, END, or STALLED when nothing arrived within ``timeout`` seconds."""
         try:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:

@@ -16,7 +16,6 @@ from wflcli.exec.core import execute
 from wflcli.exec.task import Task
 from wflcli.io.output import open_output
 from wflcli.io.reader import read_configs
-from wflcli.io.writer import format_config
 
 
 @dataclass
@@ -35,7 +34,8 @@ class Streams:
 
 
 def run_task(task: Task, sources: Sequence[str], streams: Streams, *, output: str | None,
-             failed_output: str | None, parallel: int = 1, chunk: int = 10,
+             failed_output: str | None, parallel: int = 1, chunk: int = 10, cache=None,
+             refresh: bool = False,
              on_progress: Callable[[Summary], None] | None = None) -> Summary:
     """Run ``task`` over the configs of ``sources``; failed configs go to ``failed_output``
     when given, else into the output with the rest."""
@@ -47,15 +47,13 @@ def run_task(task: Task, sources: Sequence[str], streams: Streams, *, output: st
                        if failed_output else sink)
         backend = make_backend(parallel)
         try:
-            for outcome in execute(task, configs, backend, chunk):
+            for outcome in execute(task, configs, backend, chunk, cache, refresh):
                 summary.inputs += 1
-                target = failed_sink if outcome.failed else sink
-                for atoms in outcome.outputs:
-                    target.write(format_config(atoms))
+                (failed_sink if outcome.failed else sink).write(outcome.text)
                 if outcome.failed:
-                    summary.failed.append((outcome.index, outcome.outputs[0].info["wfl_error"]))
+                    summary.failed.append((outcome.index, outcome.error))
                 else:
-                    summary.outputs += len(outcome.outputs)
+                    summary.outputs += outcome.count
                 sink.flush()
                 if on_progress:
                     on_progress(summary)

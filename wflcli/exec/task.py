@@ -1,20 +1,26 @@
 """What a verb hands the executor, and how one chunk of configs is run in a worker.
 
-A task is a small picklable object: ``verb``, ``parameters()`` (normalized, JSON-able; they
-identify the work) and ``start()``, which builds whatever is expensive (a calculator) and
-returns the per-config function. A worker starts a task once and reuses it for every
-chunk it is given.
+A task is a small picklable object with ``verb``, ``parameters()`` (normalized, JSON-able;
+with the verb they identify the work) and ``start()``, which builds whatever is expensive
+(a calculator) and returns the per-config function ``f(atoms, context)``. A worker starts a
+task once and reuses it for every chunk it is given.
+
+A task with ``annotates = True`` returns ``{"info": {...}, "arrays": {...}}`` to set on its
+input (``calc``); any other returns the list of output configs (``md`` frames). The
+worker also writes the outputs' extxyz text, so the parent process only copies text.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-ConfigFunction = Callable[[Any], list]
+from wflcli.exec.payload import ANNOTATION, OUTPUTS, encode_annotation, encode_outputs
+from wflcli.io.writer import format_config
 
 
 class Task(Protocol):
@@ -22,16 +28,36 @@ class Task(Protocol):
 
     def parameters(self) -> dict: ...
 
-    def start(self) -> ConfigFunction: ...
+    def start(self) -> Callable[[Any, "ConfigContext"], Any]: ...
+
+
+@dataclass
+class ConfigContext:
+    """Per-config facts a task may use: its deterministic random generator."""
+
+    seed: int
+
+    @functools.cached_property
+    def rng(self):
+        import numpy as np
+
+        return np.random.default_rng(self.seed)
 
 
 @dataclass
 class Outcome:
-    """The result of one input config: its output configs, and whether it failed."""
+    """One input config done: its outputs as extxyz text, or its failure."""
 
     index: int
-    outputs: list = field(default_factory=list)
-    failed: bool = False
+    text: str
+    count: int                  # output configs in text
+    error: dict | None = None   # info['wfl_error'] of a failed config
+    kind: str = ""              # what payload holds, for the cache
+    payload: bytes = b""
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 def task_identity(task: Task) -> str:
@@ -39,10 +65,10 @@ def task_identity(task: Task) -> str:
     return json.dumps([task.verb, task.parameters()], sort_keys=True, separators=(",", ":"))
 
 
-_started: dict[str, ConfigFunction] = {}
+_started: dict[str, Callable] = {}
 
 
-def started(task: Task) -> ConfigFunction:
+def started(task: Task) -> Callable:
     """The task's per-config function, built once per process and kept for later chunks."""
     identity = task_identity(task)
     function = _started.get(identity)
@@ -52,16 +78,33 @@ def started(task: Task) -> ConfigFunction:
     return function
 
 
-def run_chunk(task: Task, items: list[tuple[int, Any]]) -> list[Outcome]:
-    """Run the task on each (index, config); a config that raises becomes a failed Outcome."""
+def run_chunk(task: Task, items: list[tuple[int, Any, int]]) -> list[Outcome]:
+    """Run the task on each (index, config, seed); a config that raises fails alone."""
     function = started(task)
-    outcomes = []
-    for index, atoms in items:
-        try:
-            outcomes.append(Outcome(index, function(atoms)))
-        except Exception as exc:  # failures are data: keep the config and the reason
-            outcomes.append(Outcome(index, [mark_failed(atoms, task.verb, exc)], failed=True))
-    return outcomes
+    return [_run_one(task, function, *item) for item in items]
+
+
+def _run_one(task: Task, function: Callable, index: int, atoms, seed: int) -> Outcome:
+    try:
+        result = function(atoms.copy(), ConfigContext(seed))
+    except Exception as exc:  # failures are data: keep the config and the reason
+        return failed_outcome(task, index, atoms, exc)
+    if getattr(task, "annotates", False):
+        apply_annotation(atoms, result)
+        return Outcome(index, format_config(atoms), 1, kind=ANNOTATION,
+                       payload=encode_annotation(result))
+    text = "".join(format_config(out) for out in result)
+    return Outcome(index, text, len(result), kind=OUTPUTS, payload=encode_outputs(text, len(result)))
+
+
+def apply_annotation(atoms, annotation: dict) -> None:
+    atoms.info.update(annotation["info"])
+    atoms.arrays.update(annotation["arrays"])
+
+
+def failed_outcome(task: Task, index: int, atoms, exc: BaseException) -> Outcome:
+    failed = mark_failed(atoms, task.verb, exc)
+    return Outcome(index, format_config(failed), 1, error=failed.info["wfl_error"])
 
 
 def mark_failed(atoms, verb: str, exc: BaseException):

@@ -23,21 +23,22 @@ class CalcTask:
     properties: tuple[str, ...] | None = None  # None: energy, forces, stress where available
 
     verb = "calc"
+    annotates = True  # output = input + results: the cache keys on the structure alone
+    reads = ()
 
     def parameters(self) -> dict:
-        return {"calc": self.calc.describe(), "prefix": self.prefix,
+        return {"calc": self.calc.fingerprint, "prefix": self.prefix,
                 "properties": list(self.properties) if self.properties else None}
 
     def start(self):
         calculator = self.calc.build()
         implemented = set(getattr(calculator, "implemented_properties", DEFAULT_PROPERTIES))
 
-        def evaluate(atoms):
+        def evaluate(atoms, context):
             wanted = self.properties or _available(implemented, atoms)
             calculator.reset()  # a clean state: nothing carried over from the previous config
             results = {name: calculator.get_property(name, atoms) for name in wanted}
-            store_results(atoms, results, self.prefix)
-            return [atoms]
+            return results_annotation(len(atoms), results, self.prefix)
 
         return evaluate
 
@@ -50,11 +51,11 @@ def _available(implemented: set, atoms) -> list[str]:
     return names
 
 
-def store_results(atoms, results: dict, prefix: str) -> None:
-    """Put results in info (per config) or arrays (per atom), as plain Python/numpy values."""
+def results_annotation(natoms: int, results: dict, prefix: str) -> dict:
+    """Results for info (per config) or arrays (per atom), as plain Python/numpy values."""
     from ase.outputs import all_outputs
 
-    natoms = len(atoms)
+    annotation: dict = {"info": {}, "arrays": {}}
     for name, value in results.items():
         key = prefix + name
         value = np.asarray(value)
@@ -62,8 +63,9 @@ def store_results(atoms, results: dict, prefix: str) -> None:
         per_atom = (known.shapespec[:1] == ("natoms",) if known is not None and
                     hasattr(known, "shapespec") else value.ndim >= 1 and value.shape[0] == natoms)
         if per_atom:
-            atoms.arrays[key] = np.ascontiguousarray(value)
+            annotation["arrays"][key] = np.ascontiguousarray(value)
         elif value.ndim == 0:
-            atoms.info[key] = value.item()
+            annotation["info"][key] = value.item()
         else:
-            atoms.info[key] = value.copy()
+            annotation["info"][key] = value.copy()
+    return annotation

@@ -1,0 +1,38 @@
+"""``python -m benchmarks [--quick]``: run the scenarios and (full mode) write RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+
+from benchmarks import calc_emt
+from benchmarks.common import ROOT, machine, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true",
+                        help="small inputs, one repetition (a smoke run); RESULTS.md untouched")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    count, repeat = (200, 1) if args.quick else (5000, args.repeat)
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+
+    sections = []
+    measurements = calc_emt.run(count, repeat)
+    sections.append(f"## 1. `wfl calc --calc emt`, {count} rattled 32-atom Cu cells\n\n"
+                    "Read, compute energy/forces/stress, write. Plain loop: `ase.io.iread`, "
+                    "a fresh `EMT()` per config, `ase.io.write` per config.\n\n"
+                    + table(measurements, "plain ASE loop"))
+    report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
+              f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
+              "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"
+              + "\n\n".join(sections) + "\n")
+    print(report)
+    if not args.quick:
+        (ROOT / "RESULTS.md").write_text(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Timing, repetition and reporting shared by the benchmark scenarios."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / "_work"
+BIN = Path(sys.executable).parent
+# The same threading for every contender, so ratios compare code, not BLAS threads.
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+@dataclass
+class Measurement:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    items: int = 0
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.median if self.items else float("nan")
+
+
+def timed(command: list[str], stdout=None, stdin=None) -> float:
+    """Wall time of one command; a failure stops the benchmark with its stderr."""
+    started = time.perf_counter()
+    result = subprocess.run(command, env=ENV, stdout=stdout or subprocess.DEVNULL, stdin=stdin,
+                            stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({result.returncode}): {' '.join(command)}\n"
+                         + result.stderr.decode()[-2000:])
+    return elapsed
+
+
+def python_script(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def wfl(*args: str) -> list[str]:
+    return [str(BIN / "wfl"), *args]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def table(measurements: list[Measurement], baseline: str) -> str:
+    """Markdown table: median/min/max seconds, rate, and ratio of speed to the baseline."""
+    base = next(m for m in measurements if m.name == baseline)
+    lines = ["| method | median s | min s | max s | configs/s | speed vs " + baseline + " |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for m in measurements:
+        lines.append(f"| {m.name} | {m.median:.2f} | {min(m.seconds):.2f} | "
+                     f"{max(m.seconds):.2f} | {m.rate:.1f} | {base.median / m.median:.2f}x |"
+                     + (f" {m.note}" if m.note else ""))
+    return "\n".join(lines)
