@@ -25,6 +25,11 @@ def main() -> None:
                     "Read, compute energy/forces/stress, write. Plain loop: `ase.io.iread`, "
                     "a fresh `EMT()` per config, `ase.io.write` per config.\n\n"
                     + table(measurements, "plain ASE loop"))
+    measurements = calc_emt.run_cache(count, repeat)
+    sections.append(f"## 4. Cache: the same `wfl calc --calc emt` again, {count} configs\n\n"
+                    "The rerun finds every config in the store. Bare read + write: "
+                    "`ase.io.iread` and `ase.io.write` of the same file, nothing computed.\n\n"
+                    + table(measurements, "wfl calc, first run"))
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,10 +35,18 @@ class Measurement:
         return self.items / self.median if self.items else float("nan")
 
 
-def timed(command: list[str], stdout=None, stdin=None) -> float:
+def fresh_store() -> Path:
+    """An empty WFLCLI_HOME, so a run neither reads nor keeps another run's results."""
+    store = WORK / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    return store
+
+
+def timed(command: list[str], store: Path | None = None) -> float:
     """Wall time of one command; a failure stops the benchmark with its stderr."""
+    env = dict(ENV, WFLCLI_HOME=str(store or fresh_store()))
     started = time.perf_counter()
-    result = subprocess.run(command, env=ENV, stdout=stdout or subprocess.DEVNULL, stdin=stdin,
+    result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:

@@ -14,8 +14,12 @@ from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
 
 COMMANDS = {
+    "atoms": "wflcli.cli.atoms:atoms",
     "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
+    "normal-modes": "wflcli.cli.normal_modes:normal_modes",
+    "rattle": "wflcli.cli.rattle:rattle",
+    "smiles": "wflcli.cli.smiles:smiles",
 }
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

@@ -23,16 +23,20 @@ def config_io(command):
     return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
 
 
-def run_per_config(settings: Settings, task, files, output, failed_output) -> int:
-    """Run a task over the inputs and return the exit code."""
-    from wflcli.exec.pipeline import Streams, run_task
+def run_per_config(settings: Settings, task, files, output, failed_output,
+                   configs=None) -> int:
+    """Run a task over the extxyz inputs (or the ``configs`` given) and return the exit
+    code."""
+    from wflcli.exec.pipeline import run_task
+    from wflcli.io.reader import read_configs
     from wflcli.store.cache import open_result_cache
 
-    streams = Streams(sys.stdin.buffer, sys.stdout.buffer)
+    if configs is None:
+        configs = read_configs(files or ["-"], sys.stdin.buffer)
     cache = open_result_cache(settings.chunk) if settings.cache else None
     try:
         with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
-            summary = run_task(task, files, streams, output=output,
+            summary = run_task(task, configs, sys.stdout.buffer, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=settings.chunk, cache=cache, refresh=settings.refresh,
                                on_progress=on_progress)

@@ -1,4 +1,4 @@
-"""A per-config verb from end to end: read configs, execute the task, write in order.
+"""A per-config verb from end to end: configs in, the task executed, text out in order.
 
 This is the one place where input, executor and output meet, so every verb gets the same
 streaming, ordering, failure handling and clean-up on error or interrupt.
@@ -7,7 +7,7 @@ streaming, ordering, failure handling and clean-up on error or interrupt.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -15,7 +15,6 @@ from wflcli.exec.backends import make_backend
 from wflcli.exec.core import execute
 from wflcli.exec.task import Task
 from wflcli.io.output import open_output
-from wflcli.io.reader import read_configs
 
 
 @dataclass
@@ -27,23 +26,16 @@ class Summary:
     failed: list = field(default_factory=list)  # (input index, wfl_error dict)
 
 
-@dataclass
-class Streams:
-    stdin: BinaryIO
-    stdout: BinaryIO
-
-
-def run_task(task: Task, sources: Sequence[str], streams: Streams, *, output: str | None,
+def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | None,
              failed_output: str | None, parallel: int = 1, chunk: int = 10, cache=None,
              refresh: bool = False,
              on_progress: Callable[[Summary], None] | None = None) -> Summary:
-    """Run ``task`` over the configs of ``sources``; failed configs go to ``failed_output``
+    """Run ``task`` over ``configs`` (read lazily); failed configs go to ``failed_output``
     when given, else into the output with the rest."""
     summary = Summary()
-    configs = read_configs(sources or ["-"], streams.stdin)
     with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(open_output(output, streams.stdout))
-        failed_sink = (stack.enter_context(open_output(failed_output, streams.stdout))
+        sink = stack.enter_context(open_output(output, stdout))
+        failed_sink = (stack.enter_context(open_output(failed_output, stdout))
                        if failed_output else sink)
         backend = make_backend(parallel)
         try:

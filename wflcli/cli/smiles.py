@@ -1,0 +1,48 @@
+"""``wfl smiles``: molecules from SMILES strings."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from wflcli.cli.perconfig import run_per_config
+
+
+@click.command()
+@click.argument("smiles", nargs=-1)
+@click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+              help="Read SMILES from FILE, one per line, an optional name after it "
+                   "(- for stdin; stdin is read when no SMILES and no file are given).")
+@click.option("--conformers", "-n", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Distinct conformers per molecule.")
+@click.option("--force-field", type=click.Choice(["mmff", "uff", "none"]), default="mmff",
+              show_default=True, help="Clean-up after embedding (UFF where MMFF lacks "
+              "parameters).")
+@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@click.option("--failed", "failed_output", metavar="FILE",
+              help="Write failed inputs here instead of into the output.")
+@click.pass_obj
+def smiles(settings, smiles, files, conformers, force_field, output, failed_output):
+    """3D structures from SMILES with RDKit (hydrogens added, seeded embedding).
+
+    \b
+    Example:
+      wfl smiles CCO c1ccccc1 C > molecules.xyz
+      wfl smiles --conformers 3 -f molecules.smi -o conformers.xyz
+
+    Each config carries info['smiles'], info['name'] (when given) and
+    config_type=smiles. An invalid SMILES is a failed config (exit code 3).
+    """
+    from wflcli.backends import require
+    from wflcli.io.lines import named_lines
+    from wflcli.verbs.smiles import SmilesTask, smiles_placeholder
+
+    require("rdkit", "rdkit", "smiles", "wfl smiles")
+    if smiles and files:
+        raise click.UsageError("give SMILES as arguments or with --file, not both")
+    entries = ((s, None) for s in smiles) if smiles else named_lines(files or ["-"],
+                                                                     sys.stdin.buffer)
+    configs = (smiles_placeholder(text, name) for text, name in entries)
+    task = SmilesTask(conformers, force_field, settings.seed)
+    return run_per_config(settings, task, (), output, failed_output, configs=configs)
