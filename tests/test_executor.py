@@ -136,3 +136,25 @@ def test_closed_pipe_ends_quietly(tmp_path):
         assert result.returncode == 0
         assert result.stdout == b"4\n"
         assert result.stderr == b""
+
+
+def test_stdout_carries_only_data_even_when_a_calculator_prints(tmp_path):
+    (tmp_path / "noisy.py").write_text(
+        "import os\n"
+        "from ase.calculators.emt import EMT\n"
+        "class NoisyEMT(EMT):\n"
+        "    def calculate(self, *args, **kwargs):\n"
+        "        print('a python print')\n"
+        "        os.write(1, b'a write to descriptor 1, as C or Fortran code does\\n')\n"
+        "        super().calculate(*args, **kwargs)\n")
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in rattled_cells(4, "Cu", (1, 1, 1))))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), WFLCLI_HOME=str(tmp_path / "store"))
+    for parallel in ("1", "2"):
+        result = subprocess.run([WFL_PROGRAM, "--no-cache", "--parallel", parallel, "calc",
+                                 "--calc", "python:noisy:NoisyEMT", src], env=env,
+                                capture_output=True, timeout=60)
+        assert result.returncode == 0
+        assert b"print" not in result.stdout and b"descriptor" not in result.stdout
+        assert len(list(FrameReader(io.BytesIO(result.stdout), "out"))) == 4
+        assert result.stderr.count(b"a python print") == 4

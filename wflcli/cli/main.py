@@ -17,6 +17,8 @@ COMMANDS = {
     "atoms": "wflcli.cli.atoms:atoms",
     "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
+    "md": "wflcli.cli.md:md",
+    "optimize": "wflcli.cli.optimize:optimize",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "rattle": "wflcli.cli.rattle:rattle",
     "smiles": "wflcli.cli.smiles:smiles",

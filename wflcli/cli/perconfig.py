@@ -8,6 +8,7 @@ import sys
 import click
 
 from wflcli.cli.progress import progress_reporter
+from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED, ReaderGone
 
@@ -35,8 +36,9 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
         configs = read_configs(files or ["-"], sys.stdin.buffer)
     cache = open_result_cache(settings.chunk) if settings.cache else None
     try:
-        with progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
-            summary = run_task(task, configs, sys.stdout.buffer, output=output,
+        with data_stdout() as stdout, \
+                progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
+            summary = run_task(task, configs, stdout, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=settings.chunk, cache=cache, refresh=settings.refresh,
                                on_progress=on_progress)

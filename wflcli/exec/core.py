@@ -73,7 +73,10 @@ def _entries(task: Task, configs: Iterable, cache, refresh: bool) -> Iterator[En
         digest = config_digest(atoms, task)
         entry = Entry(index, atoms, config_seed(identity, digest))
         if cache is not None:
-            entry.key = cache_key(identity, digest)
+            # a task that records the input position in its outputs must not share results
+            # between positions; its random numbers still come from content alone
+            where = b"@%d" % index if getattr(task, "records_index", False) else b""
+            entry.key = cache_key(identity, digest + where)
             found = None if refresh else cache.get(entry.key)
             if found is not None:
                 entry.hit = _from_cache(index, atoms, *found)

@@ -41,11 +41,11 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | N
         try:
             for outcome in execute(task, configs, backend, chunk, cache, refresh):
                 summary.inputs += 1
-                (failed_sink if outcome.failed else sink).write(outcome.text)
+                sink.write(outcome.text)
+                summary.outputs += outcome.count
                 if outcome.failed:
+                    failed_sink.write(outcome.failed_text)
                     summary.failed.append((outcome.index, outcome.error))
-                else:
-                    summary.outputs += outcome.count
                 sink.flush()
                 if on_progress:
                     on_progress(summary)

@@ -33,8 +33,10 @@ class Task(Protocol):
 
 @dataclass
 class ConfigContext:
-    """Per-config facts a task may use: its deterministic random generator."""
+    """Per-config facts a task may use: its position in the input and its deterministic
+    random generator."""
 
+    index: int
     seed: int
 
     @functools.cached_property
@@ -46,12 +48,14 @@ class ConfigContext:
 
 @dataclass
 class Outcome:
-    """One input config done: its outputs as extxyz text, or its failure."""
+    """One input config done: its outputs as extxyz text, and the config that failed, if
+    one did (a trajectory that ends in a failure keeps the frames before it)."""
 
     index: int
     text: str
     count: int                  # output configs in text
-    error: dict | None = None   # info['wfl_error'] of a failed config
+    error: dict | None = None   # info['wfl_error'] of the failed config
+    failed_text: str = ""       # the failed config
     kind: str = ""              # what payload holds, for the cache
     payload: bytes = b""
 
@@ -86,15 +90,20 @@ def run_chunk(task: Task, items: list[tuple[int, Any, int]]) -> list[Outcome]:
 
 def _run_one(task: Task, function: Callable, index: int, atoms, seed: int) -> Outcome:
     try:
-        result = function(atoms.copy(), ConfigContext(seed))
+        result = function(atoms.copy(), ConfigContext(index, seed))
     except Exception as exc:  # failures are data: keep the config and the reason
         return failed_outcome(task, index, atoms, exc)
     if getattr(task, "annotates", False):
         apply_annotation(atoms, result)
         return Outcome(index, format_config(atoms), 1, kind=ANNOTATION,
                        payload=encode_annotation(result))
+    if result and "wfl_error" in result[-1].info:  # ended early: keep what came before
+        failed = result.pop()
+        return Outcome(index, "".join(map(format_config, result)), len(result),
+                       error=failed.info["wfl_error"], failed_text=format_config(failed))
     text = "".join(format_config(out) for out in result)
-    return Outcome(index, text, len(result), kind=OUTPUTS, payload=encode_outputs(text, len(result)))
+    return Outcome(index, text, len(result), kind=OUTPUTS,
+                   payload=encode_outputs(text, len(result)))
 
 
 def apply_annotation(atoms, annotation: dict) -> None:
@@ -104,13 +113,15 @@ def apply_annotation(atoms, annotation: dict) -> None:
 
 def failed_outcome(task: Task, index: int, atoms, exc: BaseException) -> Outcome:
     failed = mark_failed(atoms, task.verb, exc)
-    return Outcome(index, format_config(failed), 1, error=failed.info["wfl_error"])
+    return Outcome(index, "", 0, error=failed.info["wfl_error"],
+                   failed_text=format_config(failed))
 
 
-def mark_failed(atoms, verb: str, exc: BaseException):
-    """The input config carrying ``info['wfl_error']``: verb, exception type, message, where."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+def mark_failed(atoms, verb: str, exc: BaseException, where: str | None = None):
+    """The config carrying ``info['wfl_error']``: verb, exception type, message, where."""
+    if where is None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     atoms.info["wfl_error"] = {"verb": verb, "type": type(exc).__name__,
                                "message": str(exc) or repr(exc), "where": where}
     return atoms

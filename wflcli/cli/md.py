@@ -1,0 +1,70 @@
+"""``wfl md``: the command line of the molecular dynamics verb."""
+
+from __future__ import annotations
+
+import click
+
+from wflcli.cli.perconfig import config_io, run_per_config
+
+_ENSEMBLES = ["nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-berendsen", "npt-mtk"]
+
+
+@click.command()
+@click.option("--calc", "calc_spec", required=True, metavar="SPEC",
+              help="Calculator (as in wfl calc).")
+@click.option("--calc-kwargs", metavar="JSON", help="More constructor arguments, as JSON.")
+@click.option("--prefix", help="Prefix of the frames' results [default: calculator name + _].")
+@click.option("--ensemble", type=click.Choice(_ENSEMBLES), default="nve", show_default=True,
+              help="Integrator/thermostat (npt-mtk: isotropic MTK barostat).")
+@click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--timestep", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="Time step (fs).")
+@click.option("--temperature", "-T", metavar="K[:K]",
+              help="Temperature, or a linear ramp START:END over the run (K); also sets the "
+                   "initial Maxwell-Boltzmann velocities.")
+@click.option("--pressure", type=float, metavar="GPA", help="Pressure for NPT (GPa).")
+@click.option("--friction", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="Langevin friction (1/fs).")
+@click.option("--tau", type=click.FloatRange(min=0, min_open=True), default=100.0,
+              show_default=True, help="Thermostat time constant (fs).")
+@click.option("--tau-p", type=click.FloatRange(min=0, min_open=True), default=1000.0,
+              show_default=True, help="Barostat time constant (fs).")
+@click.option("--every", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Write a frame every N steps (and always the last).")
+@click.option("--keep-velocities", is_flag=True,
+              help="Start from the momenta in the input instead of drawing new ones.")
+@click.option("--min-distance", type=click.FloatRange(min=0), metavar="A",
+              help="End a trajectory (as failed) when two atoms come closer than this.")
+@click.option("--max-temperature", type=click.FloatRange(min=0), metavar="K",
+              help="End a trajectory (as failed) when it gets hotter than this.")
+@config_io
+@click.pass_obj
+def md(settings, calc_spec, calc_kwargs, prefix, ensemble, steps, timestep, temperature,
+       pressure, friction, tau, tau_p, every, keep_velocities, min_distance, max_temperature,
+       files, output, failed_output):
+    """Molecular dynamics from each input config; writes the sampled frames.
+
+    \b
+    Example:
+      wfl md --calc emt --ensemble langevin -T 300 --steps 2000 --every 20 cu.xyz > md.xyz
+      wfl md --calc tblite --ensemble berendsen -T 300:1000 --steps 5000 mols.xyz
+
+    Frames carry MD_step, MD_time_fs, MD_temperature_K, MD_source (the input position),
+    momenta and the results under the prefix. info['wfl_md'] (a dict of these options,
+    with underscores) overrides them for one config. Velocities are seeded from --seed
+    and the config, so reruns and --parallel give the same frames.
+    """
+    from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.verbs.md import MDOptions, MDTask, parse_temperature
+
+    try:
+        options = MDOptions(ensemble, steps, timestep, parse_temperature(temperature),
+                            pressure, friction, tau, tau_p, every=every,
+                            keep_velocities=keep_velocities, min_distance=min_distance,
+                            max_temperature=max_temperature).check()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    spec = parse_calc_spec(calc_spec, calc_kwargs)
+    task = MDTask(spec, spec.short_name + "_" if prefix is None else prefix, options,
+                  settings.seed)
+    return run_per_config(settings, task, files, output, failed_output)
