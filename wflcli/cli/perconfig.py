@@ -34,7 +34,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
 
     if configs is None:
         configs = read_configs(files or ["-"], sys.stdin.buffer)
-    cache = open_result_cache(settings.chunk) if settings.cache else None
+    cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \
                 progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wflcli.io.keyvalue import UnwritableValue, format_comment_line, format_scalar, quote
+from wflcli.io.keyvalue import UnwritableValue, format_comment_line, quote
 
 _FILE_NAMES = {"positions": "pos", "numbers": "Z", "charges": "charge", "symbols": "species"}
 _TYPE_LETTERS = {"f": "R", "i": "I", "u": "I", "b": "L", "U": "S", "O": "S"}
@@ -55,18 +55,20 @@ def format_config(atoms) -> str:
 def _texts(values: np.ndarray, key: str) -> list[str]:
     """One string per atom holding that atom's values of one array."""
     kind = values.dtype.kind
+    flat = values.ravel().tolist()
     if kind in "UO":
-        flat = [str(v) for v in values.ravel().tolist()]
+        flat = [str(v) for v in flat]
         for text in flat:
             if not text or text.split() != [text]:
                 raise UnwritableValue(f"array {key!r} holds {text!r}: extxyz text columns "
                                       "must be single words")
+    elif kind == "b":
+        flat = ["T" if v else "F" for v in flat]
     else:
-        flat = [format_scalar(v) if kind == "b" else repr(v) for v in values.ravel().tolist()]
+        flat = list(map(repr, flat))  # shortest round-trip text of each number
     if values.ndim == 1:
         return flat
-    width = values.shape[1]
-    return [" ".join(flat[i:i + width]) for i in range(0, len(flat), width)]
+    return list(map(" ".join, zip(*[iter(flat)] * values.shape[1])))
 
 
 def _move_mask(atoms):

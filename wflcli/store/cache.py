@@ -1,50 +1,90 @@
-"""The per-config result cache: bytes by key, written in batches.
+"""The per-config result cache: bytes by key, written behind the computation.
 
-Lookups are single indexed reads; new results are buffered and written in one short
-transaction per batch (a chunk's worth, or every second), so the hot path never pays a
-transaction per config and a kill loses at most the last batch.
+Lookups are single indexed reads. New results go to a writer thread with its own
+connection, which commits whatever has arrived in one short transaction at a time: the
+commit (and its fsync) never stalls the computation, and a kill loses only the results not
+yet committed, a few at most.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from pathlib import Path
 
+from wflcli.errors import WflError
 from wflcli.store.db import connect, write_transaction
 
-FLUSH_SECONDS = 1.0
+_STOP = None
 
 
 class ResultCache:
-    def __init__(self, path: Path, batch: int = 10):
+    def __init__(self, path: Path):
+        self.path = path
         self.db = connect(path)
-        self.batch = max(1, batch)
-        self._pending: list[tuple] = []
-        self._last_flush = time.monotonic()
+        self._queue: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def get(self, key: bytes) -> tuple[str, bytes] | None:
         """(kind, payload) for the key, or None."""
-        row = self.db.execute("SELECT kind, payload FROM results WHERE key = ?",
-                              (key,)).fetchone()
-        return row
+        return self.db.execute("SELECT kind, payload FROM results WHERE key = ?",
+                               (key,)).fetchone()
 
     def put(self, key: bytes, verb: str, kind: str, payload: bytes) -> None:
-        self._pending.append((key, verb, kind, payload, len(payload), time.time()))
-        if (len(self._pending) >= self.batch
-                or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
-            self.flush()
+        self._raise_writer_error()
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_behind, daemon=True,
+                                            name="wfl-cache-writer")
+            self._writer.start()
+        self._queue.put((key, verb, kind, payload, len(payload), time.time()))
 
     def flush(self) -> None:
-        if self._pending:
-            with write_transaction(self.db):
-                self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                                    self._pending)
-            self._pending = []
-        self._last_flush = time.monotonic()
+        """Wait until every result put so far is committed."""
+        if self._writer is not None:
+            self._queue.join()
+        self._raise_writer_error()
 
     def close(self) -> None:
-        self.flush()
+        if self._writer is not None:
+            self._queue.put(_STOP)
+            self._writer.join()
+            self._writer = None
         self.db.close()
+        self._raise_writer_error()
+
+    def _write_behind(self) -> None:
+        db = connect(self.path)
+        try:
+            while True:
+                rows = [self._queue.get()]
+                while True:  # everything that has arrived meanwhile goes in the same commit
+                    try:
+                        rows.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = _STOP in rows
+                rows = [row for row in rows if row is not _STOP]
+                try:
+                    if rows and self._error is None:
+                        with write_transaction(db):
+                            db.executemany("INSERT OR REPLACE INTO results "
+                                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+                except Exception as exc:  # reported to the computing thread
+                    self._error = exc
+                finally:
+                    for _ in range(len(rows) + stop):
+                        self._queue.task_done()
+                if stop:
+                    return
+        finally:
+            db.close()
+
+    def _raise_writer_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise WflError(f"cannot write results to the store {self.path}: {error}")
 
     # --- management (wfl cache) ---------------------------------------------------------
 
@@ -79,8 +119,8 @@ def _filters(verb: str | None, older_than: float | None) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
-def open_result_cache(batch: int = 10) -> ResultCache:
+def open_result_cache() -> ResultCache:
     """The cache in the user's store (``$WFLCLI_HOME`` or ``~/.wflcli``)."""
     from wflcli.store.home import store_home
 
-    return ResultCache(store_home() / "store.sqlite", batch)
+    return ResultCache(store_home() / "store.sqlite")
