@@ -17,11 +17,20 @@ COMMANDS = {
     "atoms": "wflcli.cli.atoms:atoms",
     "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
+    "cat": "wflcli.cli.stream:cat",
+    "count": "wflcli.cli.stream:count",
+    "descriptor": "wflcli.cli.descriptor:descriptor",
+    "filter": "wflcli.cli.filter:filter_",
+    "head": "wflcli.cli.stream:head",
+    "info": "wflcli.cli.stream:info",
     "md": "wflcli.cli.md:md",
     "optimize": "wflcli.cli.optimize:optimize",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "rattle": "wflcli.cli.rattle:rattle",
+    "select-cur": "wflcli.cli.select:select_cur",
+    "select-fps": "wflcli.cli.select:select_fps",
     "smiles": "wflcli.cli.smiles:smiles",
+    "split": "wflcli.cli.split:split",
 }
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

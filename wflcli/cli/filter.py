@@ -1,0 +1,72 @@
+"""``wfl filter``: keep the configs for which an expression holds."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from wflcli.cli.stdout import data_stdout
+from wflcli.errors import ReaderGone, UsageError, WflError
+
+
+@click.command("filter")
+@click.argument("expression")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--invert", is_flag=True, help="Keep the configs for which it does not hold.")
+@click.option("--rejected", metavar="FILE", help="Write the configs not kept here.")
+@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@click.pass_obj
+def filter_(settings, expression, files, invert, rejected, output):
+    """Keep configs for which EXPRESSION holds (streams).
+
+    \b
+    Example:
+      wfl filter 'max(norm(REF_forces)) < 8 and natoms <= 50' md.xyz > ok.xyz
+      wfl filter 'config_type == "md" and REF_energy / natoms < -3' in.xyz
+
+    \b
+    Names: info keys, arrays (per-atom values), natoms, volume, formula, symbols.
+    Operators: and or not, == != < <= > >= in, + - * / // % **, x[i], x[i:j].
+    Functions: abs all any exp len log max mean min norm (per row) sqrt sum.
+    A config without a name the expression uses is not kept (counted on stderr).
+    """
+    from wflcli.io.output import open_output
+    from wflcli.io.reader import read_configs
+    from wflcli.io.writer import format_config
+    from wflcli.verbs.expression import Expression, ExpressionError, MissingName
+
+    try:
+        test = Expression(expression)
+    except ExpressionError as exc:
+        raise UsageError(f"filter expression: {exc}") from None
+    missing: dict[str, int] = {}
+    try:
+        with data_stdout() as stdout, open_output(output, stdout) as kept, \
+                open_output(rejected, stdout) if rejected else _nowhere() as dropped:
+            for index, atoms in enumerate(read_configs(files or ["-"], sys.stdin.buffer)):
+                try:
+                    keep = test.matches(atoms) != invert
+                except MissingName as exc:
+                    missing[exc.args[0]] = missing.get(exc.args[0], 0) + 1
+                    keep = False
+                except (TypeError, ValueError, IndexError, ArithmeticError) as exc:
+                    raise WflError(f"filter expression on config {index}: {exc}") from None
+                target = kept if keep else dropped
+                if target is not None:
+                    target.write(format_config(atoms))
+                kept.flush()
+    except BrokenPipeError:
+        raise ReaderGone() from None
+    if missing and not settings.quiet:
+        for name, count in missing.items():
+            click.echo(f"wfl filter: {count} configs have no {name!r} (not kept)", err=True)
+    return 0
+
+
+class _nowhere:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

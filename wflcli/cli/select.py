@@ -1,0 +1,149 @@
+"""``wfl select-cur`` and ``wfl select-fps``: the most diverse configs by their descriptors."""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+
+from wflcli.cli.descriptor import soap_options, soap_task
+from wflcli.cli.whole import read_all, write_configs
+from wflcli.errors import UsageError
+
+
+def selection_options(command):
+    options = [
+        click.option("-o", "--output", metavar="FILE", help="Write the selection here "
+                     "(atomically) instead of stdout."),
+        click.option("--rest", metavar="FILE", help="Write the configs not selected here."),
+        click.option("--keep-descriptor", is_flag=True,
+                     help="Keep the descriptor in the output (default: drop it)."),
+        click.option("--exclude", metavar="FILE", help="Configs already chosen (a training "
+                     "set): never picked again, and the selection avoids what they cover."),
+        click.option("--proportional", is_flag=True,
+                     help="With --by: N in all, shared in proportion to group sizes."),
+        click.option("--by", metavar="KEY", help="Select N per group of info[KEY] "
+                     "(e.g. config_type)."),
+        click.option("--key", default="soap", show_default=True,
+                     help="Descriptor in info[KEY]; computed with the SOAP options when "
+                          "absent."),
+        click.option("-n", "count", type=click.IntRange(min=1), required=True,
+                     help="How many configs to select."),
+    ]
+    for option in options:
+        command = option(command)
+    command = soap_options(command)
+    return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+
+
+def run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,
+                  keep_descriptor, output, soap):
+    """Load, describe if needed, choose per group, and write selection and rest."""
+    configs = read_all(files)
+    excluded_configs = read_all([exclude]) if exclude else []
+    matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
+    labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
+    already = _already_chosen(matrix, excluded)
+    from wflcli.verbs.select import split_by_group
+
+    chosen: set[int] = set()
+    candidates = [i for i in range(len(configs)) if i not in already]
+    for members, share in split_by_group([labels[i] for i in candidates], count,
+                                         proportional).values():
+        members = [candidates[m] for m in members]
+        if share:
+            picks = choose(matrix[members], share, excluded)
+            chosen.update(members[p] for p in picks)
+    if not keep_descriptor:
+        for atoms in configs:
+            atoms.info.pop(key, None)
+    write_configs([a for i, a in enumerate(configs) if i in chosen], output)
+    if rest:
+        write_configs([a for i, a in enumerate(configs) if i not in chosen], rest)
+    return 0
+
+
+def _descriptors(configs, excluded_configs, key, soap):
+    """Descriptor rows of the pool and of the excluded configs (computed where absent)."""
+    everything = configs + excluded_configs
+    if not configs:
+        raise UsageError("no configs to select from")
+    if all(key in atoms.info for atoms in everything):
+        rows = [np.atleast_1d(np.asarray(atoms.info[key], dtype=float)) for atoms in everything]
+    else:
+        task, _ = soap_task(*soap, key, False, everything)
+        describe = task.start()
+        rows = [describe(atoms, None)["info"][key] for atoms in everything]
+    if len({row.shape for row in rows}) != 1:
+        raise UsageError(f"info[{key!r}] does not have the same length in every config")
+    matrix = np.vstack(rows)
+    return matrix[:len(configs)], (matrix[len(configs):] if excluded_configs else None)
+
+
+def _already_chosen(matrix, excluded) -> set[int]:
+    """Pool rows equal to an excluded row: the same config, never to be picked again."""
+    if excluded is None:
+        return set()
+    return {i for i, row in enumerate(matrix)
+            if np.any(np.all(np.isclose(excluded, row, rtol=0, atol=1e-12), axis=1))}
+
+
+@click.command("select-cur")
+@click.option("--kernel-exponent", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, metavar="ZETA",
+              help="Select on the dot-product kernel raised to ZETA.")
+@click.option("--stochastic", is_flag=True,
+              help="Draw by leverage score (seeded by --seed) instead of the greedy top.")
+@selection_options
+@click.pass_obj
+def select_cur(settings, kernel_exponent, stochastic, files, count, key, by, proportional,
+               exclude, keep_descriptor, rest, output, cutoff, l_max, n_max, atom_sigma,
+               species, no_normalize):
+    """Select the N most diverse configs by CUR leverage scores (reads the whole input).
+
+    \b
+    Example:
+      wfl select-cur -n 100 --by config_type --exclude train.xyz pool.xyz -o new.xyz
+      wfl descriptor --species H,C,O pool.xyz | wfl select-cur -n 50 --rest rest.xyz
+
+    Greedy CUR picks the config with the top leverage score on the leading singular
+    vector, removes its direction, and repeats, so clusters are covered before any is
+    picked twice. The output keeps input order.
+    """
+    from wflcli.verbs.select import cur_deterministic, cur_stochastic, kernel_features
+
+    def choose(matrix, share, excluded):
+        try:
+            features = kernel_features(matrix, kernel_exponent)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if excluded is not None and kernel_exponent != 1:
+            excluded = (excluded @ matrix.T) ** kernel_exponent
+        if stochastic:
+            rng = np.random.default_rng([settings.seed, 0x5E1EC7])
+            return cur_stochastic(features, share, rng, excluded)
+        return cur_deterministic(features, share, excluded)
+
+    return run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,
+                         keep_descriptor, output,
+                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
+
+
+@click.command("select-fps")
+@selection_options
+@click.pass_obj
+def select_fps(settings, files, count, key, by, proportional, exclude, keep_descriptor, rest,
+               output, cutoff, l_max, n_max, atom_sigma, species, no_normalize):
+    """Select N configs by greedy farthest point sampling (reads the whole input).
+
+    \b
+    Example:
+      wfl select-fps -n 100 pool.xyz -o picked.xyz
+
+    Starts from the config farthest from the mean descriptor (or from the --exclude
+    configs), then repeatedly adds the one farthest from all picked so far.
+    """
+    from wflcli.verbs.select import farthest_points
+
+    return run_selection(settings, farthest_points, files, count, key, by, proportional,
+                         exclude, rest, keep_descriptor, output,
+                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))

@@ -1,0 +1,51 @@
+"""``wfl split``: a train/test split."""
+
+from __future__ import annotations
+
+import click
+
+from wflcli.cli.whole import read_all, write_configs
+
+
+@click.command()
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--train", required=True, metavar="FILE", help="Where the training configs go.")
+@click.option("--test", required=True, metavar="FILE", help="Where the test configs go.")
+@click.option("--fraction", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="Share of configs (of each group, with --by) that go to --train.")
+@click.option("--every", type=click.IntRange(min=2), metavar="K",
+              help="Instead of a random split, every Kth config goes to --test.")
+@click.option("--by", metavar="KEY", help="Split each group of info[KEY] separately "
+              "(stratified).")
+@click.pass_obj
+def split(settings, files, train, test, fraction, every, by):
+    """Split configs into a training and a test set (reads the whole input).
+
+    \b
+    Example:
+      wfl split --fraction 0.9 --by config_type --train train.xyz --test test.xyz all.xyz
+      wfl split --every 5 --train train.xyz --test test.xyz all.xyz
+
+    A random split is seeded by --seed; the two files are disjoint, together hold every
+    input config, and keep input order.
+    """
+    import numpy as np
+
+    configs = read_all(files)
+    groups: dict = {}
+    for index, atoms in enumerate(configs):
+        groups.setdefault(atoms.info.get(by) if by else None, []).append(index)
+    rng = np.random.default_rng([settings.seed, 0x5B117])
+    to_test: set[int] = set()
+    for members in groups.values():
+        if every:
+            to_test.update(members[every - 1::every])
+        else:
+            n_train = int(round(fraction * len(members)))
+            to_test.update(rng.permutation(members)[n_train:].tolist())
+    write_configs([a for i, a in enumerate(configs) if i not in to_test], train)
+    write_configs([a for i, a in enumerate(configs) if i in to_test], test)
+    if not settings.quiet:
+        click.echo(f"wfl split: {len(configs) - len(to_test)} to {train}, {len(to_test)} to "
+                   f"{test}", err=True)
+    return 0

@@ -1,0 +1,145 @@
+"""The ``wfl filter`` expression language: a small, safe subset of Python expressions.
+
+The text is parsed with Python's own parser into a syntax tree, which is then walked by
+the interpreter below; it is never handed to ``eval``. Only the node types listed here are
+accepted: no attribute access, no imports, no comprehensions, no calls but the listed
+functions, no keyword arguments.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+
+import numpy as np
+
+
+class ExpressionError(ValueError):
+    """A fault in the expression text, with the column where it is (1-based)."""
+
+    def __init__(self, message: str, column: int | None):
+        self.column = column
+        super().__init__(f"{message} (at column {column})" if column else message)
+
+
+class MissingName(LookupError):
+    """The config has no value of that name: it does not match."""
+
+
+def _norm(value):
+    array = np.asarray(value, dtype=float)
+    return np.linalg.norm(array, axis=-1) if array.ndim > 1 else float(np.linalg.norm(array))
+
+
+FUNCTIONS = {
+    "max": np.max, "min": np.min, "sum": np.sum, "mean": np.mean, "abs": np.abs,
+    "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "norm": _norm, "len": len,
+    "any": np.any, "all": np.all,
+}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+           ast.Pow: operator.pow}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
+
+
+class Expression:
+    """A checked expression; ``matches(atoms)`` evaluates it for one config."""
+
+    def __init__(self, text: str):
+        self.text = text
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise ExpressionError(f"syntax error: {exc.msg}", exc.offset) from None
+        self._check(tree.body)
+        self.tree = tree.body
+        self.names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                            - set(FUNCTIONS))
+
+    def _check(self, node) -> None:
+        column = getattr(node, "col_offset", -1) + 1 or None
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = node.func.id if isinstance(node.func, ast.Name) else "this"
+                raise ExpressionError(f"{name}() is not a known function "
+                                      f"({', '.join(sorted(FUNCTIONS))})", column)
+            if node.keywords:
+                raise ExpressionError("functions take no keyword arguments", column)
+            for arg in node.args:
+                self._check(arg)
+            return
+        allowed = (ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant,
+                   ast.Tuple, ast.List, ast.Subscript, ast.Load, ast.Slice)
+        if not isinstance(node, allowed):
+            raise ExpressionError(f"{type(node).__name__.lower()} is not allowed in a filter",
+                                  column)
+        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
+            raise ExpressionError("this operator is not allowed", column)
+        if isinstance(node, ast.Name) and node.id.startswith("__"):
+            raise ExpressionError(f"{node.id!r} is not allowed", column)
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.operator, ast.boolop, ast.unaryop, ast.cmpop,
+                                      ast.expr_context)):
+                self._check(child)
+
+    def matches(self, atoms) -> bool:
+        return bool(np.all(self._eval(self.tree, _names(atoms))))
+
+    def _eval(self, node, names):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise MissingName(node.id)
+            return names[node.id]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return tuple(self._eval(e, names) for e in node.elts)
+        if isinstance(node, ast.BoolOp):
+            values = (self._eval(v, names) for v in node.values)
+            if isinstance(node.op, ast.And):
+                return all(bool(np.all(v)) for v in values)
+            return any(bool(np.all(v)) for v in values)
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](self._eval(node.operand, names))
+        if isinstance(node, ast.BinOp):
+            left, right = self._eval(node.left, names), self._eval(node.right, names)
+            if isinstance(left, str) or isinstance(right, str):
+                if not (isinstance(node.op, ast.Add) and isinstance(left, str)
+                        and isinstance(right, str)):
+                    raise TypeError("only + joins text")
+            elif isinstance(node.op, ast.Pow):
+                left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+            return _BINARY[type(node.op)](left, right)
+        if isinstance(node, ast.Compare):
+            left = self._eval(node.left, names)
+            for op, comparator in zip(node.ops, node.comparators):
+                right = self._eval(comparator, names)
+                if not np.all(_COMPARE[type(op)](left, right)):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.Call):
+            return FUNCTIONS[node.func.id](*(self._eval(a, names) for a in node.args))
+        if isinstance(node, ast.Subscript):
+            return self._eval(node.value, names)[self._index(node.slice, names)]
+        raise ExpressionError(f"cannot evaluate {type(node).__name__}", None)
+
+    def _index(self, node, names):
+        if isinstance(node, ast.Slice):
+            return slice(*(None if part is None else int(self._eval(part, names))
+                           for part in (node.lower, node.upper, node.step)))
+        return int(self._eval(node, names))
+
+
+def _names(atoms) -> dict:
+    """Everything an expression can name: info keys, arrays, and a few derived values."""
+    names = {"natoms": len(atoms), "symbols": tuple(atoms.get_chemical_symbols()),
+             "formula": atoms.get_chemical_formula()}
+    if atoms.cell.rank == 3:
+        names["volume"] = atoms.get_volume()
+    names.update(atoms.arrays)
+    names.update(atoms.info)
+    return names

@@ -1,0 +1,119 @@
+"""Choosing diverse configs from descriptor rows: CUR leverage scores and farthest points.
+
+Pure numpy on a matrix whose rows are configs. ``excluded`` rows (configs already in a
+training set) count towards diversity but are never chosen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_KERNEL_ROWS = 20000  # an n x n kernel beyond this would not fit in memory
+
+
+def kernel_features(matrix: np.ndarray, exponent: float) -> np.ndarray:
+    """Rows to select on: the descriptors themselves (exponent 1), or the rows of the
+    dot-product kernel raised to the exponent."""
+    if exponent == 1:
+        return matrix
+    if len(matrix) > MAX_KERNEL_ROWS:
+        raise ValueError(f"a kernel exponent needs the {len(matrix)} x {len(matrix)} kernel; "
+                         f"use exponent 1, or select per group (--by)")
+    return (matrix @ matrix.T) ** exponent
+
+
+def cur_deterministic(matrix: np.ndarray, count: int, excluded: np.ndarray | None = None):
+    """Greedy CUR: pick the row with the top leverage score on the leading singular vector,
+    remove its direction from every row, and repeat. Each pick thus lands in a part of the
+    space not yet covered (a new cluster before a second pick from an old one)."""
+    rows = np.array(matrix, dtype=float)
+    if excluded is not None and len(excluded):
+        rows = _project_out(rows, excluded)
+    gram = rows.T @ rows  # kept up to date below instead of recomputed: O(D^2) per pick
+    chosen: list[int] = []
+    available = np.ones(len(rows), dtype=bool)
+    for _ in range(min(count, len(rows))):
+        leading = _leading_eigenvector(gram)
+        scores = np.where(available, (rows @ leading) ** 2, -1.0)
+        pick = int(np.argmax(scores))
+        chosen.append(pick)
+        available[pick] = False
+        norm = np.linalg.norm(rows[pick])
+        if norm > 0:
+            d = rows[pick] / norm
+            rows -= np.outer(rows @ d, d)
+            g = gram @ d  # (I - dd^T) gram (I - dd^T), as a rank-2 update
+            gram += np.outer(d, d) * (d @ g) - np.outer(g, d) - np.outer(d, g)
+    return chosen
+
+
+def cur_stochastic(matrix: np.ndarray, count: int, rng, excluded: np.ndarray | None = None):
+    """CUR by sampling rows with probability proportional to their leverage scores on the
+    leading ``count`` singular vectors, without replacement."""
+    rows = np.array(matrix, dtype=float)
+    if excluded is not None and len(excluded):
+        rows = _project_out(rows, excluded)
+    count = min(count, len(rows))
+    u, s, _ = np.linalg.svd(rows, full_matrices=False)
+    rank = max(1, min(count, int(np.sum(s > s[0] * 1e-10)) if s.size and s[0] > 0 else 1))
+    leverage = np.sum(u[:, :rank] ** 2, axis=1)
+    leverage = leverage + 1e-300  # rows of zero leverage may still be drawn last
+    return sorted(rng.choice(len(rows), size=count, replace=False, p=leverage / leverage.sum())
+                  .tolist())
+
+
+def farthest_points(matrix: np.ndarray, count: int, excluded: np.ndarray | None = None):
+    """Greedy farthest point sampling (Euclidean). Starts from the row farthest from the
+    mean, or from the excluded rows when given; ties go to the lowest index."""
+    rows = np.asarray(matrix, dtype=float)
+    if excluded is not None and len(excluded):
+        nearest = np.min(np.linalg.norm(rows[:, None, :] - excluded[None, :, :], axis=2),
+                         axis=1)
+    else:
+        nearest = np.full(len(rows), np.inf)
+    chosen: list[int] = []
+    for _ in range(min(count, len(rows))):
+        if np.isinf(nearest).all():
+            pick = int(np.argmax(np.linalg.norm(rows - rows.mean(axis=0), axis=1)))
+        else:
+            pick = int(np.argmax(nearest))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, np.linalg.norm(rows - rows[pick], axis=1))
+        nearest[chosen] = -1.0
+    return chosen
+
+
+def split_by_group(labels: list, count: int, proportional: bool) -> dict:
+    """How many to choose from each group: ``count`` each, or shares of ``count`` in
+    proportion to group sizes (largest remainders), in order of first appearance."""
+    groups: dict = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    if not proportional:
+        return {label: (members, min(count, len(members))) for label, members in groups.items()}
+    total = len(labels)
+    exact = {label: count * len(members) / total for label, members in groups.items()}
+    shares = {label: int(value) for label, value in exact.items()}
+    leftover = min(count, total) - sum(shares.values())
+    for label in sorted(exact, key=lambda k: (shares[k] - exact[k], list(groups).index(k))):
+        if leftover <= 0:
+            break
+        shares[label] += 1
+        leftover -= 1
+    return {label: (groups[label], min(shares[label], len(groups[label]))) for label in groups}
+
+
+def _leading_eigenvector(gram: np.ndarray) -> np.ndarray:
+    """The eigenvector of the largest eigenvalue of a symmetric matrix (deterministic)."""
+    if len(gram) <= 1000:
+        return np.linalg.eigh(gram)[1][:, -1]
+    from scipy.sparse.linalg import eigsh
+
+    return eigsh(gram, k=1, which="LA", v0=np.ones(len(gram)))[1][:, 0]
+
+
+def _project_out(rows: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    basis, r = np.linalg.qr(np.asarray(excluded, dtype=float).T)
+    keep = np.abs(np.diag(r)) > 1e-10 * max(1.0, np.abs(r).max())
+    basis = basis[:, keep]
+    return rows - (rows @ basis) @ basis.T
