@@ -6,7 +6,7 @@ import argparse
 import datetime
 import sys
 
-from benchmarks import calc_emt
+from benchmarks import calc_emt, descriptors
 from benchmarks.common import ROOT, machine, table
 
 
@@ -30,6 +30,19 @@ def main() -> None:
                     "The rerun finds every config in the store. Bare read + write: "
                     "`ase.io.iread` and `ase.io.write` of the same file, nothing computed.\n\n"
                     + table(measurements, "wfl calc, first run"))
+    soap_count = 200 if args.quick else 5000
+    measurements = descriptors.run_soap(soap_count, repeat)
+    sections.append(f"## 7a. SOAP descriptors, {soap_count} rattled 32-atom Cu cells\n\n"
+                    f"Settings: {descriptors.SETTINGS}, averaged per config. The libraries "
+                    "are called in a plain loop over `ase.io.iread`; `wfl descriptor` "
+                    "includes its own reading and writing.\n\n"
+                    + table(measurements, "wfl descriptor (featomic)"))
+    pool = (2000, 100) if args.quick else (20000, 500)
+    measurements = descriptors.run_select(*pool, repeat)
+    sections.append(f"## 7b. Selection on {pool[0]} configs with {pool[1]}-dimensional "
+                    "descriptors\n\nEach includes reading the pool file "
+                    "(descriptors in info); target: under a minute.\n\n"
+                    + table(measurements, "wfl count (just reading the file)"))
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"

@@ -175,6 +175,9 @@ def format_value(key: str, value) -> str:
             return quote("_JSON " + json.dumps(value))  # would not read back as this text
         return quote(value)
     if isinstance(value, np.ndarray) and value.dtype.kind in "ifb":
+        if key in SPECIAL_3_3_KEYS and value.shape == (6,):  # Voigt: as ASE, write 3x3
+            xx, yy, zz, yz, xz, xy = value.tolist()
+            value = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
         if key in SPECIAL_3_3_KEYS and value.shape == (3, 3):
             value = value.reshape(9, order="F")
         if value.ndim == 0:
