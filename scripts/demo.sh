@@ -9,29 +9,32 @@ export WFLCLI_HOME="$PWD/.wflcli-demo"
 mkdir -p demo-output
 cd demo-output
 set -x
-python - > cells.xyz <<'PY'
-# 40 rattled 32-atom Cu cells (a later verb, `wfl rattle`, will make these)
-import sys
-from ase.build import bulk
-from wflcli.io.writer import format_config
-for i in range(40):
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
-    atoms.rattle(0.05, seed=i)
-    sys.stdout.write(format_config(atoms))
-PY
-wfl --parallel 2 calc --calc emt --prefix REF_ cells.xyz \
-  | wfl calc --calc lj:sigma=2.33,epsilon=0.4,rc=6 --prefix LJ_ -o labelled.xyz
+wfl cat -f cif - > cu.xyz <<'CIF'
+data_Cu
+_cell_length_a 3.61
+_cell_length_b 3.61
+_cell_length_c 3.61
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+loop_
+_atom_site_label
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+Cu 0 0 0
+CIF
+wfl optimize --calc emt --cell --fmax 0.001 cu.xyz -o relaxed.xyz
+wfl rattle -n 20 --stdev 0.05 --strain 0.02 --supercell 2x2x2 relaxed.xyz > rattled.xyz
+wfl rattle --supercell 2x2x2 --stdev 0 relaxed.xyz \
+  | wfl md --calc emt --ensemble langevin -T 300:1200 --steps 400 --every 40 > md.xyz
+wfl cat rattled.xyz md.xyz | wfl --parallel 2 calc --calc emt --prefix REF_ -o pool.xyz
+wfl select-cur -n 20 pool.xyz --cutoff 4 --species Cu --rest rest.xyz -o train.xyz
+wfl split --fraction 0.8 --train fit.xyz --test test.xyz train.xyz
 { set +x; } 2>/dev/null
-python - <<'PY'
-import ase.io, numpy as np
-configs = ase.io.read("labelled.xyz", ":")
-ref = np.array([a.info["REF_energy"] / len(a) for a in configs])
-lj = np.array([a.info["LJ_energy"] / len(a) for a in configs])
-fref = np.concatenate([a.arrays["REF_forces"].ravel() for a in configs])
-flj = np.concatenate([a.arrays["LJ_forces"].ravel() for a in configs])
-print(f"{len(configs)} configs labelled with EMT (REF_) and Lennard-Jones (LJ_)")
-print(f"EMT energy/atom: mean {ref.mean():.4f} eV, spread {ref.std() * 1000:.2f} meV")
-print(f"LJ vs EMT: energy/atom offset {np.mean(lj - ref):.4f} eV, "
-      f"force RMSE {np.sqrt(np.mean((flj - fref) ** 2)):.3f} eV/A")
-PY
-echo "demo finished: demo-output/labelled.xyz"
+echo "--- the selected training set:"
+wfl count train.xyz
+echo "--- first configs: source (rattle copy or MD step) and EMT energy per config"
+wfl info rattle_copy MD_step REF_energy natoms -i train.xyz | head -6
+echo "demo finished: files in demo-output/"

@@ -23,6 +23,13 @@ class Result:
     stderr: str
 
 
+@pytest.fixture(autouse=True)
+def private_store(tmp_path_factory, monkeypatch):
+    """Every test gets its own store (outside its tmp_path, which stays the test's own):
+    nothing is read from or left in the user's ~/.wflcli."""
+    monkeypatch.setenv("WFLCLI_HOME", str(tmp_path_factory.mktemp("wflcli-home")))
+
+
 @pytest.fixture
 def wfl():
     """Run ``wfl ARGS`` in this process with stdin given; stdout and stderr kept apart."""

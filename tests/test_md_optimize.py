@@ -17,11 +17,6 @@ from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
 
 
-@pytest.fixture(autouse=True)
-def private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("WFLCLI_HOME", str(tmp_path / "store"))
-
-
 def read_text(text: str):
     return list(FrameReader(io.BytesIO(text.encode()), "out"))
 

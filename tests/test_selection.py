@@ -15,11 +15,6 @@ from wflcli.io.writer import format_config
 from wflcli.verbs.select import cur_deterministic, farthest_points
 
 
-@pytest.fixture(autouse=True)
-def private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("WFLCLI_HOME", str(tmp_path / "store"))
-
-
 def read_text(text: str):
     return list(FrameReader(io.BytesIO(text.encode()), "out"))
 

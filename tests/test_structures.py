@@ -19,11 +19,6 @@ def read_text(text: str):
     return list(FrameReader(io.BytesIO(text.encode()), "out"))
 
 
-@pytest.fixture(autouse=True)
-def private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("WFLCLI_HOME", str(tmp_path / "store"))
-
-
 def bond_lengths(atoms, a: str, b: str) -> list[float]:
     from ase.neighborlist import natural_cutoffs, neighbor_list
 

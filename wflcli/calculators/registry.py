@@ -18,6 +18,8 @@ class CalculatorKind:
     extra: str = ""                # the wflcli extra that brings it
     fixed: dict = field(default_factory=dict)    # constructor arguments always given
     choices: dict = field(default_factory=dict)  # parameter -> {accepted text: value}
+    positional: str = ""           # parameter a bare value sets (gap:GAP.xml)
+    probe: bool = True             # build once when parsed (False: too costly to build twice)
 
 
 _TBLITE_METHODS = {"gfn2-xtb": "GFN2-xTB", "gfn2": "GFN2-xTB",
@@ -36,6 +38,10 @@ KINDS = {kind.name: kind for kind in (
                    "multiplicity, accuracy, electronic_temperature, ...)",
                    package="tblite", extra="xtb", fixed={"verbosity": 0},
                    choices={"method": _TBLITE_METHODS}),
+    CalculatorKind("gap", "quippy.potential:Potential",
+                   "a Gaussian Approximation Potential: gap:GAP.xml (quippy, loaded once "
+                   "per worker)", package="quippy-ase", extra="gap",
+                   fixed={"args_str": "IP GAP"}, positional="param_filename", probe=False),
 )}
 
 PYTHON = "python"

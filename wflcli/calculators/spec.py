@@ -81,23 +81,37 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
     else:
         raise UsageError(f"--calc: unknown calculator {name!r}; known: "
                          f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
-    params = _key_values(rest, text)
+    params = _key_values(rest, text, kind.positional if kind else "")
     params.update(_json_kwargs(kwargs_json))
     if kind is not None:
         params = _checked(kind, params)
     spec = CalcSpec(name, target, tuple(sorted(params.items())))
-    _probe(spec)
+    if kind is None or kind.probe:
+        _probe(spec)
+    else:
+        calculator_class(spec)  # at least the package must be there
     return CalcSpec(name, target, spec.params, _file_hashes(spec))
 
 
-def _key_values(text: str, whole: str) -> dict:
+def _key_values(text: str, whole: str, positional: str = "") -> dict:
     params = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, eq, value = item.partition("=")
+        if not eq and positional and positional not in params:
+            params[positional] = _existing_file(item, whole)
+            continue
         if not eq or not key.strip():
             raise UsageError(f"--calc {whole!r}: expected key=value, got {item!r}")
         params[key.strip()] = _value(value.strip())
     return params
+
+
+def _existing_file(value: str, whole: str) -> str:
+    """A bare value names a file (gap:GAP.xml): it must exist; kept as an absolute path so
+    workers started elsewhere find it."""
+    if not os.path.isfile(value):
+        raise UsageError(f"--calc {whole!r}: no such file {value!r}")
+    return os.path.abspath(value)
 
 
 def _value(text: str):
@@ -143,13 +157,24 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
 def _file_hashes(spec: CalcSpec) -> tuple:
     """Content hashes of the files a spec names (a model, a parameter file) and, for a
     ``python:`` spec, of the calculator's own module, so editing any of them is seen."""
-    paths = {f"parameter {key}": value for key, value in spec.params
-             if isinstance(value, str) and os.path.isfile(value)}
+    paths = {}
+    for key, value in spec.params:
+        if isinstance(value, str) and os.path.isfile(value):
+            paths[f"parameter {key}"] = value
+            for companion in _companions(value):  # GAP.xml.sparseGAP_...: part of the model
+                paths[f"file {os.path.basename(companion)}"] = companion
     if spec.name == PYTHON:
         module = importlib.util.find_spec(spec.target.split(":")[0])
         if module is not None and module.origin and os.path.isfile(module.origin):
             paths["module source"] = module.origin
     return tuple(sorted((what, file_sha256(path)) for what, path in paths.items()))
+
+
+def _companions(path: str) -> list[str]:
+    folder, name = os.path.split(os.path.abspath(path))
+    return sorted(os.path.join(folder, other) for other in os.listdir(folder)
+                  if other.startswith(name + ".") and not other.endswith(".log")
+                  and os.path.isfile(os.path.join(folder, other)))
 
 
 def file_sha256(path: str) -> str:

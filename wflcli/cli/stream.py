@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import sys
@@ -41,8 +42,13 @@ def _ase_configs(files, fmt):
     from wflcli.errors import InputError
     from wflcli.verbs.results import results_annotation
 
+    from ase.io.formats import ioformats
+
+    binary = fmt in ioformats and ioformats[fmt].isbinary
     for path in files or ["-"]:
-        source = sys.stdin.buffer if path == "-" else path
+        source = path
+        if path == "-":
+            source = sys.stdin.buffer if binary else io.TextIOWrapper(sys.stdin.buffer, "utf-8")
         try:
             for atoms in ase.io.iread(source, index=":", format=fmt):
                 if atoms.calc is not None:

@@ -8,6 +8,7 @@ slow producer upstream still sees its first results downstream at once.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -83,12 +84,18 @@ def _entries(task: Task, configs: Iterable, cache, refresh: bool) -> Iterator[En
         yield entry
 
 
-def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome:
-    if kind == ANNOTATION:
-        apply_annotation(atoms, decode_annotation(payload))
-        return Outcome(index, format_config(atoms), 1)
-    count, text = decode_outputs(payload)
-    return Outcome(index, text, count)
+def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
+    """The cached outcome, or None (computed again) if the entry cannot be read."""
+    try:
+        if kind == ANNOTATION:
+            annotation = decode_annotation(payload)
+        else:
+            count, text = decode_outputs(payload)
+            return Outcome(index, text, count)
+    except (ValueError, KeyError, TypeError, zlib.error):  # damaged: not worth failing for
+        return None
+    apply_annotation(atoms, annotation)
+    return Outcome(index, format_config(atoms), 1)
 
 
 def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):

@@ -35,11 +35,14 @@ def config_digest(atoms, task) -> bytes:
     return h.digest()
 
 
+PAYLOAD_FORMAT = 2  # raise when what the cache stores changes shape
+
+
 def cache_key(identity: str, digest: bytes) -> bytes:
     """Task identity (verb, normalized parameters, calculator fingerprint), the wflcli
-    version, and the config's digest."""
-    return hashlib.sha256(b"%s\0%s\0%s" % (identity.encode(), __version__.encode(),
-                                           digest)).digest()
+    version and payload format, and the config's digest."""
+    return hashlib.sha256(b"%s\0%s/%d\0%s" % (identity.encode(), __version__.encode(),
+                                              PAYLOAD_FORMAT, digest)).digest()
 
 
 def config_seed(identity: str, digest: bytes) -> int:

@@ -1,13 +1,12 @@
 """What the cache keeps for one config, as compact bytes (no pickles).
 
-An annotating task's results are kept as JSON, arrays as raw little-endian bytes in
-base64, so they come back exact and can be applied to the current input; any other task's
-outputs are kept as their extxyz text. Both are zlib-compressed.
+An annotating task's results are kept as a small JSON header followed by the raw
+little-endian bytes of its arrays, so they come back exact and can be applied to the
+current input; any other task's outputs are kept as their extxyz text, zlib-compressed.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import zlib
 
@@ -18,14 +17,17 @@ OUTPUTS = "outputs"
 
 
 def encode_annotation(annotation: dict) -> bytes:
-    data = {part: [[key, _encode_value(value)] for key, value in annotation[part].items()]
-            for part in ("info", "arrays")}
-    return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
+    blobs: list[bytes] = []
+    header = {part: [[key, _describe(value, blobs)] for key, value in annotation[part].items()]
+              for part in ("info", "arrays")}
+    return json.dumps(header, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
 
 
 def decode_annotation(payload: bytes) -> dict:
-    data = json.loads(zlib.decompress(payload))
-    return {part: {key: _decode_value(value) for key, value in data[part]}
+    head, _, body = payload.partition(b"\n")
+    header = json.loads(head)
+    view = memoryview(body)
+    return {part: {key: _restore(value, view) for key, value in header[part]}
             for part in ("info", "arrays")}
 
 
@@ -39,24 +41,26 @@ def decode_outputs(payload: bytes) -> tuple[int, str]:
     return int(count), text
 
 
-def _encode_value(value):
+def _describe(value, blobs: list[bytes]):
+    """JSON for scalars and text; arrays become a reference to bytes appended to blobs."""
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        if array.dtype.kind in "OU":
-            return {"text_array": array.tolist()}
-        little = array.astype(array.dtype.newbyteorder("<"))
-        return {"array": little.dtype.str, "shape": list(array.shape),
-                "data": base64.b64encode(little.tobytes()).decode()}
+        if value.dtype.kind in "OU":
+            return {"text_array": value.tolist()}
+        little = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+        offset = sum(len(b) for b in blobs)
+        blobs.append(little.tobytes())
+        return {"array": little.dtype.str, "shape": list(value.shape), "offset": offset}
     if isinstance(value, np.generic):
         return value.item()
     return value
 
 
-def _decode_value(value):
+def _restore(value, body: memoryview):
     if isinstance(value, dict) and "array" in value:
-        raw = base64.b64decode(value["data"])
-        return np.frombuffer(raw, dtype=value["array"]).reshape(value["shape"]).astype(
-            np.dtype(value["array"]).newbyteorder("="))
+        dtype = np.dtype(value["array"])
+        count = int(np.prod(value["shape"], dtype=np.int64))
+        array = np.frombuffer(body, dtype=dtype, count=count, offset=value["offset"])
+        return array.reshape(value["shape"]).astype(dtype.newbyteorder("="))
     if isinstance(value, dict) and "text_array" in value:
         return np.array(value["text_array"])
     return value

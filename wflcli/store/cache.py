@@ -1,9 +1,10 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups are single indexed reads. New results go to a writer thread with its own
-connection, which commits whatever has arrived in one short transaction at a time: the
-commit (and its fsync) never stalls the computation, and a kill loses only the results not
-yet committed, a few at most.
+Lookups are single indexed reads. New results are handed to a writer thread with its own
+connection at most every half second (at once when results come slower than that), and it
+commits each batch in one short transaction. So the computation never waits for a commit
+and its fsync, commits stay few however fast results come, and a kill loses at most the
+last half second of results.
 """
 
 from __future__ import annotations
@@ -19,10 +20,16 @@ from wflcli.store.db import connect, write_transaction
 _STOP = None
 
 
+HANDOFF_SECONDS = 0.5
+_MAX_PENDING = 10000  # bounds memory when results come very fast
+
+
 class ResultCache:
     def __init__(self, path: Path):
         self.path = path
         self.db = connect(path)
+        self._pending: list[tuple] = []
+        self._handed = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -33,20 +40,32 @@ class ResultCache:
                                (key,)).fetchone()
 
     def put(self, key: bytes, verb: str, kind: str, payload: bytes) -> None:
+        self._pending.append((key, verb, kind, payload, len(payload), time.time()))
+        if (time.monotonic() - self._handed >= HANDOFF_SECONDS
+                or len(self._pending) >= _MAX_PENDING):
+            self._hand_off()
+
+    def _hand_off(self) -> None:
         self._raise_writer_error()
+        self._handed = time.monotonic()
+        if not self._pending:
+            return
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_behind, daemon=True,
                                             name="wfl-cache-writer")
             self._writer.start()
-        self._queue.put((key, verb, kind, payload, len(payload), time.time()))
+        self._queue.put(self._pending)
+        self._pending = []
 
     def flush(self) -> None:
         """Wait until every result put so far is committed."""
+        self._hand_off()
         if self._writer is not None:
             self._queue.join()
         self._raise_writer_error()
 
     def close(self) -> None:
+        self._hand_off()
         if self._writer is not None:
             self._queue.put(_STOP)
             self._writer.join()
@@ -58,14 +77,14 @@ class ResultCache:
         db = connect(self.path)
         try:
             while True:
-                rows = [self._queue.get()]
+                batches = [self._queue.get()]
                 while True:  # everything that has arrived meanwhile goes in the same commit
                     try:
-                        rows.append(self._queue.get_nowait())
+                        batches.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
-                stop = _STOP in rows
-                rows = [row for row in rows if row is not _STOP]
+                stop = _STOP in batches
+                rows = [row for batch in batches if batch is not _STOP for row in batch]
                 try:
                     if rows and self._error is None:
                         with write_transaction(db):
@@ -74,7 +93,7 @@ class ResultCache:
                 except Exception as exc:  # reported to the computing thread
                     self._error = exc
                 finally:
-                    for _ in range(len(rows) + stop):
+                    for _ in batches:
                         self._queue.task_done()
                 if stop:
                     return

@@ -1,0 +1,179 @@
+"""Fitting and judging a potential: wfl fit-gap (the real gap_fit), --calc gap:, wfl error."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import rattled_cells
+from wflcli.io.reader import FrameReader
+from wflcli.io.writer import format_config
+
+pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
+
+TWO_BODY = ("distance_2b cutoff=4.5 covariance_type=ard_se delta=0.5 theta_uniform=1.0 "
+            "sparse_method=uniform n_sparse=20")
+SOAP = ("soap cutoff=4.5 l_max=4 n_max=6 atom_sigma=0.5 delta=0.1 zeta=4 "
+        "covariance_type=dot_product sparse_method=cur_points n_sparse=60")
+
+
+def read_text(text: str):
+    return list(FrameReader(io.BytesIO(text.encode()), "out"))
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """40 training and 10 held-out rattled Cu cells, and the isolated atom, with EMT."""
+    import subprocess
+
+    from conftest import WFL_PROGRAM
+
+    folder = tmp_path_factory.mktemp("gap")
+    env = dict(os.environ, WFLCLI_HOME=str(folder / "store"))
+    cells = []
+    for i, atoms in enumerate(rattled_cells(50, "Cu", (2, 2, 2), stdev=0.1)):
+        atoms.set_cell(atoms.cell * (0.98 + 0.04 * (i % 5) / 4), scale_atoms=True)
+        atoms.info["config_type"] = "rattled"
+        cells.append(atoms)
+    raw = folder / "raw.xyz"
+    raw.write_text("".join(format_config(a) for a in cells))
+    isolated = subprocess.run(f"'{WFL_PROGRAM}' atoms Cu | '{WFL_PROGRAM}' calc --calc emt "
+                              "--prefix REF_", shell=True, capture_output=True, env=env,
+                              check=True).stdout
+    labelled = subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", "--prefix", "REF_", raw],
+                              capture_output=True, env=env, check=True).stdout
+    configs = read_text(labelled.decode())
+    (folder / "train.xyz").write_bytes(isolated + "".join(format_config(a)
+                                                          for a in configs[:40]).encode())
+    (folder / "test.xyz").write_text("".join(format_config(a) for a in configs[40:]))
+    return folder
+
+
+def fit(wfl, folder, *extra):
+    return wfl("fit-gap", folder / "train.xyz", "--ref", "REF_", "--gap", TWO_BODY, "--gap",
+               SOAP, "-o", folder / "GAP.xml", *extra)
+
+
+@pytest.mark.slow
+def test_fit_evaluate_and_judge_end_to_end(wfl, labelled, monkeypatch):
+    monkeypatch.setenv("WFLCLI_HOME", str(labelled / "store"))
+    result = fit(wfl, labelled, "--force")
+    assert result.code == 0, result.stderr
+    model = labelled / "GAP.xml"
+    assert model.exists() and list(labelled.glob("GAP.xml.sparse*"))
+    log = (labelled / "GAP.xml.log").read_text()
+    assert log.startswith("# command: ") and "gap_fit" in log.splitlines()[0]
+    assert not list(labelled.glob(".GAP.xml.fit-*"))  # the private folder is gone
+
+    predicted = wfl("calc", "--calc", f"gap:{model}", "--prefix", "GAP_",
+                    labelled / "test.xyz")
+    assert predicted.code == 0, predicted.stderr
+    (labelled / "pred.xyz").write_text(predicted.stdout)
+    report = json.loads(wfl("error", "--ref", "REF_", "--pred", "GAP_", "--json",
+                            labelled / "pred.xyz").stdout)
+    energy = report["properties"]["energy/atom"]["overall"]
+    forces = report["properties"]["forces"]["overall"]
+    assert energy["count"] == 10 and energy["rmse"] < 0.005   # eV/atom
+    assert forces["count"] == 10 * 32 * 3 and forces["rmse"] < 0.1  # eV/A
+
+
+@pytest.mark.slow
+def test_gap_calc_matches_quippy_directly(wfl, labelled, monkeypatch):
+    from quippy.potential import Potential
+
+    monkeypatch.setenv("WFLCLI_HOME", str(labelled / "store"))
+    assert fit(wfl, labelled).code == 0
+    model = labelled / "GAP.xml"
+    result = wfl("--parallel", "2", "calc", "--calc", f"gap:{model}", "--prefix", "GAP_",
+                 labelled / "test.xyz")
+    direct = Potential("IP GAP", param_filename=str(model))
+    for atoms in read_text(result.stdout):
+        copy = atoms.copy()
+        copy.calc = direct
+        assert atoms.info["GAP_energy"] == pytest.approx(copy.get_potential_energy(), abs=1e-9)
+        assert np.allclose(atoms.arrays["GAP_forces"], copy.get_forces(), atol=1e-9)
+
+
+@pytest.mark.slow
+def test_rerun_skips_and_a_new_sigma_refits(wfl, labelled, monkeypatch):
+    monkeypatch.setenv("WFLCLI_HOME", str(labelled / "store"))
+    assert fit(wfl, labelled).code == 0
+    before = (labelled / "GAP.xml").stat().st_mtime_ns
+    again = fit(wfl, labelled)
+    assert again.code == 0 and "is up to date" in again.stderr
+    assert (labelled / "GAP.xml").stat().st_mtime_ns == before
+    refit = fit(wfl, labelled, "--sigma", "0.003,0.06,0.05,0")
+    assert refit.code == 0 and "wrote" in refit.stderr
+    assert (labelled / "GAP.xml").stat().st_mtime_ns != before
+
+
+def test_fit_gap_errors(wfl, labelled, tmp_path):
+    cells = tmp_path / "cells.xyz"
+    cells.write_text(format_config(rattled_cells(1)[0]))
+    missing = wfl("fit-gap", cells, "--gap", TWO_BODY, "-o", tmp_path / "G.xml")
+    assert missing.code == 1 and "no config has REF_energy or REF_forces" in missing.stderr
+    no_e0 = wfl("fit-gap", labelled / "test.xyz", "--gap", TWO_BODY, "-o", tmp_path / "G.xml")
+    assert no_e0.code == 1 and "no isolated-atom config" in no_e0.stderr
+    bad = wfl("fit-gap", labelled / "train.xyz", "--gap", "distance_2b cutof=4", "-o",
+              tmp_path / "G.xml")
+    assert bad.code == 1 and "gap_fit failed" in bad.stderr
+    assert not (tmp_path / "G.xml").exists() and not list(tmp_path.glob(".G.xml.fit-*"))
+    assert wfl("fit-gap", labelled / "train.xyz", "-o", tmp_path / "G.xml").code == 2
+
+
+def test_error_numbers_equal_numpy(wfl, tmp_path):
+    rng = np.random.default_rng(0)
+    configs = rattled_cells(6, "Cu", (1, 1, 1))
+    for i, atoms in enumerate(configs):
+        atoms.info.update(REF_energy=rng.normal(), P_energy=rng.normal(),
+                          config_type="a" if i < 4 else "b")
+        atoms.arrays["REF_forces"] = rng.normal(size=(4, 3))
+        atoms.arrays["P_forces"] = rng.normal(size=(4, 3))
+    del configs[5].info["P_energy"]  # a missing prediction is counted, not dropped
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in configs))
+    report = json.loads(wfl("error", "--ref", "REF_", "--pred", "P_", "--by", "config_type",
+                            "--json", src).stdout)
+    e_err = np.array([(a.info["P_energy"] - a.info["REF_energy"]) / 4 for a in configs[:5]])
+    f_err = np.concatenate([(a.arrays["P_forces"] - a.arrays["REF_forces"]).ravel()
+                            for a in configs])
+    energy = report["properties"]["energy/atom"]
+    assert energy["overall"]["rmse"] == pytest.approx(np.sqrt(np.mean(e_err ** 2)))
+    assert energy["overall"]["mae"] == pytest.approx(np.mean(np.abs(e_err)))
+    assert energy["overall"]["max"] == pytest.approx(np.abs(e_err).max())
+    assert energy["overall"]["missing"] == 1 and energy["groups"]["b"]["missing"] == 1
+    assert energy["groups"]["a"]["rmse"] == pytest.approx(np.sqrt(np.mean(e_err[:4] ** 2)))
+    forces = report["properties"]["forces"]["overall"]
+    assert forces["rmse"] == pytest.approx(np.sqrt(np.mean(f_err ** 2)))
+    assert forces["count"] == f_err.size
+
+    table = wfl("error", "--ref", "REF_", "--pred", "P_", src).stdout
+    header, first = table.splitlines()[:2]
+    assert header.split()[:4] == ["property", "group", "RMSE", "MAE"]
+    assert float(first.split()[2]) == pytest.approx(np.sqrt(np.mean(e_err ** 2)) * 1000, abs=1e-3)
+
+
+def test_parity_plot_is_written(wfl, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is the plot extra; CI installs it")
+    configs = rattled_cells(4, "Cu", (1, 1, 1))
+    for i, atoms in enumerate(configs):
+        atoms.info.update(REF_energy=float(i), P_energy=i + 0.1, config_type=str(i % 2))
+        atoms.arrays["REF_forces"] = np.ones((4, 3)) * i
+        atoms.arrays["P_forces"] = np.ones((4, 3)) * i * 1.1
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in configs))
+    for name in ("parity.png", "parity.pdf", "parity.svg"):
+        result = wfl("error", "--ref", "REF_", "--pred", "P_", "--by", "config_type", src,
+                     "--plot", tmp_path / name)
+        assert result.code == 0, result.stderr
+        assert (tmp_path / name).stat().st_size > 1000
+    assert (tmp_path / "parity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "parity.png").size
+    assert width > height  # two panels side by side above their histograms
+    assert wfl("error", "--ref", "REF_", "--pred", "P_", src, "--plot", tmp_path / "x.gif").code == 2

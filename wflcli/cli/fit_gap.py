@@ -1,0 +1,109 @@
+"""``wfl fit-gap``: fit a Gaussian Approximation Potential."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from wflcli.cli.whole import read_all
+from wflcli.errors import UsageError
+
+
+def _sigmas(text: str) -> tuple:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise UsageError(f"{text!r}: expected 4 numbers: energy,force,virial,hessian")
+    return values
+
+
+def _params_file(path: str) -> dict:
+    """gap_fit settings from a YAML or JSON file (a mapping of gap_fit keys)."""
+    try:
+        with open(path) as stream:
+            text = stream.read()
+    except OSError as exc:
+        raise UsageError(f"--params {path}: {exc.strerror}") from None
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # the parser's own message says what and where
+        raise UsageError(f"--params {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--params {path}: expected a mapping of gap_fit settings")
+    return data
+
+
+@click.command("fit-gap")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("-o", "--output", "model", required=True, metavar="GAP.xml",
+              help="The model file; its sparse files and GAP.xml.log go beside it.")
+@click.option("--ref", default="REF_", show_default=True, metavar="PREFIX",
+              help="Prefix of the reference energy, forces and stress.")
+@click.option("--gap", "descriptors", multiple=True, metavar="STRING",
+              help="A descriptor and its kernel, quip style (repeat for several), e.g. "
+                   "'distance_2b cutoff=4 covariance_type=ard_se delta=0.5 theta_uniform=1 "
+                   "sparse_method=uniform n_sparse=20'.")
+@click.option("--sigma", default="0.002,0.05,0.05,0", show_default=True,
+              metavar="E,F,V,H", help="Default sigmas: energy, force, virial, hessian.")
+@click.option("--config-type-sigma", multiple=True, metavar="TYPE:E,F,V,H",
+              help="Sigmas for one config_type (repeatable).")
+@click.option("--e0", metavar="SPEC", help="Isolated-atom energies 'H:-13.6,C:-1029.8', or "
+              "'average' [default: from the config_type=isolated_atom configs].")
+@click.option("--params", "params_file", metavar="FILE",
+              help="gap_fit settings as YAML or JSON (options given here win).")
+@click.option("--threads", type=click.IntRange(min=1), help="OMP_NUM_THREADS for the fit.")
+@click.option("--force", is_flag=True, help="Fit even if the model is up to date.")
+@click.pass_obj
+def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, e0,
+            params_file, threads, force):
+    """Fit a GAP with quippy-ase's gap_fit (reads the whole input).
+
+    \b
+    Example:
+      wfl fit-gap train.xyz isolated.xyz --ref REF_ -o GAP.xml \\
+        --gap 'distance_2b cutoff=4 covariance_type=ard_se delta=0.5 theta_uniform=1 \\
+               sparse_method=uniform n_sparse=20' \\
+        --gap 'soap cutoff=4 l_max=4 n_max=6 atom_sigma=0.5 delta=0.2 zeta=4 \\
+               covariance_type=dot_product sparse_method=cur_points n_sparse=100'
+
+    The fit runs in a private folder; GAP.xml, its sparse files and GAP.xml.log (the
+    command, gap_fit's output, a fingerprint) appear only when it succeeds. If the model
+    was fitted from the same inputs and parameters, nothing is done (--force refits).
+    """
+    from wflcli.backends import require
+    from wflcli.io.writer import format_config
+    from wflcli.verbs import fit_gap as fit
+
+    require("quippy", "quippy-ase", "gap", "wfl fit-gap")
+    extra = _params_file(params_file) if params_file else {}
+    from_file = extra.pop("gap", [])
+    descriptors = list(descriptors) or ([from_file] if isinstance(from_file, str) else
+                                        list(from_file))
+    if not descriptors:
+        raise UsageError("give the model with --gap (or 'gap' in --params)")
+    per_type = {}
+    for item in config_type_sigma:
+        name, _, values = item.partition(":")
+        per_type[name] = _sigmas(values)
+    configs = fit.training_configs(read_all(files), ref)
+    job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
+    arguments = job.arguments(configs)
+    training_text = "".join(format_config(atoms) for atoms in configs)
+    print_ = fit.fingerprint(training_text, arguments)
+    if not force and fit.up_to_date(model, print_):
+        if not settings.quiet:
+            click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
+                       "--force refits)", err=True)
+        return 0
+    fit.run_fit(training_text, arguments, model, threads, print_)
+    if not settings.quiet:
+        click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)
+    return 0

@@ -1,0 +1,172 @@
+"""``wfl fit-gap``: fit a GAP with the real ``gap_fit`` program of quippy-ase.
+
+The fit runs in a private temporary folder beside the output; the model, its sparse files
+and a log (the exact command line, gap_fit's output and a fingerprint of inputs and
+parameters) are moved into place only when gap_fit succeeds. A model whose log carries the
+same fingerprint is up to date and is not fitted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wflcli.errors import WflError
+
+FINGERPRINT_LINE = "# wflcli fingerprint: "
+_LOG_TAIL_LINES = 25
+
+
+@dataclass
+class GapFit:
+    ref: str                                  # prefix of reference keys, e.g. REF_
+    descriptors: list[str]                    # quip-style descriptor strings
+    sigma: tuple = (0.002, 0.05, 0.05, 0.0)   # energy, force, virial, hessian
+    e0: str | None = None                     # "H:-13.6,C:-1029" or "average"; None: isolated
+    config_type_sigma: dict = field(default_factory=dict)  # config_type -> 4 sigmas
+    seed: int = 0                             # >= 0; gap_fit gets seed + 1
+    extra: dict = field(default_factory=dict)  # more gap_fit key=value, from a params file
+
+    def arguments(self, configs) -> list[str]:
+        """gap_fit's arguments (without file names), from options and the training configs."""
+        args = {
+            "gap": "{" + " : ".join(self.descriptors) + "}",
+            "default_sigma": "{" + " ".join(map(repr, map(float, self.sigma))) + "}",
+            "energy_parameter_name": self.ref + "energy",
+            "force_parameter_name": self.ref + "forces",
+            "virial_parameter_name": self.ref + "virial",
+            "config_type_parameter_name": "config_type",
+            "rnd_seed": str(self.seed + 1),  # gap_fit fails on 0
+            "sparse_separate_file": "T",
+        }
+        args.update(self._e0(configs))
+        if self.config_type_sigma:
+            args["config_type_sigma"] = "{" + ":".join(
+                f"{name}:" + ":".join(map(repr, map(float, values)))
+                for name, values in sorted(self.config_type_sigma.items())) + "}"
+        args.update({key: str(value) for key, value in self.extra.items()})
+        return [f"{key}={value}" for key, value in args.items()]
+
+    def _e0(self, configs) -> dict:
+        if self.e0 == "average":
+            return {"e0_method": "average"}
+        if self.e0:
+            pairs = [part.split(":") for part in self.e0.replace(" ", "").split(",") if part]
+            if not all(len(pair) == 2 for pair in pairs):
+                raise WflError(f"--e0 {self.e0!r}: expected Element:energy,... or average")
+            return {"e0": "{" + ":".join(f"{s}:{float(e)!r}" for s, e in pairs) + "}"}
+        isolated = {}
+        for atoms in configs:
+            if atoms.info.get("config_type") == "isolated_atom" and len(atoms) == 1:
+                energy = atoms.info.get(self.ref + "energy")
+                if energy is not None:
+                    isolated[atoms.get_chemical_symbols()[0]] = float(energy)
+        missing = sorted({s for atoms in configs for s in atoms.get_chemical_symbols()}
+                         - set(isolated))
+        if missing:
+            raise WflError(f"no isolated-atom config (config_type=isolated_atom with "
+                           f"{self.ref}energy) for {', '.join(missing)}: add them (wfl atoms) "
+                           "or give --e0 Element:energy,... or --e0 average")
+        return {"e0": "{" + ":".join(f"{s}:{e!r}" for s, e in sorted(isolated.items())) + "}"}
+
+
+def training_configs(configs, ref: str) -> list:
+    """Configs ready for gap_fit: the reference stress becomes a 9-value virial."""
+    if not configs:
+        raise WflError("no training configs")
+    if not any(ref + "energy" in atoms.info or ref + "forces" in atoms.arrays
+               for atoms in configs):
+        raise WflError(f"no config has {ref}energy or {ref}forces: is --ref {ref!r} right?")
+    prepared = []
+    for atoms in configs:
+        atoms = atoms.copy()
+        stress = atoms.info.pop(ref + "stress", None)
+        if stress is not None and atoms.cell.rank == 3:
+            from ase.stress import voigt_6_to_full_3x3_stress
+
+            full = np.asarray(stress, dtype=float)
+            full = voigt_6_to_full_3x3_stress(full) if full.shape == (6,) else full.reshape(3, 3)
+            atoms.info[ref + "virial"] = (-full * atoms.get_volume()).ravel()
+        prepared.append(atoms)
+    return prepared
+
+
+def gap_fit_program() -> str:
+    import quippy
+
+    path = os.path.join(quippy.__path__[0], "gap_fit")
+    if not os.path.exists(path):
+        raise WflError(f"quippy-ase has no gap_fit program at {path}")
+    return path
+
+
+def fingerprint(training_text: str, arguments: list[str]) -> str:
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    digest.update(training_text.encode())
+    digest.update("\0".join(arguments).encode())
+    digest.update(metadata.version("quippy-ase").encode())
+    return digest.hexdigest()
+
+
+def up_to_date(model: str, print_: str) -> bool:
+    """Whether ``model`` exists and its log records this fingerprint."""
+    try:
+        with open(model + ".log") as log:
+            return os.path.exists(model) and any(line.strip() == FINGERPRINT_LINE + print_
+                                                 for line in log)
+    except OSError:
+        return False
+
+
+def run_fit(training_text: str, arguments: list[str], model: str, threads: int | None,
+            print_: str) -> None:
+    """Run gap_fit in a private folder; move the model, sparse files and log into place."""
+    folder, name = os.path.split(os.path.abspath(model))
+    os.makedirs(folder, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f".{name}.fit-", dir=folder)
+    try:
+        with open(os.path.join(work, "train.xyz"), "w") as stream:
+            stream.write(training_text)
+        command = [gap_fit_program(), "at_file=train.xyz", f"gap_file={name}", *arguments]
+        env = dict(os.environ)
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)
+        with open(os.path.join(work, "gap_fit.out"), "w") as out:
+            returncode = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                                        env=env).returncode
+        output = open(os.path.join(work, "gap_fit.out"), errors="replace").read()
+        if returncode != 0 or not os.path.exists(os.path.join(work, name)):
+            tail = "\n".join(output.splitlines()[-_LOG_TAIL_LINES:])
+            raise WflError(f"gap_fit failed (exit code {returncode}); the end of its "
+                           f"output:\n{tail}")
+        with open(os.path.join(work, name + ".log"), "w") as log:
+            log.write("# command: " + " ".join(_shell_quote(a) for a in command) + "\n")
+            log.write(FINGERPRINT_LINE + print_ + "\n")
+            log.write(output)
+        _move_into_place(work, folder, name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _move_into_place(work: str, folder: str, name: str) -> None:
+    """Sparse files and log first, the model last: a model file present is a whole model."""
+    for old in os.listdir(folder):
+        if old.startswith(name + ".sparse"):
+            os.unlink(os.path.join(folder, old))
+    produced = sorted(f for f in os.listdir(work) if f.startswith(name + "."))
+    for file_name in produced + [name]:
+        os.replace(os.path.join(work, file_name), os.path.join(folder, file_name))
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
