@@ -6,7 +6,7 @@ import argparse
 import datetime
 import sys
 
-from benchmarks import calc_emt, descriptors
+from benchmarks import calc_emt, descriptors, gap_eval
 from benchmarks.common import ROOT, machine, table
 
 
@@ -43,6 +43,12 @@ def main() -> None:
                     "descriptors\n\nEach includes reading the pool file "
                     "(descriptors in info); target: under a minute.\n\n"
                     + table(measurements, "wfl count (just reading the file)"))
+    gap_count = 50 if args.quick else 500
+    measurements = gap_eval.run(gap_count, repeat)
+    sections.append(f"## 8. GAP evaluation, {gap_count} rattled 32-atom Cu cells\n\n"
+                    "A 2-body + SOAP GAP fitted here with `wfl fit-gap`; energy, forces and "
+                    "stress. Target: serial at least 0.95x the plain loop.\n\n"
+                    + table(measurements, "plain loop, one Potential"))
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"

@@ -1,0 +1,20 @@
+"""The benchmarks' smoke run, so they never rot (the full run is `python -m benchmarks`)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_quick_benchmark_run_completes():
+    pytest.importorskip("quippy", reason="the GAP scenario needs quippy-ase; CI installs it")
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for heading in ("## 1.", "## 4.", "## 7a.", "## 7b.", "## 8."):
+        assert heading in result.stdout
+    assert "| wfl calc --parallel 2 |" in result.stdout
