@@ -5,9 +5,51 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
-from benchmarks import calc_emt, descriptors, gap_eval
+from benchmarks import calc_emt, descriptors, gap_eval, io_extxyz
 from benchmarks.common import ROOT, machine, table
+
+
+@dataclass
+class Scenario:
+    heading: str                 # with {n}: the size of this run
+    text: str
+    run: Callable[[int, int], list]
+    sizes: tuple[int, int]       # (quick, full)
+    baseline: str
+
+
+SCENARIOS = [
+    Scenario("1. `wfl calc --calc emt`, {n} rattled 32-atom Cu cells",
+             "Read, compute energy/forces/stress, write. Plain loop: `ase.io.iread`, a fresh "
+             "`EMT()` per config, `ase.io.write` per config. Every wfl run starts from an "
+             "empty store. Targets: serial at least 1.0x the plain loop, `--parallel 2` at "
+             "least 1.8x.", calc_emt.run, (200, 5000), "plain ASE loop"),
+    Scenario("2. extxyz I/O, {n} frames of 8-atom Cu with energy, stress and forces",
+             "In process, the import not counted. Targets: read at least 2x `ase.io.iread`, "
+             "write at least 1x `ase.io.write` (which rounds positions to 8 decimals; wflcli "
+             "writes full precision).", io_extxyz.run, (2000, 20000), "read: ase.io.iread"),
+    Scenario("4. Cache: the same `wfl calc --calc emt` again, {n} configs",
+             "The rerun finds every config in the store. Bare read + write: `ase.io.iread` "
+             "and `ase.io.write` of the same file, nothing computed. Targets: rerun at least "
+             "10x faster than the first run, and as fast as the bare read + write.",
+             calc_emt.run_cache, (200, 5000), "wfl calc, first run"),
+    Scenario("7a. SOAP descriptors, {n} rattled 32-atom Cu cells",
+             f"Settings: {descriptors.SETTINGS}, averaged per config. The libraries are "
+             "called in a plain loop over `ase.io.iread`; `wfl descriptor` includes its own "
+             "reading and writing.", descriptors.run_soap, (200, 5000),
+             "wfl descriptor (featomic)"),
+    Scenario("7b. Selection on {n} configs with 500-dimensional descriptors",
+             "Each includes reading the pool file (descriptors in info). Target: under a "
+             "minute.", descriptors.run_select, (2000, 20000),
+             "wfl count (just reading the file)"),
+    Scenario("8. GAP evaluation, {n} rattled 32-atom Cu cells",
+             "A 2-body + SOAP GAP fitted here with `wfl fit-gap`; energy, forces and stress. "
+             "Target: serial at least 0.95x the plain loop.", gap_eval.run, (50, 500),
+             "plain loop, one Potential"),
+]
 
 
 def main() -> None:
@@ -16,44 +58,19 @@ def main() -> None:
                         help="small inputs, one repetition (a smoke run); RESULTS.md untouched")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    count, repeat = (200, 1) if args.quick else (5000, args.repeat)
+    repeat = 1 if args.quick else args.repeat
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
-
     sections = []
-    measurements = calc_emt.run(count, repeat)
-    sections.append(f"## 1. `wfl calc --calc emt`, {count} rattled 32-atom Cu cells\n\n"
-                    "Read, compute energy/forces/stress, write. Plain loop: `ase.io.iread`, "
-                    "a fresh `EMT()` per config, `ase.io.write` per config.\n\n"
-                    + table(measurements, "plain ASE loop"))
-    measurements = calc_emt.run_cache(count, repeat)
-    sections.append(f"## 4. Cache: the same `wfl calc --calc emt` again, {count} configs\n\n"
-                    "The rerun finds every config in the store. Bare read + write: "
-                    "`ase.io.iread` and `ase.io.write` of the same file, nothing computed.\n\n"
-                    + table(measurements, "wfl calc, first run"))
-    soap_count = 200 if args.quick else 5000
-    measurements = descriptors.run_soap(soap_count, repeat)
-    sections.append(f"## 7a. SOAP descriptors, {soap_count} rattled 32-atom Cu cells\n\n"
-                    f"Settings: {descriptors.SETTINGS}, averaged per config. The libraries "
-                    "are called in a plain loop over `ase.io.iread`; `wfl descriptor` "
-                    "includes its own reading and writing.\n\n"
-                    + table(measurements, "wfl descriptor (featomic)"))
-    pool = (2000, 100) if args.quick else (20000, 500)
-    measurements = descriptors.run_select(*pool, repeat)
-    sections.append(f"## 7b. Selection on {pool[0]} configs with {pool[1]}-dimensional "
-                    "descriptors\n\nEach includes reading the pool file "
-                    "(descriptors in info); target: under a minute.\n\n"
-                    + table(measurements, "wfl count (just reading the file)"))
-    gap_count = 50 if args.quick else 500
-    measurements = gap_eval.run(gap_count, repeat)
-    sections.append(f"## 8. GAP evaluation, {gap_count} rattled 32-atom Cu cells\n\n"
-                    "A 2-body + SOAP GAP fitted here with `wfl fit-gap`; energy, forces and "
-                    "stress. Target: serial at least 0.95x the plain loop.\n\n"
-                    + table(measurements, "plain loop, one Potential"))
+    for scenario in SCENARIOS:
+        size = scenario.sizes[0 if args.quick else 1]
+        measurements = scenario.run(size, repeat)
+        sections.append(f"## {scenario.heading.format(n=size)}\n\n{scenario.text}\n\n"
+                        + table(measurements, scenario.baseline))
+        print(sections[-1] + "\n", flush=True)
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"
               + "\n\n".join(sections) + "\n")
-    print(report)
     if not args.quick:
         (ROOT / "RESULTS.md").write_text(report)
 

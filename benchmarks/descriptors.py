@@ -74,7 +74,7 @@ def run_soap(count: int, repeat: int) -> list[Measurement]:
     return list(results.values())
 
 
-def run_select(count: int, dim: int, repeat: int) -> list[Measurement]:
+def run_select(count: int, repeat: int, dim: int = 500) -> list[Measurement]:
     pool = WORK / f"pool_{count}x{dim}.xyz"
     if not pool.exists():
         timed(python_script(POOL.format(count=count, dim=dim)) + [str(pool)])

@@ -81,6 +81,24 @@ def cu_file(tmp_path):
     return path
 
 
+def read_text(text: str | bytes) -> list:
+    """The configs of extxyz text (as wfl wrote it), read with wflcli's reader."""
+    import io
+
+    from wflcli.io.reader import FrameReader
+
+    data = text.encode() if isinstance(text, str) else text
+    return list(FrameReader(io.BytesIO(data), "output"))
+
+
+def write_configs(path, configs):
+    """Write configs with full precision, so those in memory are exactly those in the file."""
+    from wflcli.io.writer import format_config
+
+    path.write_text("".join(format_config(a) for a in configs))
+    return path
+
+
 def assert_same_atoms(a, b, exact: bool = True):
     """Positions, numbers, cell, pbc, info and arrays equal (exactly, unless exact=False)."""
     assert len(a) == len(b)

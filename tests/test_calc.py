@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import ase.io
@@ -11,19 +10,7 @@ import pytest
 from ase.build import bulk, molecule
 from ase.calculators.emt import EMT
 
-from conftest import rattled_cells
-from wflcli.io.reader import FrameReader
-from wflcli.io.writer import format_config
-
-
-def read_text(text: str):
-    return list(FrameReader(io.BytesIO(text.encode()), "out"))
-
-
-def write_xyz(path, configs):
-    """Write with full precision, so the configs in memory are exactly those in the file."""
-    path.write_text("".join(format_config(a) for a in configs))
-    return path
+from conftest import rattled_cells, read_text, write_configs
 
 
 def emt_cases():
@@ -72,7 +59,7 @@ def test_other_inputs_keys_are_kept(wfl, tmp_path):
     atoms = rattled_cells(1)[0]
     atoms.info["config_type"] = "rattled"
     atoms.arrays["tag"] = np.arange(len(atoms))
-    result = wfl("calc", "--calc", "emt", write_xyz(tmp_path / "in.xyz", [atoms]))
+    result = wfl("calc", "--calc", "emt", write_configs(tmp_path / "in.xyz", [atoms]))
     (out,) = read_text(result.stdout)
     assert out.info["config_type"] == "rattled"
     assert out.arrays["tag"].tolist() == list(range(len(atoms)))
@@ -83,7 +70,7 @@ def test_lj_and_morse_with_parameters(wfl, tmp_path):
     from ase.calculators.morse import MorsePotential
 
     configs = rattled_cells(3, "Cu", (1, 1, 1))
-    src = write_xyz(tmp_path / "in.xyz", configs)
+    src = write_configs(tmp_path / "in.xyz", configs)
     for spec, make in (("lj:sigma=2.3,epsilon=0.4,rc=6", lambda: LennardJones(sigma=2.3, epsilon=0.4, rc=6)),
                        ("morse:epsilon=0.3,r0=2.5", lambda: MorsePotential(epsilon=0.3, r0=2.5))):
         result = wfl("calc", "--calc", spec, "--prefix", "X_", src)
@@ -100,7 +87,7 @@ def test_python_spec_with_kwargs(wfl, tmp_path):
     configs = rattled_cells(2, "Cu", (1, 1, 1))
     result = wfl("calc", "--calc", "python:ase.calculators.lj:LennardJones",
                  "--calc-kwargs", json.dumps({"sigma": 2.2, "rc": 5.0}),
-                 write_xyz(tmp_path / "in.xyz", configs))
+                 write_configs(tmp_path / "in.xyz", configs))
     assert result.code == 0, result.stderr
     out = read_text(result.stdout)
     atoms = configs[0].copy()
@@ -115,7 +102,7 @@ def test_tblite_matches_its_own_ase_calculator(wfl, tmp_path):
     mols = [molecule("H2O"), molecule("CH3CH2OH")]
     for method in ("GFN2-xTB", "GFN1-xTB"):
         result = wfl("calc", "--calc", f"tblite:method={method}",
-                     write_xyz(tmp_path / "mol.xyz", mols))
+                     write_configs(tmp_path / "mol.xyz", mols))
         assert result.code == 0, result.stderr
         for mol, out in zip(mols, read_text(result.stdout)):
             atoms = mol.copy()
@@ -129,7 +116,7 @@ def test_tblite_matches_its_own_ase_calculator(wfl, tmp_path):
 def test_failed_configs_are_kept_with_the_reason_and_exit_3(wfl, tmp_path):
     good = rattled_cells(2, "Cu", (1, 1, 1))
     bad = bulk("Si", "diamond", a=5.43)  # EMT has no parameters for Si
-    src = write_xyz(tmp_path / "in.xyz", [good[0], bad, good[1]])
+    src = write_configs(tmp_path / "in.xyz", [good[0], bad, good[1]])
     result = wfl("calc", "--calc", "emt", src)
     assert result.code == 3
     out = read_text(result.stdout)
@@ -142,7 +129,7 @@ def test_failed_configs_are_kept_with_the_reason_and_exit_3(wfl, tmp_path):
 
 def test_failed_file_takes_the_failures(wfl, tmp_path):
     good = rattled_cells(2, "Cu", (1, 1, 1))
-    src = write_xyz(tmp_path / "in.xyz", [good[0], bulk("Si", "diamond", a=5.43), good[1]])
+    src = write_configs(tmp_path / "in.xyz", [good[0], bulk("Si", "diamond", a=5.43), good[1]])
     result = wfl("calc", "--calc", "emt", src, "-o", tmp_path / "ok.xyz",
                  "--failed", tmp_path / "failed.xyz")
     assert result.code == 3

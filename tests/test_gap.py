@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 
 import numpy as np
 import pytest
 
-from conftest import rattled_cells
-from wflcli.io.reader import FrameReader
+from conftest import rattled_cells, read_text
 from wflcli.io.writer import format_config
 
 pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
@@ -19,10 +17,6 @@ TWO_BODY = ("distance_2b cutoff=4.5 covariance_type=ard_se delta=0.5 theta_unifo
             "sparse_method=uniform n_sparse=20")
 SOAP = ("soap cutoff=4.5 l_max=4 n_max=6 atom_sigma=0.5 delta=0.1 zeta=4 "
         "covariance_type=dot_product sparse_method=cur_points n_sparse=60")
-
-
-def read_text(text: str):
-    return list(FrameReader(io.BytesIO(text.encode()), "out"))
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +103,22 @@ def test_rerun_skips_and_a_new_sigma_refits(wfl, labelled, monkeypatch):
     refit = fit(wfl, labelled, "--sigma", "0.003,0.06,0.05,0")
     assert refit.code == 0 and "wrote" in refit.stderr
     assert (labelled / "GAP.xml").stat().st_mtime_ns != before
+
+
+@pytest.mark.slow
+def test_params_file_and_per_config_type_sigma(wfl, labelled, tmp_path):
+    params = tmp_path / "fit.yaml"
+    params.write_text(f"gap:\n  - {TWO_BODY}\nsparse_jitter: 1.0e-8\n")
+    result = wfl("fit-gap", labelled / "train.xyz", "--params", params, "--config-type-sigma",
+                 "rattled:0.001,0.04,0.05,0", "-o", tmp_path / "G.xml")
+    assert result.code == 0, result.stderr
+    command = (tmp_path / "G.xml.log").read_text().splitlines()[0]
+    assert "sparse_jitter=1e-08" in command and "distance_2b" in command
+    assert "config_type_sigma={rattled:0.001:0.04:0.05:0.0}" in command
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gap: [unclosed\n")
+    assert wfl("fit-gap", labelled / "train.xyz", "--params", bad, "-o",
+               tmp_path / "H.xml").code == 2
 
 
 def test_fit_gap_errors(wfl, labelled, tmp_path):

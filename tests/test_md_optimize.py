@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 
 import numpy as np
@@ -11,19 +9,9 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.optimize import BFGS, FIRE, LBFGS
+from ase.optimize.precon import PreconLBFGS
 
-from conftest import rattled_cells
-from wflcli.io.reader import FrameReader
-from wflcli.io.writer import format_config
-
-
-def read_text(text: str):
-    return list(FrameReader(io.BytesIO(text.encode()), "out"))
-
-
-def write(path, configs):
-    path.write_text("".join(format_config(a) for a in configs))
-    return path
+from conftest import rattled_cells, read_text, write_configs
 
 
 def total_energy(frame, prefix="emt_"):
@@ -33,7 +21,7 @@ def total_energy(frame, prefix="emt_"):
 
 @pytest.mark.slow
 def test_nve_conserves_energy_over_1000_steps(wfl, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2)))
     result = wfl("md", "--calc", "emt", "-T", "300", "--steps", "1000", "--every", "50", src)
     assert result.code == 0, result.stderr
     frames = read_text(result.stdout)
@@ -46,7 +34,7 @@ def test_nve_conserves_energy_over_1000_steps(wfl, tmp_path):
 
 @pytest.mark.slow
 def test_langevin_holds_300_k(wfl, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (3, 3, 3)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (3, 3, 3)))
     result = wfl("md", "--calc", "emt", "--ensemble", "langevin", "-T", "300", "--friction",
                  "0.05", "--steps", "2000", "--every", "10", src)
     frames = read_text(result.stdout)
@@ -55,7 +43,7 @@ def test_langevin_holds_300_k(wfl, tmp_path):
 
 
 def test_same_seed_same_frames_under_parallel_and_chunking(wfl_program, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(4, "Cu", (1, 1, 1)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(4, "Cu", (1, 1, 1)))
     args = ["md", "--calc", "emt", "--ensemble", "langevin", "-T", "500", "--steps", "40",
             "--every", "20", src]
     env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "s"))
@@ -75,7 +63,7 @@ def test_md_matches_ase_velocity_verlet(wfl, tmp_path):
     atoms = rattled_cells(1, "Cu", (1, 1, 1))[0]
     atoms.set_momenta(np.random.default_rng(3).normal(0, 0.3, (4, 3)))
     result = wfl("md", "--calc", "emt", "--keep-velocities", "--steps", "20", "--every", "20",
-                 write(tmp_path / "cu.xyz", [atoms]))
+                 write_configs(tmp_path / "cu.xyz", [atoms]))
     last = read_text(result.stdout)[-1]
     direct = atoms.copy()
     direct.calc = EMT()
@@ -84,7 +72,7 @@ def test_md_matches_ase_velocity_verlet(wfl, tmp_path):
 
 
 def test_abort_conditions_keep_earlier_frames(wfl, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(2, "Cu", (1, 1, 1)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(2, "Cu", (1, 1, 1)))
     hot = wfl("md", "--calc", "emt", "--ensemble", "berendsen", "-T", "300:20000", "--tau",
               "5", "--steps", "100", "--every", "10", "--max-temperature", "1000", src)
     assert hot.code == 3
@@ -108,7 +96,7 @@ def test_per_config_overrides(wfl, tmp_path):
     configs[1].info["wfl_md"] = {"temperature": 1000, "steps": 30}
     configs[2].info["wfl_md"] = {"ensemble": "berendsen", "temperature": "100:500"}
     result = wfl("md", "--calc", "emt", "--ensemble", "langevin", "-T", "10", "--steps", "20",
-                 "--every", "10", write(tmp_path / "cu.xyz", configs))
+                 "--every", "10", write_configs(tmp_path / "cu.xyz", configs))
     assert result.code == 0, result.stderr
     frames = read_text(result.stdout)
     by_source = {}
@@ -119,12 +107,12 @@ def test_per_config_overrides(wfl, tmp_path):
     bad = configs[0].copy()
     bad.info["wfl_md"] = {"tempreature": 5}
     broken = wfl("md", "--calc", "emt", "-T", "10", "--ensemble", "langevin", "--steps", "2",
-                 write(tmp_path / "bad.xyz", [bad]))
+                 write_configs(tmp_path / "bad.xyz", [bad]))
     assert broken.code == 3 and "unknown options: ['tempreature']" in broken.stderr
 
 
 def test_md_usage_errors(wfl, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (1, 1, 1)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (1, 1, 1)))
     assert "needs a temperature" in wfl("md", "--calc", "emt", "--ensemble", "langevin",
                                          src).stderr
     assert "needs a pressure" in wfl("md", "--calc", "emt", "--ensemble", "npt-berendsen",
@@ -135,18 +123,19 @@ def test_md_usage_errors(wfl, tmp_path):
 
 @pytest.mark.parametrize("ensemble", ["bussi", "nose-hoover", "npt-berendsen", "npt-mtk"])
 def test_other_ensembles_run(wfl, tmp_path, ensemble):
-    src = write(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2)))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2)))
     result = wfl("md", "--calc", "emt", "--ensemble", ensemble, "-T", "300", "--pressure", "0",
                  "--steps", "20", "--every", "10", src)
     assert result.code == 0, result.stderr
     assert len(read_text(result.stdout)) == 3
 
 
-@pytest.mark.parametrize("name,optimizer", [("bfgs", BFGS), ("lbfgs", LBFGS), ("fire", FIRE)])
+@pytest.mark.parametrize("name,optimizer", [("bfgs", BFGS), ("lbfgs", LBFGS), ("fire", FIRE),
+                                            ("precon-lbfgs", PreconLBFGS)])
 def test_optimize_equals_a_direct_ase_run(wfl, tmp_path, name, optimizer):
     atoms = rattled_cells(1, "Cu", (2, 2, 2), stdev=0.1)[0]
     result = wfl("optimize", "--calc", "emt", "--optimizer", name, "--fmax", "0.01",
-                 write(tmp_path / "cu.xyz", [atoms]))
+                 write_configs(tmp_path / "cu.xyz", [atoms]))
     assert result.code == 0, result.stderr
     (relaxed,) = read_text(result.stdout)
     direct = atoms.copy()
@@ -168,7 +157,7 @@ def test_cell_relaxation_finds_the_emt_lattice_constant(wfl, tmp_path):
     a_emt = reference.cell.lengths()[0]
     strained = bulk("Cu", "fcc", a=3.6 * 1.04, cubic=True)
     result = wfl("optimize", "--calc", "emt", "--cell", "--fmax", "1e-5",
-                 write(tmp_path / "cu.xyz", [strained]))
+                 write_configs(tmp_path / "cu.xyz", [strained]))
     (relaxed,) = read_text(result.stdout)
     assert np.allclose(relaxed.cell.lengths(), a_emt, atol=1e-3)
 
@@ -178,7 +167,7 @@ def test_symmetry_is_kept(wfl, tmp_path):
 
     cell = bulk("Cu", "fcc", a=3.7, cubic=True) * (2, 1, 1)
     result = wfl("optimize", "--calc", "emt", "--cell", "--symmetry", "--fmax", "1e-4",
-                 write(tmp_path / "cu.xyz", [cell]))
+                 write_configs(tmp_path / "cu.xyz", [cell]))
     (relaxed,) = read_text(result.stdout)
 
     def group(a):
@@ -194,7 +183,7 @@ def test_fixed_atoms_stay_fixed_and_trajectories(wfl, tmp_path):
     atoms = rattled_cells(1, "Cu", (2, 2, 2), stdev=0.1)[0]
     atoms.set_constraint(FixAtoms(indices=[0, 1, 2]))
     result = wfl("optimize", "--calc", "emt", "--fmax", "0.02", "--traj-every", "5",
-                 write(tmp_path / "cu.xyz", [atoms]))
+                 write_configs(tmp_path / "cu.xyz", [atoms]))
     frames = read_text(result.stdout)
     assert len(frames) >= 2 and frames[0].info["optimize_step"] == 0
     final = frames[-1]
@@ -205,7 +194,7 @@ def test_fixed_atoms_stay_fixed_and_trajectories(wfl, tmp_path):
 
 
 def test_require_converged(wfl, tmp_path):
-    src = write(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2), stdev=0.1))
+    src = write_configs(tmp_path / "cu.xyz", rattled_cells(1, "Cu", (2, 2, 2), stdev=0.1))
     loose = wfl("optimize", "--calc", "emt", "--steps", "2", src)
     assert loose.code == 0 and read_text(loose.stdout)[0].info["optimize_converged"] is False
     strict = wfl("optimize", "--calc", "emt", "--steps", "2", "--require-converged", src)

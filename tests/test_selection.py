@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import rattled_cells
-from wflcli.io.reader import FrameReader
-from wflcli.io.writer import format_config
+from conftest import rattled_cells, read_text, write_configs
 from wflcli.verbs.select import cur_deterministic, farthest_points
-
-
-def read_text(text: str):
-    return list(FrameReader(io.BytesIO(text.encode()), "out"))
-
-
-def write(path, configs):
-    path.write_text("".join(format_config(a) for a in configs))
-    return path
 
 
 def molecules():
@@ -63,7 +51,7 @@ def featomic_reference(atoms, species, local=False):
 def test_soap_agrees_with_featomic(wfl, tmp_path):
     pytest.importorskip("featomic", reason="featomic is the descriptors extra; CI installs it")
     mols = molecules()
-    src = write(tmp_path / "mols.xyz", mols)
+    src = write_configs(tmp_path / "mols.xyz", mols)
     result = wfl("descriptor", "--species", "H,C,N,O", src)
     assert result.code == 0, result.stderr
     for mol, out in zip(mols, read_text(result.stdout)):
@@ -80,7 +68,7 @@ def test_quip_descriptor_agrees_with_quippy(wfl, tmp_path):
 
     text = "soap cutoff=4 l_max=3 n_max=3 atom_sigma=0.5 n_species=3 species_Z={1 6 8} average=T"
     mols = molecules()[:3]
-    result = wfl("descriptor", "--quip", text, write(tmp_path / "m.xyz", mols))
+    result = wfl("descriptor", "--quip", text, write_configs(tmp_path / "m.xyz", mols))
     assert result.code == 0, result.stderr
     for mol, out in zip(mols, read_text(result.stdout)):
         assert np.allclose(out.info["soap"], Descriptor(text).calc(mol)["data"][0])
@@ -88,7 +76,7 @@ def test_quip_descriptor_agrees_with_quippy(wfl, tmp_path):
 
 def test_descriptor_rejects_species_outside_the_list(wfl, tmp_path):
     pytest.importorskip("featomic", reason="featomic is the descriptors extra; CI installs it")
-    result = wfl("descriptor", "--species", "H,O", write(tmp_path / "m.xyz", molecules()[:2]))
+    result = wfl("descriptor", "--species", "H,O", write_configs(tmp_path / "m.xyz", molecules()[:2]))
     assert result.code == 3 and "not in the species list" in result.stderr
 
 
@@ -156,7 +144,7 @@ def descriptor_pool(tmp_path, matrix, labels=None):
         if labels is not None:
             atoms.info["config_type"] = f"group{labels[i]}"
         configs.append(atoms)
-    return write(tmp_path / "pool.xyz", configs)
+    return write_configs(tmp_path / "pool.xyz", configs)
 
 
 def test_select_cur_command(wfl, tmp_path):
@@ -194,7 +182,7 @@ def test_select_per_group_and_exclude(wfl, tmp_path):
     # a training set holding one config of cluster 0: that config is never picked again,
     # and the first pick goes to a cluster not covered yet
     train = read_text(pool.read_text())[[int(i) for i in np.flatnonzero(labels == 0)][0]:][:1]
-    write(tmp_path / "train.xyz", train)
+    write_configs(tmp_path / "train.xyz", train)
     picked = read_text(wfl("select-cur", "-n", "2", "--exclude", tmp_path / "train.xyz",
                            pool).stdout)
     assert train[0].info["n"] not in [a.info["n"] for a in picked]
@@ -203,7 +191,7 @@ def test_select_per_group_and_exclude(wfl, tmp_path):
 
 def test_select_computes_soap_when_absent(wfl, tmp_path):
     pytest.importorskip("featomic", reason="featomic is the descriptors extra; CI installs it")
-    result = wfl("select-cur", "-n", "2", write(tmp_path / "m.xyz", molecules()))
+    result = wfl("select-cur", "-n", "2", write_configs(tmp_path / "m.xyz", molecules()))
     assert result.code == 0, result.stderr
     assert len(read_text(result.stdout)) == 2
 
@@ -216,7 +204,7 @@ def labelled(tmp_path):
     for i, atoms in enumerate(configs):
         atoms.info.update(config_type="md" if i % 2 else "opt", REF_energy=-1.0 * i)
         atoms.arrays["REF_forces"] = np.full((4, 3), float(i))
-    return write(tmp_path / "in.xyz", configs)
+    return write_configs(tmp_path / "in.xyz", configs)
 
 
 @pytest.mark.parametrize("expression,kept", [

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import rattled_cells
+from conftest import rattled_cells, read_text
 from test_cli import run_without
-from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
-
-
-def read_text(text: str):
-    return list(FrameReader(io.BytesIO(text.encode()), "out"))
 
 
 def bond_lengths(atoms, a: str, b: str) -> list[float]:
