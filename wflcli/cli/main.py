@@ -18,6 +18,7 @@ COMMANDS = {
     "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
     "cat": "wflcli.cli.stream:cat",
+    "completion": "wflcli.cli.completion:completion",
     "count": "wflcli.cli.stream:count",
     "descriptor": "wflcli.cli.descriptor:descriptor",
     "error": "wflcli.cli.error:error",
