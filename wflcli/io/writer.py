@@ -76,6 +76,8 @@ def _move_mask(atoms):
 
     Other constraints have no extxyz form and are not written, as in ASE.
     """
+    if not atoms.constraints:
+        return None
     from ase.constraints import FixAtoms, FixCartesian
 
     fixes = [c for c in atoms.constraints if isinstance(c, (FixAtoms, FixCartesian))]
