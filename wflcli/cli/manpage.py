@@ -30,10 +30,10 @@ def _paragraphs(help_text: str) -> list[str]:
     return out
 
 
-def render(command: click.Command, path: list[str], date: str | None = None) -> str:
-    """The man page of ``command``, invoked as ``path`` (e.g. ["wfl", "calc"])."""
+def render(context: click.Context, path: list[str], date: str | None = None) -> str:
+    """The man page of the command of ``context``, invoked as ``path`` (["wfl", "calc"])."""
+    command = context.command
     name = "-".join(path)
-    context = click.Context(command, info_name=" ".join(path))
     usage = " ".join(command.collect_usage_pieces(context))
     summary = command.get_short_help_str(limit=80)
     lines = [f'.TH "{name.upper()}" "1" "{date or datetime.date.today()}" '
@@ -63,12 +63,14 @@ def all_pages(root: click.Group, date: str | None = None) -> dict[str, str]:
     """{file name: page} for the root command and every command below it."""
     pages = {}
 
-    def visit(command, path):
-        pages[f"{'-'.join(path)}.1"] = render(command, path, date)
+    def visit(context, path):
+        pages[f"{'-'.join(path)}.1"] = render(context, path, date)
+        command = context.command
         if isinstance(command, click.Group):
-            context = click.Context(command, info_name=path[-1])
             for sub in command.list_commands(context):
-                visit(command.get_command(context, sub), path + [sub])
+                child = command.get_command(context, sub)
+                visit(click.Context(child, info_name=sub, parent=context), path + [sub])
 
-    visit(root, ["wfl"])
+    # contexts as the command line builds them, so settings such as -h are inherited
+    visit(click.Context(root, info_name="wfl", **root.context_settings), ["wfl"])
     return pages

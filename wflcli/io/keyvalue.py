@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 
+from wflcli.errors import WflError
+
 SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
 UNPROCESSED_KEYS = frozenset({"uid"})
 _BOOLS = {"T": True, "F": False, "true": True, "false": False,
@@ -144,8 +146,8 @@ def _numbers(text: str):
 _NEEDS_QUOTES = re.compile(r"[\s\"'{}\[\]\\=]")
 
 
-class UnwritableValue(ValueError):
-    """A value that extxyz cannot hold (for example text with a line break)."""
+class UnwritableValue(WflError, ValueError):
+    """A value that extxyz cannot hold (an object with no text form)."""
 
 
 def quote(text: str) -> str:
@@ -170,6 +172,8 @@ def format_value(key: str, value) -> str:
     """The text after ``key=`` for one info value."""
     if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
         return format_scalar(value)
+    if _is_spacegroup(value):  # ASE's CIF reader puts one in info; ASE writes its symbol
+        value = value.symbol
     if isinstance(value, str):
         if "\n" in value or "\r" in value or _convert(key, value) is not value:
             return quote("_JSON " + json.dumps(value))  # would not read back as this text
@@ -191,6 +195,10 @@ def format_value(key: str, value) -> str:
     except (TypeError, ValueError) as exc:
         raise UnwritableValue(f"info[{key!r}] cannot be written to extxyz ({exc})") from None
     return quote("_JSON " + text)
+
+
+def _is_spacegroup(value) -> bool:
+    return type(value).__name__ == "Spacegroup" and hasattr(value, "symbol")
 
 
 def _json_default(value):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -76,16 +77,24 @@ class GapFit:
         return {"e0": "{" + ":".join(f"{s}:{e!r}" for s, e in sorted(isolated.items())) + "}"}
 
 
-def training_configs(configs, ref: str) -> list:
-    """Configs ready for gap_fit: the reference stress becomes a 9-value virial."""
+def training_configs(configs, ref: str, descriptors: list[str]) -> list:
+    """Configs ready for gap_fit: the reference stress becomes a 9-value virial, and a
+    config without a cell (a molecule, an isolated atom) gets a box larger than it by twice
+    the largest descriptor cutoff, since gap_fit needs a lattice for every config."""
     if not configs:
         raise WflError("no training configs")
     if not any(ref + "energy" in atoms.info or ref + "forces" in atoms.arrays
                for atoms in configs):
         raise WflError(f"no config has {ref}energy or {ref}forces: is --ref {ref!r} right?")
+    cutoffs = [float(c) for text in descriptors for c in re.findall(r"cutoff=([0-9.eE+-]+)", text)]
+    margin = 2 * max(cutoffs, default=10.0) + 1.0
     prepared = []
     for atoms in configs:
         atoms = atoms.copy()
+        if atoms.cell.rank == 0:
+            extent = np.ptp(atoms.positions, axis=0) if len(atoms) else np.zeros(3)
+            atoms.set_cell(np.diag(extent + margin))
+            atoms.center()
         stress = atoms.info.pop(ref + "stress", None)
         if stress is not None and atoms.cell.rank == 3:
             from ase.stress import voigt_6_to_full_3x3_stress
