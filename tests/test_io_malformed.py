@@ -85,3 +85,13 @@ def test_verbose_shows_the_traceback(wfl, tmp_path):
     src.write_bytes(b"x\n")
     result = wfl("-v", "calc", "--calc", "emt", src)
     assert result.code == 1 and "Traceback" in result.stderr
+
+
+def test_compressed_inputs_and_a_corrupt_one(wfl, tmp_path):
+    import gzip
+
+    (tmp_path / "good.xyz.gz").write_bytes(gzip.compress(GOOD.encode()))
+    assert wfl("count", "--json", tmp_path / "good.xyz.gz").stdout.startswith('{"configs": 1')
+    (tmp_path / "bad.xyz.gz").write_bytes(b"this is not gzip data\n")
+    result = wfl("count", tmp_path / "bad.xyz.gz")
+    assert result.code == 1 and "bad.xyz.gz: cannot read" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -43,7 +44,7 @@ def filter_(settings, expression, files, invert, rejected, output):
     missing: dict[str, int] = {}
     try:
         with data_stdout() as stdout, open_output(output, stdout) as kept, \
-                open_output(rejected, stdout) if rejected else _nowhere() as dropped:
+                open_output(rejected, stdout) if rejected else nullcontext() as dropped:
             for index, atoms in enumerate(read_configs(files or ["-"], sys.stdin.buffer)):
                 try:
                     keep = test.matches(atoms) != invert
@@ -62,11 +63,3 @@ def filter_(settings, expression, files, invert, rejected, output):
         for name, count in missing.items():
             click.echo(f"wfl filter: {count} configs have no {name!r} (not kept)", err=True)
     return 0
-
-
-class _nowhere:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
