@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import calc_emt, descriptors, gap_eval, io_extxyz
+from benchmarks import calc_emt, descriptors, gap_eval, io_extxyz, startup_memory_md
 from benchmarks.common import ROOT, machine, table
 
 
@@ -31,11 +31,22 @@ SCENARIOS = [
              "In process, the import not counted. Targets: read at least 2x `ase.io.iread`, "
              "write at least 1x `ase.io.write` (which rounds positions to 8 decimals; wflcli "
              "writes full precision).", io_extxyz.run, (2000, 20000), "read: ase.io.iread"),
+    Scenario("3. Start-up: the median of {n} runs of each command",
+             "Targets: `wfl --help` and `wfl --version` at most 0.15 s. (libAtoms `wfl "
+             "--help` is not measured yet.)", startup_memory_md.run_startup, (3, 11),
+             "python -c pass"),
     Scenario("4. Cache: the same `wfl calc --calc emt` again, {n} configs",
              "The rerun finds every config in the store. Bare read + write: `ase.io.iread` "
              "and `ase.io.write` of the same file, nothing computed. Targets: rerun at least "
              "10x faster than the first run, and as fast as the bare read + write.",
              calc_emt.run_cache, (200, 5000), "wfl calc, first run"),
+    Scenario("5. Streaming memory: peak RSS of `wfl calc --calc lj` on {n} and 10 x {n} "
+             "4-atom frames", "Target: peak RSS at 10x the frames within 10 % of the "
+             "smaller run.", startup_memory_md.run_memory, (500, 20000),
+             "wfl calc --calc lj, {n} frames"),
+    Scenario("6. `wfl md`: 8 configs of 32-atom Cu, Langevin 300 K with EMT, {n} steps "
+             "each", "A frame written every 10 steps; 'configs/s' here is MD steps per "
+             "second.", startup_memory_md.run_md, (50, 500), "plain ASE Langevin loop"),
     Scenario("7a. SOAP descriptors, {n} rattled 32-atom Cu cells",
              f"Settings: {descriptors.SETTINGS}, averaged per config. The libraries are "
              "called in a plain loop over `ase.io.iread`; `wfl descriptor` includes its own "
@@ -65,7 +76,7 @@ def main() -> None:
         size = scenario.sizes[0 if args.quick else 1]
         measurements = scenario.run(size, repeat)
         sections.append(f"## {scenario.heading.format(n=size)}\n\n{scenario.text}\n\n"
-                        + table(measurements, scenario.baseline))
+                        + table(measurements, scenario.baseline.format(n=size)))
         print(sections[-1] + "\n", flush=True)
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "

@@ -22,9 +22,10 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_TH
 @dataclass
 class Measurement:
     name: str
-    seconds: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # or other values, in `unit`
     items: int = 0
     note: str = ""
+    unit: str = "s"
 
     @property
     def median(self) -> float:
@@ -77,12 +78,18 @@ def machine() -> str:
 
 
 def table(measurements: list[Measurement], baseline: str) -> str:
-    """Markdown table: median/min/max seconds, rate, and ratio of speed to the baseline."""
+    """Markdown table: median/min/max, rate, and the ratio to the baseline (speed for times:
+    baseline / value; for other units: value / baseline)."""
     base = next(m for m in measurements if m.name == baseline)
-    lines = ["| method | median s | min s | max s | configs/s | speed vs " + baseline + " |",
+    unit = measurements[0].unit
+    timing = unit == "s"
+    ratio = f"speed vs {baseline}" if timing else f"ratio to {baseline}"
+    lines = [f"| method | median {unit} | min {unit} | max {unit} | configs/s | {ratio} |",
              "| --- | --- | --- | --- | --- | --- |"]
     for m in measurements:
+        rate = f"{m.rate:.1f}" if timing and m.items else "-"
+        value = base.median / m.median if timing else m.median / base.median
         lines.append(f"| {m.name} | {m.median:.2f} | {min(m.seconds):.2f} | "
-                     f"{max(m.seconds):.2f} | {m.rate:.1f} | {base.median / m.median:.2f}x |"
+                     f"{max(m.seconds):.2f} | {rate} | {value:.2f}x |"
                      + (f" {m.note}" if m.note else ""))
     return "\n".join(lines)

@@ -15,6 +15,7 @@ def test_quick_benchmark_run_completes():
     result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    for heading in ("## 1.", "## 4.", "## 7a.", "## 7b.", "## 8."):
+    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7a.", "## 7b.",
+                    "## 8."):
         assert heading in result.stdout
     assert "| wfl calc --parallel 2 |" in result.stdout
