@@ -21,6 +21,7 @@ class SerialBackend:
 
     slots = 1
     workers = 1
+    early = True
 
     def submit(self, task: Task, items: list) -> Future:
         future: Future = Future()
@@ -44,6 +45,7 @@ class PoolBackend:
     def __init__(self, workers: int):
         self.workers = workers
         self.slots = 2 * workers
+        self.early = True  # a chunk may leave before it is full when the input stalls
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:

@@ -8,6 +8,7 @@ slow producer upstream still sees its first results downstream at once.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -54,9 +55,11 @@ class ChunkResult:
 
 
 def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
-            refresh: bool = False) -> Iterator[Outcome]:
-    """Yield one Outcome per input config, in input order."""
-    entries = _entries(task, configs, cache, refresh)
+            refresh: bool = False, positions: Iterable[int] | None = None
+            ) -> Iterator[Outcome]:
+    """Yield one Outcome per input config, in input order. ``positions`` gives each
+    config's index in the original input when this is a batch job's chunk of it."""
+    entries = _entries(task, configs, cache, refresh, positions)
     run = _inline if backend.slots == 1 else _pipelined
     try:
         for entry, outcome in run(task, entries, backend, max(1, chunk_size)):
@@ -68,9 +71,10 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             cache.flush()  # also on Ctrl-C: finished work is never lost
 
 
-def _entries(task: Task, configs: Iterable, cache, refresh: bool) -> Iterator[Entry]:
+def _entries(task: Task, configs: Iterable, cache, refresh: bool,
+             positions: Iterable[int] | None) -> Iterator[Entry]:
     identity = task_identity(task)
-    for index, atoms in enumerate(configs):
+    for index, atoms in zip(itertools.count() if positions is None else positions, configs):
         digest = config_digest(atoms, task)
         entry = Entry(index, atoms, config_seed(identity, digest))
         if cache is not None:
@@ -91,11 +95,11 @@ def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
             annotation = decode_annotation(payload)
         else:
             count, text = decode_outputs(payload)
-            return Outcome(index, text, count)
+            return Outcome(index, text, count, kind=kind, payload=payload)
     except (ValueError, KeyError, TypeError, zlib.error):  # damaged: not worth failing for
         return None
     apply_annotation(atoms, annotation)
-    return Outcome(index, format_config(atoms), 1)
+    return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload)
 
 
 def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
@@ -134,7 +138,7 @@ def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
         if item is END:
             ended = True
         elif item is STALLED:
-            if chunk:
+            if chunk and backend.early:
                 send()
         else:
             chunk.append(item)

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from wflcli.exec.backends import make_backend
 from wflcli.exec.core import execute
+from wflcli.exec.ledger import closing_line, outcome_line
 from wflcli.exec.task import Task
 from wflcli.io.output import open_output
 
@@ -28,18 +29,23 @@ class Summary:
 
 def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | None,
              failed_output: str | None, parallel: int = 1, chunk: int = 10, cache=None,
-             refresh: bool = False,
+             refresh: bool = False, backend=None, ledger: str | None = None,
+             positions: Iterable[int] | None = None,
              on_progress: Callable[[Summary], None] | None = None) -> Summary:
     """Run ``task`` over ``configs`` (read lazily); failed configs go to ``failed_output``
-    when given, else into the output with the rest."""
+    when given, else into the output with the rest. ``ledger`` names the outcomes file a
+    batch job returns (see ``ledger.py``); ``backend`` defaults to ``--parallel``'s."""
     summary = Summary()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(open_output(output, stdout))
         failed_sink = (stack.enter_context(open_output(failed_output, stdout))
                        if failed_output else sink)
-        backend = make_backend(parallel)
+        outcomes = stack.enter_context(open_output(ledger, stdout)) if ledger else None
+        backend = backend or make_backend(parallel)
         try:
-            for outcome in execute(task, configs, backend, chunk, cache, refresh):
+            for outcome in execute(task, configs, backend, chunk, cache, refresh, positions):
+                if outcomes is not None:
+                    outcomes.write(outcome_line(outcome))
                 summary.inputs += 1
                 sink.write(outcome.text)
                 summary.outputs += outcome.count
@@ -49,6 +55,8 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | N
                 sink.flush()
                 if on_progress:
                     on_progress(summary)
+            if outcomes is not None:
+                outcomes.write(closing_line(summary.inputs))
         except BaseException:
             backend.abort()
             raise

@@ -29,6 +29,27 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX results_by_verb ON results (verb, created);
     """,
+    """
+    CREATE TABLE jobs (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        system     TEXT NOT NULL,
+        scheduler  TEXT NOT NULL,
+        job_id     TEXT NOT NULL,
+        task       INTEGER NOT NULL,
+        state      TEXT NOT NULL,
+        verb       TEXT NOT NULL,
+        command    TEXT NOT NULL,
+        chunk_hash TEXT NOT NULL,
+        configs    INTEGER NOT NULL,
+        folder     TEXT NOT NULL,
+        attempt    INTEGER NOT NULL,
+        reason     TEXT NOT NULL DEFAULT '',
+        submitted  REAL NOT NULL,
+        updated    REAL NOT NULL
+    );
+    CREATE INDEX jobs_by_chunk ON jobs (system, chunk_hash);
+    CREATE INDEX jobs_by_state ON jobs (state, system);
+    """,
 ]
 
 

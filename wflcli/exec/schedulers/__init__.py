@@ -1,0 +1,119 @@
+"""Batch schedulers: job scripts, and the commands that submit, query and cancel.
+
+A scheduler turns a JobRequest (name, number of array tasks, resources, the shell lines a
+task runs) into a job script, and gives argument lists for ``submit``, ``query`` (one call
+for all of this process's jobs), ``explain`` (why a finished task ended) and ``cancel``,
+with parsers for their output. It runs nothing itself: the transport does.
+
+Array tasks are numbered 1..N everywhere; the script puts the task number in ``$TASK``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+QUEUED, RUNNING, STUCK = "queued", "running", "stuck"
+
+
+@dataclass(frozen=True)
+class Resources:
+    cores: int = 1
+    memory: str = ""     # per job, e.g. 4G
+    time: str = ""       # walltime [D-]HH:MM:SS
+    partition: str = ""
+    gpus: int = 0
+    account: str = ""
+    qos: str = ""
+
+
+@dataclass
+class JobRequest:
+    name: str
+    tasks: int
+    folder: str                 # where the job runs (on the system)
+    body: list[str]             # shell lines one task runs, with $TASK set
+    resources: Resources = field(default_factory=Resources)
+    header: tuple = ()          # extra directive lines from the systems config
+    commands: tuple = ()        # set-up lines from the systems config
+
+
+def safe_job_name(name: str) -> str:
+    """Job names go into directives, so they keep only letters, digits, '.', '_' and '-'."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("-.") or "wfl"
+    return cleaned[:64]
+
+
+class Scheduler:
+    name = ""
+    prefix = ""            # directive prefix, e.g. "#SBATCH"
+    task_variable = ""     # the environment variable holding the array task number
+
+    def directives(self, request: JobRequest) -> list[str]:
+        raise NotImplementedError
+
+    def script(self, request: JobRequest) -> str:
+        lines = ["#!/bin/bash"]
+        lines += [f"{self.prefix} {d}" for d in self.directives(request)]
+        lines += list(request.header)
+        lines += [f"# wflcli job {safe_job_name(request.name)}: {request.tasks} task(s)",
+                  f"TASK=${{{self.task_variable}:-1}}",
+                  'case $TASK in ""|*[!0-9]*) echo "bad task number: $TASK" >&2; exit 2;; esac',
+                  f"cd {shlex.quote(request.folder)} || exit 2"]
+        lines += list(request.commands)
+        lines += request.body
+        return "\n".join(lines) + "\n"
+
+    # each returns an argument list run in the job's folder
+    def submit_argv(self, script: str, tasks: int) -> list[str]:
+        raise NotImplementedError
+
+    def parse_submit(self, stdout: str) -> str:
+        raise NotImplementedError
+
+    def query_argv(self, job_ids: list[str]) -> list[str]:
+        raise NotImplementedError
+
+    def parse_query(self, stdout: str) -> dict[tuple[str, int], str]:
+        """{(job id, task): QUEUED | RUNNING | STUCK} for every task still known."""
+        raise NotImplementedError
+
+    def explain_argv(self, job_id: str, task: int) -> list[str] | None:
+        return None
+
+    def parse_explain(self, stdout: str) -> str:
+        return ""
+
+    def cancel_argv(self, tasks: list[tuple[str, int]]) -> list[str]:
+        raise NotImplementedError
+
+
+def get_scheduler(name: str) -> Scheduler:
+    from wflcli.exec.schedulers.local import LocalScheduler
+    from wflcli.exec.schedulers.pbs import PBSScheduler
+    from wflcli.exec.schedulers.sge import SGEScheduler
+    from wflcli.exec.schedulers.slurm import SlurmScheduler
+
+    return {"slurm": SlurmScheduler, "sge": SGEScheduler, "pbs": PBSScheduler,
+            "local": LocalScheduler}[name]()
+
+
+def leading_id(text: str, what: str) -> str:
+    """The job id at the start of a submit command's output."""
+    match = re.match(r"\s*(\d+)", text)
+    if not match:
+        raise ValueError(f"{what} printed no job id: {text.strip()[:200]!r}")
+    return match.group(1)
+
+
+def expand_tasks(text: str) -> list[int]:
+    """'3', '4-10:2', '1,5-6' (Grid Engine's and SLURM's task lists) -> numbers."""
+    numbers: list[int] = []
+    for part in text.strip("[]").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+)(?::(\d+))?)?(?:%\d+)?", part.strip())
+        if match:
+            first = int(match.group(1))
+            last = int(match.group(2) or first)
+            numbers.extend(range(first, last + 1, int(match.group(3) or 1)))
+    return numbers

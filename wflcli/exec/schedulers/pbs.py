@@ -1,0 +1,82 @@
+"""PBS Pro / OpenPBS: qsub -J arrays, ``qstat -f -F json -x`` for states and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from wflcli.exec.schedulers import QUEUED, RUNNING, JobRequest, Scheduler, safe_job_name
+
+_QUEUED, _RUNNING = set("QHWTSU"), set("REB")
+
+
+class PBSScheduler(Scheduler):
+    name = "pbs"
+    prefix = "#PBS"
+    task_variable = "PBS_ARRAY_INDEX"
+
+    def directives(self, request: JobRequest) -> list[str]:
+        r = request.resources
+        select = f"select=1:ncpus={r.cores}" + (f":mem={r.memory}" if r.memory else "") \
+            + (f":ngpus={r.gpus}" if r.gpus else "")
+        lines = [f"-N {safe_job_name(request.name)}", "-j oe", f"-l {select}"]
+        if request.tasks > 1:  # PBS has no one-task arrays
+            lines.append(f"-J 1-{request.tasks}")
+        if r.time:
+            lines.append(f"-l walltime={r.time}")
+        lines += [f"-{option} {value}" for option, value in
+                  (("q", r.partition), ("A", r.account)) if value]
+        return lines
+
+    def submit_argv(self, script: str, tasks: int) -> list[str]:
+        return ["qsub", script]
+
+    def parse_submit(self, stdout: str) -> str:
+        job = stdout.strip().splitlines()[0] if stdout.strip() else ""
+        if not re.fullmatch(r"\d+(\[\])?(\.[\w.-]+)?", job):
+            raise ValueError(f"qsub printed no job id: {stdout.strip()[:200]!r}")
+        return job
+
+    def query_argv(self, job_ids: list[str]) -> list[str]:
+        return ["qstat", "-f", "-F", "json", "-t", "-x", *job_ids]
+
+    def parse_query(self, stdout: str) -> dict:
+        states = {}
+        for name, job in _jobs(stdout).items():
+            letter = job.get("job_state", "")
+            if letter in _QUEUED or letter in _RUNNING:
+                states[_split(name)] = RUNNING if letter in _RUNNING else QUEUED
+        return states
+
+    def explain_argv(self, job_id: str, task: int) -> list[str]:
+        return ["qstat", "-f", "-F", "json", "-x", _task_name(job_id, task)]
+
+    def parse_explain(self, stdout: str) -> str:
+        for job in _jobs(stdout).values():
+            return f"PBS: state {job.get('job_state', '?')}, exit status " \
+                   f"{job.get('Exit_status', '?')}"
+        return ""
+
+    def cancel_argv(self, tasks: list) -> list[str]:
+        return ["qdel", *(_task_name(job, task) for job, task in tasks)]
+
+
+def _jobs(stdout: str) -> dict:
+    try:
+        jobs = json.loads(stdout or "{}").get("Jobs", {})
+    except (json.JSONDecodeError, AttributeError):
+        return {}
+    return jobs if isinstance(jobs, dict) else {}
+
+
+def _task_name(job_id: str, task: int) -> str:
+    """123[].server + 4 -> 123[4].server; a job that is no array is itself task 1."""
+    return job_id.replace("[]", f"[{task}]") if "[]" in job_id else job_id
+
+
+def _split(name: str) -> tuple[str, int]:
+    """123[4].server -> ('123[].server', 4); 123.server -> ('123.server', 1)."""
+    match = re.fullmatch(r"(\d+)\[(\d+)\](.*)", name)
+    if match:
+        return f"{match.group(1)}[]{match.group(3)}", int(match.group(2))
+    return name, 1

@@ -1,0 +1,52 @@
+"""Commands and files on this machine (``host`` unset): subprocesses, plain file I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+from wflcli.exec.transport import Completed, TransportError
+
+
+class LocalTransport:
+    label = "this machine"
+
+    async def run(self, argv: list[str], cwd: str | None = None,
+                  prelude: tuple = ()) -> Completed:
+        if prelude:  # configured shell lines (venv activation): run through the shell
+            from wflcli.exec.transport import shell_line
+
+            argv = ["/bin/sh", "-c", shell_line(argv, cwd, prelude)]
+            cwd = None
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv, cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        except OSError as exc:
+            raise TransportError(f"cannot run {argv[0]}: {exc.strerror}") from None
+        out, err = await process.communicate()
+        return Completed(argv, process.returncode, out.decode(errors="replace"),
+                         err.decode(errors="replace"))
+
+    async def put(self, data: bytes, path: str) -> None:
+        temporary = f"{path}.part"
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+
+    async def get(self, path: str) -> bytes:
+        with open(path, "rb") as stream:
+            return stream.read()
+
+    async def listdir(self, path: str) -> list[str]:
+        return os.listdir(path)
+
+    async def makedirs(self, path: str) -> None:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+
+    async def rmtree(self, path: str) -> None:
+        shutil.rmtree(path, ignore_errors=False)
+
+    async def close(self) -> None:
+        pass
