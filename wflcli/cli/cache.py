@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-import re
-import sys
-
 import click
 
+from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
 from wflcli.errors import UsageError
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @click.group()
@@ -44,7 +39,7 @@ def info():
         return 0
     click.echo(f"{'verb':12} {'entries':>9} {'size':>10}  oldest               newest")
     for verb, count, size, oldest, newest in rows:
-        click.echo(f"{verb:12} {count:9d} {_size(size):>10}  {_when(oldest)}  {_when(newest)}")
+        click.echo(f"{verb:12} {count:9d} {_size(size):>10}  {format_when(oldest)}  {format_when(newest)}")
     return 0
 
 
@@ -66,26 +61,16 @@ def clean(verb, older_than, everything, dry_run, yes):
 
     if not (verb or older_than or everything):
         raise UsageError("say what to remove: --verb, --older-than, or --all")
-    age = _age(older_than) if older_than else None
+    age = parse_age(older_than, "--older-than") if older_than else None
     store = open_result_cache()
     count, size = store.select(verb, age)
     what = f"{count} cached results ({_size(size)})"
     if dry_run or count == 0:
         click.echo(f"would remove {what}" if dry_run else "nothing to remove")
         return 0
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not removing without --yes when not interactive")
-        click.confirm(f"remove {what}?", abort=True, err=True)
+    confirm_removal(what, yes)
     click.echo(f"removed {store.remove(verb, age)} cached results ({_size(size)})")
     return 0
-
-
-def _age(text: str) -> float:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw])", text.strip())
-    if not match:
-        raise UsageError(f"--older-than: {text!r} is not an age like 30d, 12h, 90m or 1w")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _size(size: int | None) -> str:
@@ -96,6 +81,3 @@ def _size(size: int | None) -> str:
         size /= 1000
     return ""
 
-
-def _when(stamp: float) -> str:
-    return datetime.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")

@@ -21,3 +21,9 @@ class LazyGroup(click.Group):
             module_name, attribute = self.lazy_commands[name].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """Also keep the command's arguments as typed: ``--remote`` sends them on."""
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["wfl.verb_args"] = list(rest)
+        return name, command, rest

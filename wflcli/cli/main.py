@@ -10,6 +10,7 @@ import sys
 import click
 
 from wflcli.cli.lazy import LazyGroup
+from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
 
@@ -30,6 +31,7 @@ COMMANDS = {
     "optimize": "wflcli.cli.optimize:optimize",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "rattle": "wflcli.cli.rattle:rattle",
+    "remote": "wflcli.cli.remote:remote",
     "select-cur": "wflcli.cli.select:select_cur",
     "select-fps": "wflcli.cli.select:select_fps",
     "smiles": "wflcli.cli.smiles:smiles",
@@ -56,8 +58,10 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --version: versions of ASE, numpy "
               "and the optional backends, as JSON.")
+@remote_options
 @click.pass_context
-def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_json):
+def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_json, remote,
+        outcomes, positions):
     """Composable verbs for atomistic simulation and MLIP workflows.
 
     \b
@@ -65,12 +69,18 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
       wfl calc --calc emt cu.xyz > labelled.xyz
       cat cu.xyz | wfl --parallel 2 calc --calc emt -o labelled.xyz
 
+    \b
+    With --remote SYS the same command runs as batch jobs on a system named in
+    ~/.wflcli/config.toml or .wflcli/config.toml (see `wfl remote --help`):
+      wfl --remote cluster --per-job 100 --time 2:00:00 calc --calc emt cu.xyz > out.xyz
+
     Exit codes: 0 done, 1 error, 2 usage error, 3 some configs failed, 130 interrupted.
     """
     settings: Settings = ctx.ensure_object(Settings)
     settings.parallel, settings.chunk, settings.seed = parallel, chunk, seed
     settings.quiet, settings.verbose = quiet, verbose
     settings.cache, settings.refresh = cache, refresh
+    settings.remote, settings.outcomes, settings.positions = remote, outcomes, positions
     if version:
         from wflcli.cli.versions import version_text
 
@@ -79,6 +89,9 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
         ctx.exit(0)
+    if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS:
+        raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
+                               f" wfl {ctx.invoked_subcommand} runs here")
     if parallel > 1:  # one BLAS/OpenMP thread per worker unless the user chose otherwise
         for name in _THREAD_VARIABLES:
             os.environ.setdefault(name, "1")

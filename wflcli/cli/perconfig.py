@@ -8,6 +8,7 @@ import sys
 import click
 
 from wflcli.cli.progress import progress_reporter
+from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED, ReaderGone
@@ -34,19 +35,26 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
 
     if configs is None:
         configs = read_configs(files or ["-"], sys.stdin.buffer)
+    positions = read_positions(settings.positions) if settings.positions else None
+    backend, chunk = None, settings.chunk
+    if settings.remote.system:
+        backend, chunk = batch_backend(settings, task.verb), settings.remote.per_job
     cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \
                 progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
             summary = run_task(task, configs, stdout, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
-                               chunk=settings.chunk, cache=cache, refresh=settings.refresh,
+                               chunk=chunk, cache=cache, refresh=settings.refresh,
+                               backend=backend, ledger=settings.outcomes, positions=positions,
                                on_progress=on_progress)
     except BrokenPipeError:  # click would turn it into exit code 1
         raise ReaderGone() from None
     finally:
         if cache is not None:
             cache.close()
+    if backend is not None and not settings.quiet:
+        report_costs(task.verb, settings.remote.system, backend.counters)
     if summary.failed:
         if not settings.quiet:
             _report_failures(task.verb, summary, failed_output)

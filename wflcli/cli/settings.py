@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RemoteOptions:
+    """``--remote SYS`` and what the batch jobs ask for; unset resources come from the
+    system's partition."""
+
+    system: str = ""
+    per_job: int = 50
+    retries: int = 2
+    cores: int | None = None
+    memory: str = ""
+    time: str = ""
+    partition: str = ""
+    gpus: int = 0
+    account: str = ""
+    qos: str = ""
+    job_name: str = ""
 
 
 @dataclass
@@ -14,3 +32,6 @@ class Settings:
     seed: int = 0
     cache: bool = True
     refresh: bool = False
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
+    outcomes: str | None = None    # a batch task's outcomes file (job side)
+    positions: str | None = None   # a batch task's input positions file (job side)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,11 @@ class System:
     header: tuple = ()        # extra scheduler directive lines
     max_array: int = 1000
     partitions: tuple = ()
+
+    @property
+    def wfl_command(self) -> list[str]:
+        """``wfl`` is a command line (``python -m wflcli`` works), split as a shell would."""
+        return shlex.split(self.wfl)
 
     def partition(self, name: str | None) -> Partition | None:
         """The named partition, or the default one (first marked default, else first)."""

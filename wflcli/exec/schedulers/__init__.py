@@ -117,3 +117,28 @@ def expand_tasks(text: str) -> list[int]:
             last = int(match.group(2) or first)
             numbers.extend(range(first, last + 1, int(match.group(3) or 1)))
     return numbers
+
+
+def walltime_seconds(text: str) -> int:
+    """'90' (minutes), 'MM:SS', 'H:MM:SS', 'D-H', 'D-H:MM', 'D-H:MM:SS' (SLURM's forms)."""
+    match = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a walltime ([D-]H:MM:SS)")
+    days, first, second, third = match.groups()
+    if days is not None:  # D-H[:MM[:SS]]
+        hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
+        hours += 24 * int(days)
+    elif third is not None:
+        hours, minutes, seconds = int(first), int(second), int(third)
+    elif second is not None:  # MM:SS
+        hours, minutes, seconds = 0, int(first), int(second)
+    else:  # minutes
+        hours, minutes, seconds = 0, int(first), 0
+    if minutes > 59 or seconds > 59:
+        raise ValueError(f"{text!r} is not a walltime (minutes and seconds go up to 59)")
+    return 3600 * hours + 60 * minutes + seconds
+
+
+def format_walltime(seconds: int) -> str:
+    """H:MM:SS, which SLURM, Grid Engine and PBS all read (hours may pass 24)."""
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

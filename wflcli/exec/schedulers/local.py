@@ -19,14 +19,15 @@ class LocalScheduler(Scheduler):
 
     def submit_argv(self, script: str, tasks: int) -> list[str]:
         loop = ('i=1; while [ "$i" -le "$2" ]; do WFL_TASK=$i /bin/bash "$1"; i=$((i+1)); done')
-        return ["sh", "-c", 'setsid nohup sh -c "$0" "$1" "$2" </dev/null >local.log 2>&1 & '
+        return ["sh", "-c", 'setsid nohup sh -c "$0" wfl-job "$1" "$2" </dev/null >local.log 2>&1 & '
                 'echo $!', loop, script, str(tasks)]
 
     def parse_submit(self, stdout: str) -> str:
         return leading_id(stdout, "the background launcher")
 
     def query_argv(self, job_ids: list[str]) -> list[str]:
-        return ["ps", "-o", "pid=", "-p", ",".join(job_ids or ["1"])]
+        # ps exits 1 when none of the processes is left: that is an answer, not a failure
+        return ["sh", "-c", 'ps -o pid= -p "$1"; exit 0', "query", ",".join(job_ids or ["1"])]
 
     def parse_query(self, stdout: str) -> dict:
         # a live launcher runs its tasks in turn: each without a status file counts as running

@@ -45,6 +45,9 @@ class LocalTransport:
     async def makedirs(self, path: str) -> None:
         os.makedirs(path, mode=0o700, exist_ok=True)
 
+    async def absolute(self, path: str) -> str:
+        return os.path.abspath(os.path.expanduser(path))
+
     async def rmtree(self, path: str) -> None:
         shutil.rmtree(path, ignore_errors=False)
 

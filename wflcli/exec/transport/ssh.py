@@ -10,7 +10,9 @@ costs a pause, not the run.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import posixpath
 from pathlib import Path
 
 from wflcli.exec.transport import Completed, TransportError, shell_line
@@ -154,6 +156,14 @@ class SSHTransport:
     async def makedirs(self, path: str) -> None:
         await self._with_retry(lambda connection, sftp: sftp.makedirs(path, exist_ok=True))
 
+    async def absolute(self, path: str) -> str:
+        """``path`` with ``~`` or a relative name resolved against the remote home."""
+        if path.startswith("/"):
+            return path
+        home = await self._with_retry(lambda connection, sftp: sftp.realpath("."))
+        rest = path[2:] if path.startswith("~/") else "" if path == "~" else path
+        return posixpath.join(home, rest) if rest else home
+
     async def rmtree(self, path: str) -> None:
         await self._with_retry(lambda connection, sftp: sftp.rmtree(path))
 
@@ -171,7 +181,7 @@ async def _sftp_call(awaitable, path: str):
     try:
         return await awaitable
     except asyncssh.SFTPNoSuchFile:
-        raise FileNotFoundError(path) from None
+        raise FileNotFoundError(errno.ENOENT, "no such file", path) from None
 
 
 def _reason(exc: BaseException) -> str:

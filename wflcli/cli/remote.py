@@ -1,0 +1,341 @@
+"""``wfl remote``: the batch jobs ``--remote`` submitted, and the systems they run on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+import click
+
+from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
+from wflcli.errors import EXIT_ERROR, UsageError
+
+_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+@click.group()
+def remote():
+    """Batch jobs submitted with --remote, and the systems they run on.
+
+    \b
+    Example:
+      wfl remote config                  # systems, and which file set each value
+      wfl remote doctor cluster          # can wfl run jobs there?
+      wfl remote ls --state running
+      wfl remote show 12                 # script, paths and log of one task
+      wfl remote sync && wfl remote clean --yes
+
+    Systems are read from ~/.wflcli/config.toml and the nearest .wflcli/config.toml up
+    from the working directory; the project's values win over the user's, and command-line
+    options over both. Every task is recorded when it is submitted: IDs here are those
+    records' numbers (the scheduler's job ids are in the JOB column).
+    """
+
+
+def _store():
+    from wflcli.store.jobs import open_job_store
+
+    return open_job_store()
+
+
+def _system(name: str):
+    from wflcli.exec.systems import load_config
+
+    return load_config().system(name)
+
+
+def _on_system(system, work):
+    """Run ``work(transport)`` (a coroutine function) over one connection to the system."""
+    from wflcli.exec.transport import open_transport
+
+    async def main():
+        transport = open_transport(system)
+        try:
+            return await work(transport)
+        finally:
+            await transport.close()
+
+    return asyncio.run(main())
+
+
+def _by_system(records):
+    grouped: dict = {}
+    for record in records:
+        grouped.setdefault(record.system, []).append(record)
+    return grouped
+
+
+def _pick(store, ids: tuple[str, ...]):
+    """The records named by ID (``-`` reads IDs from stdin, one per line or blank-separated)."""
+    words = []
+    for word in ids:
+        words += sys.stdin.read().split() if word == "-" else [word]
+    records = []
+    for word in words:
+        if not word.isdigit():
+            raise UsageError(f"{word!r} is not a job record ID (see wfl remote ls)")
+        record = store.get(int(word))
+        if record is None:
+            raise UsageError(f"no job record {word} (see wfl remote ls)")
+        records.append(record)
+    return records
+
+
+@remote.command("ls")
+@click.option("--system", "-s", metavar="SYS", help="Only jobs on this system.")
+@click.option("--state", "states", multiple=True, type=click.Choice(_STATES),
+              help="Only tasks in this state (repeatable).")
+@click.option("--since", metavar="AGE", help="Only tasks submitted in the last AGE (2h, 3d).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def ls(system, states, since, as_json):
+    """List recorded tasks, oldest first.
+
+    \b
+    Example:
+      wfl remote ls --system cluster --state queued --state running
+      wfl remote ls --json | jq -r 'select(.state == "failed") | .id'
+    """
+    after = time.time() - parse_age(since, "--since") if since else None
+    records = _store().select(system, tuple(states), after)
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record.as_json()))
+        return 0
+    if not records:
+        click.echo("no jobs recorded" + (" that match" if system or states or since else ""))
+        return 0
+    click.echo(f"{'ID':>5}  {'SYSTEM':14} {'JOB':>10} {'TASK':>4}  {'STATE':9} {'VERB':12} "
+               f"{'CONFIGS':>7} {'TRY':>3}  {'SUBMITTED':19}  REASON")
+    for r in records:
+        click.echo(f"{r.id:>5}  {r.system[:14]:14} {r.job_id:>10} {r.task:>4}  {r.state:9} "
+                   f"{r.verb[:12]:12} {r.configs:>7} {r.attempt + 1:>3}  "
+                   f"{format_when(r.submitted)}  {r.reason[:60]}")
+    return 0
+
+
+@remote.command()
+@click.argument("job_id", metavar="ID", type=int)
+@click.option("--lines", "-n", default=20, show_default=True, help="Log lines to show.")
+def show(job_id, lines):
+    """One task: its record, files, job script and the end of its log.
+
+    \b
+    Example:
+      wfl remote show 12
+    """
+    from wflcli.exec.batch.admin import read_task_file
+    from wflcli.exec.batch.layout import task_file
+
+    record = _store().get(job_id)
+    if record is None:
+        raise UsageError(f"no job record {job_id} (see wfl remote ls)")
+    for key, value in record.as_json().items():
+        if key in ("submitted", "updated"):
+            value = format_when(value)
+        elif key == "command":
+            value = " ".join(value)
+        click.echo(f"{key + ':':12} {value}")
+
+    async def files(transport):
+        names = ("job.sh", task_file("log", record.task), task_file("status", record.task))
+        return [await read_task_file(transport, record, name) for name in names]
+
+    script, log, status = _on_system(_system(record.system), files)
+    click.echo(f"{'status:':12} {status.strip() if status else '(not written yet)'}")
+    click.echo(f"\n--- {record.folder}/job.sh\n{script or '(gone)'}")
+    tail = "\n".join(log.splitlines()[-lines:]) if log else "(no log yet)"
+    click.echo(f"--- {record.folder}/{task_file('log', record.task)} (last {lines} lines)\n"
+               f"{tail}")
+    return 0
+
+
+@remote.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+def cancel(ids):
+    """Cancel tasks (``-`` reads IDs from stdin); a running client then fails their configs
+    instead of resubmitting them.
+
+    \b
+    Example:
+      wfl remote cancel 12 13
+      wfl remote ls --json --state queued | jq .id | wfl remote cancel -
+    """
+    from wflcli.exec.batch.admin import cancel_jobs
+
+    store = _store()
+    records = _pick(store, ids)
+    for name, group in _by_system(records).items():
+        found = _system(name)
+        _on_system(found, lambda t, found=found, group=group: cancel_jobs(found, t, store,
+                                                                         group))
+    active = [r for r in records if r.state in ("queued", "running")]
+    click.echo(f"cancelled {len(active)} task(s)"
+               + (f"; {len(records) - len(active)} had already ended" if len(active) <
+                  len(records) else ""))
+    return 0
+
+
+@remote.command()
+@click.option("--system", "-s", metavar="SYS", help="Only this system.")
+def sync(system):
+    """Ask the schedulers about every queued or running task and update the records.
+
+    \b
+    Example:
+      wfl remote sync && wfl remote ls --state failed
+    """
+    from wflcli.exec.batch.admin import sync_jobs
+
+    store = _store()
+    records = store.select(system, ("queued", "running"))
+    changed: dict = {}
+    for name, group in _by_system(records).items():
+        found = _system(name)
+        changed.update(_on_system(found, lambda t, found=found, group=group: sync_jobs(
+            found, t, store, group)))
+    counts = {state: list(changed.values()).count(state) for state in _STATES}
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+    click.echo(f"checked {len(records)} active task(s)"
+               + (f": now {summary}" if summary else ": no change"))
+    return 0
+
+
+@remote.command()
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--system", "-s", metavar="SYS", help="Only this system.")
+@click.option("--older-than", metavar="AGE", help="Only tasks submitted before AGE ago.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask (required when not interactive).")
+def clean(ids, system, older_than, dry_run, yes):
+    """Remove finished tasks: their job folders on the system and their records.
+
+    Queued and running tasks are never touched (cancel them first); a job folder goes
+    only when every task in it has finished, and only folders wflcli made in the system's
+    rundir are removed.
+
+    \b
+    Example:
+      wfl remote clean --older-than 7d --dry-run
+      wfl remote clean 12 13 --yes
+    """
+    from wflcli.exec.batch.admin import removable_folders
+    from wflcli.store.jobs import ACTIVE
+
+    store = _store()
+    if ids:
+        records = _pick(store, ids)
+        busy = [r for r in records if r.state in ACTIVE]
+        if busy:
+            raise UsageError(f"task {busy[0].id} is still {busy[0].state}: cancel it first "
+                             "(wfl remote cancel)")
+    else:
+        before = time.time() - parse_age(older_than, "--older-than") if older_than else None
+        records = [r for r in store.select(system) if r.state not in ACTIVE
+                   and (before is None or r.submitted < before)]
+    if not records:
+        click.echo("nothing to clean")
+        return 0
+    plan = []
+    for name, group in _by_system(records).items():
+        found = _system(name)
+
+        async def rundir(transport, found=found):
+            return await transport.absolute(found.rundir)
+
+        base = _on_system(found, rundir)
+        folders, kept = removable_folders(found, base, group, store.select(name))
+        plan.append((found, group, folders, kept))
+    what = (f"{len(records)} task record(s) and "
+            f"{sum(len(folders) for _, _, folders, _ in plan)} job folder(s)")
+    for found, _, folders, kept in plan:
+        for folder in folders:
+            click.echo(f"{'would remove' if dry_run else 'removing'} {found.name}:{folder}",
+                       err=True)
+        for folder in kept:
+            click.echo(f"keeping {found.name}:{folder} (a task in it is not finished, or "
+                       "it is outside the rundir)", err=True)
+    if dry_run:
+        click.echo(f"would remove {what}")
+        return 0
+    confirm_removal(what, yes)
+    for found, group, folders, _ in plan:
+        async def remove(transport, folders=folders):
+            for folder in folders:
+                try:
+                    await transport.rmtree(folder)
+                except FileNotFoundError:
+                    pass  # already gone
+
+        _on_system(found, remove)
+        store.remove([r.id for r in group])
+    click.echo(f"removed {what}")
+    return 0
+
+
+@remote.command()
+@click.argument("system")
+def doctor(system):
+    """Check that jobs can run on SYSTEM: connection, rundir, scheduler commands, and the
+    far side's wfl (run as a job runs it, after the system's commands).
+
+    \b
+    Example:
+      wfl remote doctor cluster
+    """
+    from wflcli import __version__
+    from wflcli.exec.batch.admin import doctor as run_checks
+
+    found = _system(system)
+    checks = _on_system(found, lambda t: run_checks(found, t, __version__))
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.what}: {check.detail}")
+    return 0 if all(check.ok for check in checks) else EXIT_ERROR
+
+
+@remote.command()
+@click.option("--json", "as_json", is_flag=True, help="The merged settings as JSON.")
+def config(as_json):
+    """The systems, merged from the config files, and the file each value came from.
+
+    \b
+    Example:
+      wfl remote config
+
+    \b
+    ~/.wflcli/config.toml (or $WFLCLI_HOME/config.toml), for example:
+      [systems.cluster]
+      host = "me@login.cluster.example"    # or an ~/.ssh/config alias; absent: here
+      scheduler = "slurm"                  # slurm, sge, pbs or local
+      rundir = "~/wfl-runs"
+      commands = ["module load python", "source ~/venvs/wfl/bin/activate"]
+      [systems.cluster.partitions.standard]
+      cores = 64
+      memory = "256G"
+      time = "2-00:00:00"
+      default = true
+    """
+    from wflcli.exec.systems import load_config, project_config_path, user_config_path
+
+    loaded = load_config()
+    if as_json:
+        click.echo(json.dumps({"files": [str(f) for f in loaded.files],
+                               "systems": loaded.systems}, indent=2))
+        return 0
+    click.echo(f"# user config:    {user_config_path()}"
+               + ("" if user_config_path().is_file() else " (none)"))
+    project = project_config_path()
+    click.echo(f"# project config: {project or '(none)'}")
+    for name, settings in sorted(loaded.systems.items()):
+        click.echo(f"\n[systems.{name}]")
+        for key, value in settings.items():
+            if key == "partitions":
+                continue
+            click.echo(f"{key} = {json.dumps(value)}  # {loaded.sources[(name, key)]}")
+        for part, values in settings.get("partitions", {}).items():
+            click.echo(f"[systems.{name}.partitions.{part}]  # "
+                       f"{loaded.sources[(name, f'partitions.{part}')]}")
+            for key, value in values.items():
+                click.echo(f"{key} = {json.dumps(value)}")
+    return 0

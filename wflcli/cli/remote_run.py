@@ -1,0 +1,91 @@
+"""``--remote`` for the per-config verbs: the command line a batch task runs, and the
+batch backend that runs it on the chosen system."""
+
+from __future__ import annotations
+
+import click
+
+from wflcli.cli.settings import Settings
+from wflcli.errors import UsageError
+
+VERB_ARGS = "wfl.verb_args"      # ctx.meta key: the verb's arguments as typed
+_JOB_SIDE = {"files", "output", "failed_output"}  # each task gets its own
+
+
+def portable_args(command: click.Command, args: list[str]) -> list[str]:
+    """The verb's options as the user typed them, without input files, ``-o`` and
+    ``--failed``: a task runs them on its own chunk and writes its own files."""
+    options = {flag: param for param in command.params if isinstance(param, click.Option)
+               for flag in (*param.opts, *param.secondary_opts)}
+    kept, position = [], 0
+    while position < len(args):
+        token = args[position]
+        position += 1
+        if token == "--":
+            break  # only input files follow
+        name, equals, _ = token.partition("=") if token.startswith("--") else (token, "", "")
+        param = options.get(name)
+        attached = False
+        if param is None and len(token) > 2 and token[0] == "-" and token[1] != "-":
+            param, attached = options.get(token[:2]), True  # -oFILE, or flags -qv
+        if param is None:
+            if token.startswith("-") and token != "-":
+                kept.append(token)
+            continue  # an input file
+        words = [token]
+        if not (param.is_flag or param.count or equals or attached):
+            words += args[position:position + param.nargs]
+            position += param.nargs
+        if param.name not in _JOB_SIDE:
+            kept.extend(words)
+    return kept
+
+
+def remote_command(settings: Settings, verb: str, verb_args: list[str], cores: int) -> list[str]:
+    """Global options and the verb, as one task runs them."""
+    return ["--seed", str(settings.seed), "--parallel", str(cores), "--chunk",
+            str(settings.chunk), verb, *verb_args]
+
+
+def batch_backend(settings: Settings, verb: str):
+    """The backend for ``--remote SYS``, or a usage error naming what is wrong."""
+    from wflcli.exec.batch.backend import BatchBackend
+    from wflcli.exec.batch.engine import BatchSpec
+    from wflcli.exec.batch.resources import resolve_resources
+    from wflcli.exec.systems import load_config
+
+    options = settings.remote
+    system = load_config().system(options.system)
+    cores = options.cores or settings.parallel
+    resources = resolve_resources(system, cores=cores, memory=options.memory,
+                                  time=options.time, partition=options.partition,
+                                  gpus=options.gpus, account=options.account, qos=options.qos)
+    context = click.get_current_context()
+    command = context.command
+    args = portable_args(command, context.meta.get(VERB_ARGS, []))
+    spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, cores),
+                     resources=resources, job_name=options.job_name or f"wfl-{verb}",
+                     retries=options.retries, reuse_done=not settings.refresh)
+
+    def on_event(message: str) -> None:
+        if not settings.quiet:
+            click.echo(f"wfl {verb}: {message}", err=True)
+
+    return BatchBackend(system, spec, on_event=on_event)
+
+
+def report_costs(verb: str, system: str, counters) -> None:
+    """One line on stderr: what the run cost the scheduler."""
+    click.echo(f"wfl {verb}: {system}: {counters.jobs} job(s) with {counters.tasks} task(s) "
+               f"submitted ({counters.resubmitted} resubmitted, {counters.reattached} "
+               f"re-attached), {counters.queries} queue queries, {counters.explains} "
+               f"post-mortems", err=True)
+
+
+def read_positions(path: str) -> list[int]:
+    """A batch task's positions file: one input index per line."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return [int(line) for line in stream if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--positions {path}: {exc}") from None

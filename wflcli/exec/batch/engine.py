@@ -1,0 +1,326 @@
+"""The batch engine: an asyncio loop that places chunks as array-job tasks, watches them
+with one scheduler query per interval, and turns finished tasks back into Outcomes.
+
+Placing a chunk first asks the job store whether the same chunk was submitted before
+(a rerun after Ctrl-C or a lost connection); only chunks with nothing queued, running or
+done are submitted. A task that leaves the queue is resolved from its status file; one
+that left without it (scancel, walltime, a dead node) is explained by the scheduler and
+submitted again up to ``retries`` times, then its configs fail with that reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass, field
+
+from wflcli.errors import WflError
+from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
+from wflcli.exec.ledger import read_ledger
+from wflcli.exec.schedulers import RUNNING, STUCK, JobRequest, Resources, get_scheduler
+from wflcli.exec.task import failed_outcome, task_identity
+from wflcli.store.jobs import CANCELLED, DONE, FAILED, QUEUED, JobRecord
+
+DEBOUNCE_SECONDS = 0.3       # chunks arriving this close together share one array job
+FIRST_POLL_SECONDS = 1.0
+LONGEST_POLL_SECONDS = 30.0
+MISSED_POLLS = 2             # absent from the queue this often, with no status: vanished
+FATAL_EXITS = {1, 2, 126, 127}  # wfl refused the run itself: retrying cannot help
+
+
+class RemoteRunError(WflError):
+    """The far side cannot run this command at all (wrong arguments, wfl missing)."""
+
+
+class TaskLost(RuntimeError):
+    """A task ended without results; the message is the scheduler's reason."""
+
+
+@dataclass
+class BatchSpec:
+    """Everything the engine needs besides the system: what to run, and how big."""
+
+    verb: str
+    command: list[str]           # global options, verb and its options, run in each task
+    resources: Resources = field(default_factory=Resources)
+    job_name: str = "wfl"
+    retries: int = 2
+    reuse_done: bool = True      # False with --refresh: finished tasks are run again
+
+
+@dataclass
+class Counters:
+    """What the run cost the scheduler: reported at the end and by the benchmark."""
+
+    jobs: int = 0
+    tasks: int = 0
+    resubmitted: int = 0
+    reattached: int = 0
+    queries: int = 0
+    explains: int = 0
+    cancels: int = 0
+
+
+@dataclass
+class Chunk:
+    task: object                 # the local Task, for failed outcomes
+    items: list                  # (index, atoms, seed) as the core sent them
+    future: object               # concurrent.futures.Future of the Outcomes
+    text: bytes = b""
+    positions: bytes = b""
+    hash: str = ""
+    record: JobRecord | None = None
+    attempt: int = 0
+    missed: int = 0
+
+
+class BatchEngine:
+    def __init__(self, system, spec: BatchSpec, transport, store,
+                 on_event=lambda message: None):
+        self.system, self.spec, self.transport, self.store = system, spec, transport, store
+        self.scheduler = get_scheduler(system.scheduler)
+        self.on_event = on_event
+        self.counters = Counters()
+        self.watching: list[Chunk] = []
+        self.rundir = ""
+        self.failed_queries = 0
+
+    async def run(self, inbox: asyncio.Queue) -> None:
+        """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
+        self.rundir = await self.transport.absolute(self.system.rundir)
+        closing, interval = False, FIRST_POLL_SECONDS
+        while not (closing and not self.watching):
+            arrived = await _take(inbox, interval if self.watching else None)
+            if arrived:
+                closing = closing or None in arrived
+                chunks = [c for c in arrived if c is not None]
+                if chunks:
+                    await self._place(chunks)
+                continue
+            changed = await self._poll()
+            interval = FIRST_POLL_SECONDS if changed else min(interval * 1.5,
+                                                              LONGEST_POLL_SECONDS)
+
+    def fail_all(self, error: BaseException) -> None:
+        for chunk in self.watching:
+            if not chunk.future.done():
+                chunk.future.set_exception(error)
+        self.watching.clear()
+
+    # placing ---------------------------------------------------------------------------
+
+    async def _place(self, chunks: list[Chunk]) -> None:
+        fresh = []
+        for chunk in chunks:
+            chunk.text, chunk.positions = chunk_files(chunk.items)
+            chunk.hash = chunk_hash(self.system.name, self.spec.command,
+                                    task_identity(chunk.task), chunk.text, chunk.positions)
+            previous = self.store.reusable(self.system.name, chunk.hash)
+            if previous is not None and previous.state == DONE and not self.spec.reuse_done:
+                previous = None
+            if previous is None:
+                fresh.append(chunk)
+                continue
+            chunk.record, chunk.attempt = previous, previous.attempt
+            self.counters.reattached += 1
+            self.watching.append(chunk)
+            if previous.state == DONE and await self._collect(chunk) is not None:
+                fresh.append(chunk)  # its files are gone (cleaned): run it again
+        if len(chunks) - len(fresh):
+            self.on_event(f"re-attached to {len(chunks) - len(fresh)} task(s) submitted "
+                          "earlier")
+        await self._submit(fresh)
+
+    async def _submit(self, chunks: list[Chunk]) -> None:
+        limit = self.system.max_array
+        for start in range(0, len(chunks), limit):
+            await self._submit_array(chunks[start:start + limit])
+
+    async def _submit_array(self, chunks: list[Chunk]) -> None:
+        if not chunks:
+            return
+        folder = job_folder(self.rundir)
+        await self.transport.makedirs(folder)
+        for number, chunk in enumerate(chunks, 1):
+            await self.transport.put(chunk.text, posixpath.join(folder,
+                                                                task_file("chunk", number)))
+            await self.transport.put(chunk.positions, posixpath.join(
+                folder, task_file("positions", number)))
+        request = JobRequest(self.spec.job_name, len(chunks), folder,
+                             task_body(self.system.wfl_command, self.spec.command),
+                             self.spec.resources, self.system.header, self.system.commands)
+        await self.transport.put(self.scheduler.script(request).encode(),
+                                 posixpath.join(folder, "job.sh"))
+        done = await self.transport.run(self.scheduler.submit_argv("job.sh", len(chunks)),
+                                        cwd=folder)
+        if done.code != 0:
+            raise RemoteRunError(f"{self.system.name}: submitting failed (exit {done.code}): "
+                                 f"{_last_line(done.stderr or done.stdout)}")
+        try:
+            job_id = self.scheduler.parse_submit(done.stdout)
+        except ValueError as exc:
+            raise RemoteRunError(f"{self.system.name}: {exc}") from None
+        ids = self.store.add([
+            {"system": self.system.name, "scheduler": self.scheduler.name, "job_id": job_id,
+             "task": number, "state": QUEUED, "verb": self.spec.verb,
+             "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
+             "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
+            for number, chunk in enumerate(chunks, 1)])
+        for chunk, record_id in zip(chunks, ids):
+            chunk.record, chunk.missed = self.store.get(record_id), 0
+            if chunk not in self.watching:
+                self.watching.append(chunk)
+        self.counters.jobs += 1
+        self.counters.tasks += len(chunks)
+        self.on_event(f"submitted job {job_id} to {self.system.name}: {len(chunks)} task(s) "
+                      f"in {folder}")
+
+    # watching --------------------------------------------------------------------------
+
+    async def _poll(self) -> bool:
+        """One scheduler query and one listing per job folder; True if anything ended."""
+        job_ids = sorted({c.record.job_id for c in self.watching})
+        done = await self.transport.run(self.scheduler.query_argv(job_ids))
+        self.counters.queries += 1
+        states = None  # unknown: a busy controller; status files are still read
+        if done.code == 0:
+            states = self.scheduler.parse_query(done.stdout)
+            self.failed_queries = 0
+        else:
+            self.failed_queries += 1
+            if self.failed_queries == 1:
+                self.on_event(f"queue query failed (exit {done.code}): "
+                              f"{_last_line(done.stderr or done.stdout)}; trying again")
+        listings = {}
+        for folder in sorted({c.record.folder for c in self.watching}):
+            try:
+                listings[folder] = set(await self.transport.listdir(folder))
+            except FileNotFoundError:
+                listings[folder] = set()
+        changed, retry = False, []
+        for chunk in list(self.watching):
+            record = chunk.record
+            if task_file("status", record.task) in listings[record.folder]:
+                problem = await self._collect(chunk)
+                changed |= problem is None or self._lost(chunk, TaskLost(problem), retry)
+                continue
+            if states is None:
+                continue
+            state = states.get((record.job_id, record.task)) or states.get((record.job_id, 0))
+            if state == STUCK:
+                await self._cancel(chunk)
+                changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
+            elif state is not None:
+                chunk.missed = 0
+                if state == RUNNING and record.state == QUEUED:
+                    self.store.set_state([record.id], RUNNING)
+                    record.state = RUNNING
+            else:
+                chunk.missed += 1
+                if chunk.missed >= MISSED_POLLS:
+                    changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
+        if retry:
+            self.counters.resubmitted += len(retry)
+            await self._submit(retry)
+        return changed
+
+    async def _collect(self, chunk: Chunk) -> str | None:
+        """Read a finished task's results into its future: None, or why they are unusable."""
+        record = chunk.record
+        folder = record.folder
+        try:
+            status = json.loads(await self.transport.get(
+                posixpath.join(folder, task_file("status", record.task))))
+            code = int(status["exit"])
+            if code in FATAL_EXITS:
+                raise RemoteRunError(f"{self.system.name}: wfl failed in job {record.job_id} "
+                                     f"task {record.task} (exit {code}): "
+                                     f"{await self._log_tail(chunk)}")
+            if code not in (0, 3):
+                return f"wfl ended with exit code {code}: {await self._log_tail(chunk)}"
+            data = await self.transport.get(posixpath.join(folder,
+                                                           task_file("outcomes", record.task)))
+            if status.get("sha256") and hashlib.sha256(data).hexdigest() != status["sha256"]:
+                return "its outcomes file does not match the checksum in its status file"
+            outcomes = read_ledger(data, chunk.items)
+        except FileNotFoundError as exc:
+            return f"{posixpath.basename(exc.filename or str(exc))} is missing"
+        except (ValueError, KeyError, TypeError) as exc:  # LedgerError is a ValueError
+            return f"its results are unreadable ({exc})"
+        self.store.set_state([record.id], DONE)
+        if chunk in self.watching:
+            self.watching.remove(chunk)
+        chunk.future.set_result(outcomes)
+        return None
+
+    def _lost(self, chunk: Chunk, reason: TaskLost, retry: list) -> bool:
+        """Resubmit a task that ended without results, or fail its configs."""
+        record = chunk.record
+        current = self.store.get(record.id)
+        cancelled = current is not None and current.state == CANCELLED
+        if not cancelled:
+            self.store.set_state([record.id], FAILED, str(reason))
+        if chunk.attempt < self.spec.retries and not cancelled:
+            chunk.attempt += 1
+            chunk.missed = 0
+            retry.append(chunk)
+            self.on_event(f"job {record.job_id} task {record.task} ended without results "
+                          f"({reason}); submitting it again (retry {chunk.attempt} of "
+                          f"{self.spec.retries})")
+            return False
+        self.watching.remove(chunk)
+        why = ("cancelled with wfl remote cancel" if cancelled else
+               f"{reason}; {chunk.attempt + 1} attempt(s)")
+        error = TaskLost(f"batch task {record.job_id}/{record.task} on {self.system.name}: "
+                         f"{why}")
+        chunk.future.set_result([failed_outcome(chunk.task, index, atoms, error)
+                                 for index, atoms, _ in chunk.items])
+        return True
+
+    async def _explain(self, chunk: Chunk) -> str:
+        record = chunk.record
+        argv = self.scheduler.explain_argv(record.job_id, record.task)
+        if argv is None:
+            return "left the queue without writing results"
+        self.counters.explains += 1
+        done = await self.transport.run(argv)
+        reason = self.scheduler.parse_explain(done.stdout) if done.code == 0 else ""
+        return reason or "left the queue without writing results"
+
+    async def _cancel(self, chunk: Chunk) -> None:
+        self.counters.cancels += 1
+        await self.transport.run(self.scheduler.cancel_argv([(chunk.record.job_id,
+                                                               chunk.record.task)]))
+
+    async def _log_tail(self, chunk: Chunk) -> str:
+        try:
+            log = await self.transport.get(posixpath.join(chunk.record.folder,
+                                                          task_file("log", chunk.record.task)))
+        except FileNotFoundError:
+            return "no log"
+        return _last_line(log.decode(errors="replace")) or "empty log"
+
+
+async def _take(inbox: asyncio.Queue, timeout: float | None) -> list:
+    """Everything that arrives in the inbox within ``timeout`` (then a short debounce)."""
+    try:
+        first = await asyncio.wait_for(inbox.get(), timeout)
+    except asyncio.TimeoutError:
+        return []
+    arrived = [first]
+    while first is not None:
+        try:
+            item = await asyncio.wait_for(inbox.get(), DEBOUNCE_SECONDS)
+        except asyncio.TimeoutError:
+            break
+        arrived.append(item)
+        if item is None:
+            break
+    return arrived
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""

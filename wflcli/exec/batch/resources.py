@@ -1,0 +1,40 @@
+"""What one array task asks for: the command line's requests, filled in and checked
+against the system's partition, so a job that could never start is refused here, not
+after an hour in the queue."""
+
+from __future__ import annotations
+
+from wflcli.errors import UsageError
+from wflcli.exec.schedulers import Resources, format_walltime, walltime_seconds
+
+
+def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
+                      partition: str = "", gpus: int = 0, account: str = "",
+                      qos: str = "") -> Resources:
+    chosen = system.partition(partition or None)
+    if partition and chosen is None:
+        known = ", ".join(p.name for p in system.partitions) or "none configured"
+        raise UsageError(f"--partition {partition}: {system.name} has no such partition "
+                         f"(known: {known})")
+    try:
+        seconds = walltime_seconds(time) if time else None
+        limit = walltime_seconds(chosen.time) if chosen and chosen.time else None
+    except ValueError as exc:
+        raise UsageError(f"--time: {exc}") from None
+    if chosen is not None:
+        if chosen.cores and cores > chosen.cores:
+            raise UsageError(f"--cores {cores}: partition {chosen.name} of {system.name} has "
+                             f"{chosen.cores} cores per node")
+        if gpus > chosen.gpus:
+            raise UsageError(f"--gpus {gpus}: partition {chosen.name} of {system.name} has "
+                             f"{chosen.gpus} GPUs per node")
+        if seconds is not None and limit is not None and seconds > limit:
+            raise UsageError(f"--time {time}: partition {chosen.name} of {system.name} allows "
+                             f"at most {chosen.time}")
+    if seconds is None:
+        seconds = limit
+    return Resources(cores=cores, memory=memory,
+                     time=format_walltime(seconds) if seconds is not None else "",
+                     partition=chosen.name if chosen else "", gpus=gpus,
+                     account=account or (chosen.account if chosen else ""),
+                     qos=qos or (chosen.qos if chosen else ""))
