@@ -79,8 +79,12 @@ def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize
     to stream; without it the input is read whole to find its elements.
     """
     from wflcli.backends import require
+    from wflcli.errors import UsageError
     from wflcli.io.reader import read_configs
 
+    if settings.remote.system and not (species or quip):
+        raise UsageError("with --remote, give --species: every job must use the same "
+                         "species as the whole input")
     configs = read_configs(files or ["-"], sys.stdin.buffer)
     if quip:
         from wflcli.verbs.descriptor import QuipDescriptorTask

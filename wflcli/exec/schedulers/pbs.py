@@ -43,6 +43,8 @@ class PBSScheduler(Scheduler):
     def parse_query(self, stdout: str) -> dict:
         states = {}
         for name, job in _jobs(stdout).items():
+            if "[]" in name:
+                continue  # an array's parent: its subjobs speak for themselves
             letter = job.get("job_state", "")
             if letter in _QUEUED or letter in _RUNNING:
                 states[_split(name)] = RUNNING if letter in _RUNNING else QUEUED

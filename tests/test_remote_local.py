@@ -1,0 +1,137 @@
+"""``--remote`` end to end with the ``local`` scheduler (a detached background process on
+this machine, no SSH): the same batch engine, job scripts, store records and re-attaching
+as on a cluster, and every error a user can make on the command line."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import rattled_cells, write_configs
+from helpers_remote import WFL, records, system_toml, write_config
+
+
+@pytest.fixture
+def here(tmp_path):
+    """A system 'here' with the local scheduler, and 60 configs to run on it."""
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+                             extra="[systems.here.partitions.short]\ncores = 2\n"
+                                   'time = "1:00:00"\n'))
+    return write_configs(tmp_path / "in.xyz", rattled_cells(60))
+
+
+def wfl_run(*args, **kwargs):
+    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=300, **kwargs)
+
+
+def test_calc_on_local_scheduler_equals_local_run(here):
+    local = wfl_run("--no-cache", "calc", "--calc", "emt", here)
+    remote = wfl_run("--no-cache", "--remote", "here", "--per-job", "25", "calc", "--calc",
+                     "emt", here)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout
+    tasks = records("here")
+    assert [(t["task"], t["configs"], t["state"]) for t in tasks] == \
+        [(1, 25, "done"), (2, 25, "done"), (3, 10, "done")]
+    assert b"1 job(s) with 3 task(s) submitted" in remote.stderr
+
+
+def test_md_outputs_come_back_identical(here):
+    args = ["md", "--calc", "emt", "--steps", "4", "--every", "2", "--temperature", "300"]
+    local = wfl_run("--no-cache", "--seed", "7", *args, here)
+    remote = wfl_run("--no-cache", "--seed", "7", "--remote", "here", "--per-job", "30", *args,
+                     here)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout and local.stdout.count(b"Lattice") == 180
+
+
+def test_cached_configs_are_not_sent(here):
+    first = wfl_run("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here)
+    again = wfl_run("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here)
+    assert first.returncode == again.returncode == 0
+    assert again.stdout == first.stdout
+    assert b"0 job(s) with 0 task(s) submitted" in again.stderr
+    assert len(records("here")) == 2
+
+
+def test_rerun_reattaches_to_finished_tasks_and_refresh_runs_them_again(here):
+    args = ["--no-cache", "--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here]
+    first = wfl_run(*args)
+    again = wfl_run(*args)
+    assert again.stdout == first.stdout
+    assert b"re-attached to 2 task(s)" in again.stderr and len(records("here")) == 2
+    refreshed = wfl_run("--refresh", *args)
+    assert refreshed.stdout == first.stdout and len(records("here")) == 4
+
+
+def test_output_file_and_failed_file_are_written_by_the_client(here, tmp_path):
+    out, failed = tmp_path / "out.xyz", tmp_path / "failed.xyz"
+    done = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, "-o", out,
+                   "--failed", failed)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == wfl_run("--no-cache", "calc", "--calc", "emt", here).stdout
+    assert failed.read_bytes() == b""
+
+
+def test_failed_configs_come_back_as_failed(tmp_path, here):
+    from ase import Atoms
+
+    bad = write_configs(tmp_path / "bad.xyz", [*rattled_cells(2), Atoms("Xe", cell=[5] * 3)])
+    local = wfl_run("--no-cache", "calc", "--calc", "emt", bad)
+    remote = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", bad)
+    assert local.returncode == remote.returncode == 3
+    assert remote.stdout == local.stdout and b"wfl_error" in remote.stdout
+    assert b"1 of 3 configs failed" in remote.stderr
+
+
+def test_unknown_system_is_a_usage_error(here):
+    done = wfl_run("--remote", "nowhere", "calc", "--calc", "emt", here)
+    assert done.returncode == 2
+    assert b"--remote nowhere: no such system" in done.stderr and b"known: here" in done.stderr
+
+
+def test_verbs_that_make_configs_refuse_remote(here):
+    done = wfl_run("--remote", "here", "smiles", "CCO")
+    assert done.returncode == 2 and b"wfl smiles runs here" in done.stderr
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--partition", "long"], b"has no such partition (known: short)"),
+    (["--cores", "4"], b"partition short of here has 2 cores per node"),
+    (["--time", "2:00:00"], b"allows at most 1:00:00"),
+    (["--time", "soon"], b"is not a walltime"),
+])
+def test_impossible_resources_are_refused_before_submitting(here, options, message):
+    done = wfl_run("--remote", "here", *options, "calc", "--calc", "emt", here)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert records("here") == []
+
+
+def test_descriptor_needs_species_remotely(here):
+    done = wfl_run("--remote", "here", "descriptor", here)
+    assert done.returncode == 2 and b"give --species" in done.stderr
+
+
+def test_a_far_side_that_cannot_run_wfl_is_one_clear_error(tmp_path, here):
+    write_config(system_toml("broken", "local", tmp_path / "runs2", ssh=False).replace(
+        WFL, str(tmp_path / "no-such-wfl")))
+    done = wfl_run("--no-cache", "--remote", "broken", "calc", "--calc", "emt", here)
+    assert done.returncode == 1
+    assert b"wfl failed in job" in done.stderr and b"exit 127" in done.stderr
+    assert b"Traceback" not in done.stderr and done.stdout == b""
+
+
+def test_bad_verb_arguments_are_refused_before_submitting(here):
+    done = wfl_run("--remote", "here", "calc", "--calc", "emt", "--calc-kwargs", '{"bad": 1}',
+                   here)
+    assert done.returncode == 2 and b"unknown parameter 'bad'" in done.stderr
+    assert records("here") == []
+
+
+def test_remote_doctor_and_config_on_the_local_system(here):
+    doctor = wfl_run("remote", "doctor", "here")
+    assert doctor.returncode == 0, doctor.stdout
+    assert b"ok    run " in doctor.stdout and b"same wflcli version" in doctor.stdout
+    shown = wfl_run("remote", "config")
+    assert b"[systems.here]" in shown.stdout and b'scheduler = "local"  # ' in shown.stdout
