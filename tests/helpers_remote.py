@@ -49,14 +49,15 @@ def require_cluster(scheduler: str) -> None:
 
 
 def system_toml(name: str, scheduler: str, rundir: Path, *, ssh: bool, commands=(),
-                extra: str = "") -> str:
+                known_hosts: Path = KNOWN_HOSTS, extra: str = "") -> str:
+    """One [systems.NAME] table; ``extra`` lines go into it."""
     lines = [f"[systems.{name}]", f"scheduler = {json.dumps(scheduler)}",
              f"rundir = {json.dumps(str(rundir))}", f"wfl = {json.dumps(WFL)}",
              f"commands = {json.dumps(list(commands))}"]
     if ssh:
         lines += ['host = "root@127.0.0.1"', "port = 2222",
                   f"identity = {json.dumps(str(SSH_KEY))}",
-                  f"known_hosts = {json.dumps(str(KNOWN_HOSTS))}"]
+                  f"known_hosts = {json.dumps(str(known_hosts))}"]
     return "\n".join(lines) + "\n" + extra + "\n"
 
 

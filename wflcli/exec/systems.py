@@ -156,6 +156,7 @@ def _merge(config: Config, path: Path, data: dict) -> None:
         if not isinstance(settings, dict):
             raise ConfigError(str(path), key, "must be a table")
         merged = config.systems.setdefault(name, {})
+        config.sources[(name, "")] = path  # the last file naming the system: for missing keys
         for setting, value in settings.items():
             expected = _SYSTEM_KEYS.get(setting)
             if expected is None:
@@ -179,7 +180,8 @@ _TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false",
 
 def _build(name: str, settings: dict, sources: dict) -> System:
     def fault(key: str, what: str) -> ConfigError:
-        origin = sources.get((name, key.split(".")[0]), sources.get((name, key), "config"))
+        origin = sources.get((name, key), sources.get((name, key.split(".")[0]),
+                                                        sources[(name, "")]))
         return ConfigError(str(origin), f"systems.{name}.{key}", what)
 
     scheduler = settings.get("scheduler")

@@ -125,15 +125,15 @@ def walltime_seconds(text: str) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a walltime ([D-]H:MM:SS)")
     days, first, second, third = match.groups()
+    if days is None and second is None:  # minutes alone may pass 59
+        return 60 * int(first)
     if days is not None:  # D-H[:MM[:SS]]
         hours, minutes, seconds = int(first), int(second or 0), int(third or 0)
         hours += 24 * int(days)
     elif third is not None:
         hours, minutes, seconds = int(first), int(second), int(third)
-    elif second is not None:  # MM:SS
+    else:  # MM:SS
         hours, minutes, seconds = 0, int(first), int(second)
-    else:  # minutes
-        hours, minutes, seconds = 0, int(first), 0
     if minutes > 59 or seconds > 59:
         raise ValueError(f"{text!r} is not a walltime (minutes and seconds go up to 59)")
     return 3600 * hours + 60 * minutes + seconds
