@@ -45,6 +45,11 @@ def fresh_store() -> Path:
 
 def timed(command: list[str], store: Path | None = None) -> float:
     """Wall time of one command; a failure stops the benchmark with its stderr."""
+    return timed_with_stderr(command, store)[0]
+
+
+def timed_with_stderr(command: list[str], store: Path | None = None) -> tuple[float, str]:
+    """Wall time of one command and what it said on stderr."""
     env = dict(ENV, WFLCLI_HOME=str(store or fresh_store()))
     started = time.perf_counter()
     result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
@@ -53,7 +58,11 @@ def timed(command: list[str], store: Path | None = None) -> float:
     if result.returncode != 0:
         raise SystemExit(f"benchmark command failed ({result.returncode}): {' '.join(command)}\n"
                          + result.stderr.decode()[-2000:])
-    return elapsed
+    return elapsed, result.stderr.decode()
+
+
+class Unavailable(Exception):
+    """A scenario that cannot run on this machine; the message says why."""
 
 
 def python_script(code: str) -> list[str]:

@@ -16,6 +16,10 @@ def test_quick_benchmark_run_completes():
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7a.", "## 7b.",
-                    "## 8."):
+                    "## 8.", "## 9."):
         assert heading in result.stdout
     assert "| wfl calc --parallel 2 |" in result.stdout
+    from helpers_remote import SSH_KEY
+
+    if SSH_KEY.exists():  # the test cluster is up (CI starts it): the remote run is measured
+        assert "| wfl --remote slurm-local --per-job 10 |" in result.stdout

@@ -99,9 +99,15 @@ def test_killed_client_rerun_submits_nothing_twice(tmp_path, thousand):
 
 
 def _cancel_second_task(name):
+    """scancel task 2 once it runs (SLURM forgets a task cancelled while pending at once,
+    so only a running one has a reason to report)."""
     task = wait_for(lambda: next((t for t in records(name) if t["task"] == 2), None),
                     what="task 2 submitted")
-    subprocess.run(["scancel", f"{task['job_id']}_2"], check=True)
+    target = f"{task['job_id']}_2"
+    wait_for(lambda: subprocess.run(["squeue", "--noheader", "--states=R", "--format=%i"],
+                                    capture_output=True, text=True).stdout.split().count(target),
+             what="task 2 running")
+    subprocess.run(["scancel", target], check=True)
     return task
 
 

@@ -56,7 +56,8 @@ async def explain(scheduler, transport, record: JobRecord) -> str:
         reason = scheduler.parse_explain(done.stdout) if done.code == 0 else ""
         if reason:
             return reason
-    return "left the queue without writing results"
+    return ("left the queue without writing results (the scheduler gives no reason; SLURM "
+            "keeps none for a task cancelled while pending)")
 
 
 async def cancel_jobs(system, transport, store, records: list[JobRecord]) -> None:

@@ -17,6 +17,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
+from wflcli.exec.batch.admin import explain
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
 from wflcli.exec.ledger import read_ledger
 from wflcli.exec.schedulers import RUNNING, STUCK, JobRequest, Resources, get_scheduler
@@ -282,12 +283,8 @@ class BatchEngine:
     async def _explain(self, chunk: Chunk) -> str:
         record = chunk.record
         argv = self.scheduler.explain_argv(record.job_id, record.task)
-        if argv is None:
-            return "left the queue without writing results"
-        self.counters.explains += 1
-        done = await self.transport.run(argv)
-        reason = self.scheduler.parse_explain(done.stdout) if done.code == 0 else ""
-        return reason or "left the queue without writing results"
+        self.counters.explains += argv is not None
+        return await explain(self.scheduler, self.transport, record)
 
     async def _cancel(self, chunk: Chunk) -> None:
         self.counters.cancels += 1
