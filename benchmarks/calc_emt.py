@@ -4,6 +4,7 @@ served from the cache against the first run and a bare ASE read and write."""
 
 from __future__ import annotations
 
+from benchmarks import libatoms
 from benchmarks.common import WORK, Measurement, fresh_store, python_script, timed, wfl
 
 GENERATE = """
@@ -64,6 +65,12 @@ def run(count: int, repeat: int) -> list[Measurement]:
         "wfl calc --parallel 2": wfl("--parallel", "2", "calc", "--calc", "emt", str(source),
                                      "-o", str(out)),
     }
+    if libatoms.python():
+        theirs = WORK / "libatoms_out.xyz"
+        contenders["libAtoms wfl calculate (serial)"] = libatoms.calculate_command(source,
+                                                                                   theirs)
+        contenders["libAtoms wfl calculate, 2 subprocesses"] = libatoms.calculate_command(
+            source, theirs, subprocesses=2)
     results = {name: Measurement(name, items=count) for name in contenders}
     limit = Measurement("compute only (EMT on atoms in memory)", items=count)
     for _ in range(repeat):  # interleaved, so drifts of a shared machine hit all alike

@@ -3,6 +3,7 @@ with one quippy ``Potential``. The model is fitted here (2-body + SOAP on EMT la
 
 from __future__ import annotations
 
+from benchmarks import libatoms
 from benchmarks.calc_emt import inputs
 from benchmarks.common import WORK, Measurement, python_script, timed, wfl
 
@@ -47,6 +48,12 @@ def run(count: int, repeat: int) -> list[Measurement]:
         "wfl calc --calc gap: --parallel 2": wfl("--parallel", "2", "calc", "--calc",
                                                  f"gap:{gap}", str(source), "-o", str(out)),
     }
+    if libatoms.python():
+        out = WORK / "libatoms_gap.xyz"
+        evaluate = [libatoms.program(), "eval", "gap", "-i", str(source), "-pf", gap]
+        contenders["libAtoms wfl eval gap (serial)"] = libatoms.fresh_output(out, evaluate)
+        contenders["libAtoms wfl eval gap, 2 subprocesses"] = libatoms.fresh_output(
+            out, evaluate, subprocesses=2)
     results = {name: Measurement(name, items=count) for name in contenders}
     for _ in range(repeat):
         for name, command in contenders.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from benchmarks import libatoms
 from benchmarks.calc_emt import GENERATE, inputs
 from benchmarks.common import ENV, WORK, Measurement, fresh_store, python_script, timed, wfl
 
@@ -38,6 +39,8 @@ def run_startup(count: int, repeat: int) -> list[Measurement]:
         "wfl --help": wfl("--help"),
         "wfl calc --help": wfl("calc", "--help"),
     }
+    if libatoms.python():
+        contenders["libAtoms wfl --help"] = [libatoms.program(), "--help"]
     results = {name: Measurement(name) for name in contenders}
     for _ in range(repeat):
         for name, command in contenders.items():
