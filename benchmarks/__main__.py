@@ -26,15 +26,18 @@ SCENARIOS = [
     Scenario("1. `wfl calc --calc emt`, {n} rattled 32-atom Cu cells",
              "Read, compute energy/forces/stress, write. Plain loop: `ase.io.iread`, a fresh "
              "`EMT()` per config, `ase.io.write` per config. Every wfl run starts from an "
-             "empty store. Targets: serial at least 1.0x the plain loop, `--parallel 2` at "
-             "least 1.8x.", calc_emt.run, (200, 5000), "plain ASE loop"),
+             "empty store. libAtoms wfl 0.3.5 (its own venv): `calculate(ConfigSet, "
+             "OutputSpec, calculator=(EMT, [], {}))`, serial and with "
+             "WFL_NUM_PYTHON_SUBPROCESSES=2. Targets: serial at least 1.0x the plain loop "
+             "and 2x libAtoms wfl serial, `--parallel 2` at least 1.8x the plain loop and 2x "
+             "libAtoms wfl at 2 subprocesses.", calc_emt.run, (200, 5000), "plain ASE loop"),
     Scenario("2. extxyz I/O, {n} frames of 8-atom Cu with energy, stress and forces",
              "In process, the import not counted. Targets: read at least 2x `ase.io.iread`, "
              "write at least 1x `ase.io.write` (which rounds positions to 8 decimals; wflcli "
              "writes full precision).", io_extxyz.run, (2000, 20000), "read: ase.io.iread"),
     Scenario("3. Start-up: the median of {n} runs of each command",
-             "Targets: `wfl --help` and `wfl --version` at most 0.15 s. (libAtoms `wfl "
-             "--help` is not measured yet.)", startup_memory_md.run_startup, (3, 11),
+             "Targets: `wfl --help` and `wfl --version` at most 0.15 s, and `wfl --help` at "
+             "most 1/5 of libAtoms `wfl --help`.", startup_memory_md.run_startup, (3, 11),
              "python -c pass"),
     Scenario("4. Cache: the same `wfl calc --calc emt` again, {n} configs",
              "The rerun finds every config in the store. Bare read + write: `ase.io.iread` "
@@ -59,7 +62,9 @@ SCENARIOS = [
              "wfl count (just reading the file)"),
     Scenario("8. GAP evaluation, {n} rattled 32-atom Cu cells",
              "A 2-body + SOAP GAP fitted here with `wfl fit-gap`; energy, forces and stress. "
-             "Target: serial at least 0.95x the plain loop.", gap_eval.run, (50, 500),
+             "libAtoms wfl: `wfl eval gap -pf GAP.xml` (its own venv, same quippy-ase 0.10.3), "
+             "serial and with WFL_NUM_PYTHON_SUBPROCESSES=2. Target: serial at least 0.95x "
+             "the plain loop.", gap_eval.run, (50, 500),
              "plain loop, one Potential"),
     Scenario("9. `wfl --remote`: `wfl calc --calc emt` on {n} configs through SLURM over SSH",
              "The test cluster of tests/cluster/ on this machine: SLURM 22.05 and sshd on "
