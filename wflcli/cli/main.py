@@ -108,6 +108,8 @@ def _terminate(signum, frame):
 def main() -> None:
     """The console script: run, then exit with the code DESIGN.md gives."""
     signal.signal(signal.SIGTERM, _terminate)
+    # a file-size limit (ulimit -f) becomes a write error with a message, not a crash
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     sys.exit(run(sys.argv[1:]))
 
 
@@ -137,9 +139,24 @@ def run(argv: list[str]) -> int:
         click.echo(f"wfl: error: {exc}", err=True)
         code = exc.exit_code
     except Exception as exc:  # a bug: say so briefly, the traceback is one -v away
+        problem = _store_problem(exc)
+        if problem is not None:
+            click.echo(f"wfl: error: {problem}", err=True)
+            return problem.exit_code
         if settings.verbose:
             raise
         click.echo(f"wfl: internal error: {type(exc).__name__}: {exc} "
                    "(run with -v for the traceback)", err=True)
         code = EXIT_ERROR
     return code or 0
+
+
+def _store_problem(exc: Exception) -> WflError | None:
+    """An SQLite error met while using the store (locked too long, damaged) as a clear error."""
+    sqlite3 = sys.modules.get("sqlite3")  # loaded if the error can be one of its
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return None
+    from wflcli.store.db import store_error
+    from wflcli.store.home import store_home
+
+    return store_error(store_home() / "store.sqlite", exc)

@@ -2,13 +2,16 @@
 
 A file is written under a temporary name in its own folder and renamed into place on
 success, so a failed or interrupted run never leaves a half-written file and never
-clobbers the previous one.
+clobbers the previous one. The temporary name carries the host and process id, so the
+next run to write that file removes what a killed one (SIGKILL, a crash) left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -44,9 +47,11 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
 def atomic_file(path: str) -> Iterator[BinaryIO]:
     """A binary file that replaces ``path`` only if the block finishes without error."""
     folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    _remove_stale(folder, name)
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
-                                         dir=folder)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.{_HOST}-{os.getpid()}.",
+                                         suffix=".part", dir=folder)
     except OSError as exc:
         raise WflError(f"{path}: cannot write here ({exc.strerror})") from None
     try:
@@ -62,6 +67,30 @@ def atomic_file(path: str) -> Iterator[BinaryIO]:
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
         raise
+
+
+_HOST = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+
+
+def _remove_stale(folder: str, name: str) -> None:
+    """Delete temporary files of ``name`` whose writer, a process on this host, is gone."""
+    pattern = re.compile(rf"^\.{re.escape(name)}\.{re.escape(_HOST)}-(\d+)\.[^.]+\.part$")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            found = pattern.match(entry.name)
+            if found and not _alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _umask() -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from wflcli.errors import WflError
 
-BUSY_TIMEOUT_SECONDS = 60.0
+BUSY_TIMEOUT_SECONDS = 60.0  # WFLCLI_BUSY_TIMEOUT overrides (slow network file systems)
 
 # Migration N brings the schema from version N to N+1; never edit one that has shipped.
 MIGRATIONS = [
@@ -59,17 +59,34 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         if new:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+        db = sqlite3.connect(path, timeout=busy_timeout(), isolation_level=None,
                              check_same_thread=False)
         db.execute("PRAGMA journal_mode=DELETE")
         db.execute("PRAGMA synchronous=NORMAL")
         _migrate(db)
     except sqlite3.DatabaseError as exc:
-        raise WflError(f"the store {path} cannot be used ({exc}); move it away to start "
-                       "a new one") from None
+        raise store_error(path, exc) from None
     except OSError as exc:
         raise WflError(f"cannot open the store {path}: {exc.strerror}") from None
     return db
+
+
+def busy_timeout() -> float:
+    """How long to wait for another process's lock on the store before giving up."""
+    text = os.environ.get("WFLCLI_BUSY_TIMEOUT", "")
+    try:
+        return float(text) if text else BUSY_TIMEOUT_SECONDS
+    except ValueError:
+        raise WflError(f"WFLCLI_BUSY_TIMEOUT={text!r} is not a number of seconds") from None
+
+
+def store_error(path: Path, exc: Exception) -> WflError:
+    """A clear message for an SQLite error met while using the store."""
+    if "locked" in str(exc):
+        return WflError(f"the store {path} stayed locked by another process for more than "
+                        f"{busy_timeout():g} s (WFLCLI_BUSY_TIMEOUT); try again")
+    return WflError(f"the store {path} cannot be used ({exc}); move it away to start a new "
+                    "one")
 
 
 @contextlib.contextmanager

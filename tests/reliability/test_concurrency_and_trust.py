@@ -1,0 +1,104 @@
+"""Sixteen wfl processes on one store at once, and what wflcli refuses to trust: data
+fetched from a cluster is never unpickled or evaluated, the store is its owner's alone,
+and ``wfl remote clean`` deletes nothing outside a system's rundir."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import sqlite3
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_remote import system_toml, write_config
+from wflcli.exec.ledger import LedgerError, read_ledger
+
+
+@pytest.mark.slow
+def test_sixteen_processes_share_one_store(tmp_path):
+    store = Path(os.environ["WFLCLI_HOME"])
+    sources = [write_configs(tmp_path / f"in{i}.xyz", rattled_cells(40 + 10 * i))
+               for i in range(2)]
+    rattled = write_configs(tmp_path / "to-forget.xyz", rattled_cells(20))
+    assert subprocess.run([WFL_PROGRAM, "rattle", "--copies", "2", rattled],
+                          capture_output=True).returncode == 0  # entries that clean removes
+    commands = ([[WFL_PROGRAM, "--chunk", "5", "calc", "--calc", "emt", sources[i % 2]]
+                 for i in range(10)]
+                + [[WFL_PROGRAM, "remote", "ls", "--json"] for _ in range(3)]
+                + [[WFL_PROGRAM, "cache", "clean", "--verb", "rattle", "--yes"]
+                   for _ in range(3)])
+    procs = [subprocess.Popen(list(map(str, c)), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for c in commands]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    results = [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+    assert [code for code, _, _ in results] == [0] * 16, [err for _, _, err in results]
+    assert not any(b"locked" in err for _, _, err in results)
+    calc_outputs = [out for code, out, _ in results[:10]]
+    assert len(set(calc_outputs[0::2])) == len(set(calc_outputs[1::2])) == 1
+    db = sqlite3.connect(store / "store.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    counts = dict(db.execute("SELECT verb, COUNT(*) FROM results GROUP BY verb").fetchall())
+    # every calc result kept (the 40 configs are the first 40 of the 50), every rattle gone
+    assert counts == {"calc": 50}
+
+
+def test_store_files_are_owner_only(tmp_path):
+    source = write_configs(tmp_path / "in.xyz", rattled_cells(2))
+    old = os.umask(0o000)  # even with a permissive umask
+    try:
+        subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", str(source)], check=True,
+                       capture_output=True)
+    finally:
+        os.umask(old)
+    store = Path(os.environ["WFLCLI_HOME"])
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert stat.S_IMODE((store / "store.sqlite").stat().st_mode) == 0o600
+
+
+def test_fetched_outcomes_are_never_unpickled(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    items = [(0, rattled_cells(1)[0], 1)]
+    for kind in ("annotation", "outputs", "pickle"):
+        line = json.dumps({"index": 0, "kind": kind, "payload": base64.b64encode(
+            pickle.dumps(Exploit())).decode()})
+        with pytest.raises(LedgerError):
+            read_ledger(f"{line}\n{{\"end\": 1}}\n".encode(), items)
+    assert not marker.exists()
+
+
+def test_remote_clean_never_deletes_outside_the_rundir(tmp_path):
+    rundir = tmp_path / "runs"
+    write_config(system_toml("here", "local", rundir, ssh=False))
+    victims = [tmp_path / "precious", rundir / ".." / "precious-too", rundir / "mine-not-wfl",
+               rundir]
+    rundir.mkdir()
+    for victim in victims[:3]:
+        victim.mkdir()
+        (victim / "keep.txt").write_text("keep")
+    ours = rundir / "wfl-20261124-000000-abcdef"
+    ours.mkdir()
+    from wflcli.store.jobs import open_job_store
+
+    store = open_job_store()
+    store.add([{"system": "here", "scheduler": "local", "job_id": "1", "task": 1,
+                "state": "done", "verb": "calc", "command": "[]", "chunk_hash": str(i),
+                "configs": 1, "folder": str(folder), "attempt": 0}
+               for i, folder in enumerate([*victims, ours])])
+    store.close()
+    done = subprocess.run([WFL_PROGRAM, "remote", "clean", "--yes"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("outside the rundir") == 4
+    assert all((victim / "keep.txt").read_text() == "keep" for victim in victims[:3])
+    assert rundir.is_dir() and not ours.exists()

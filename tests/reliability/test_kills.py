@@ -1,0 +1,73 @@
+"""Kills at seeded random moments: SIGKILL (nothing can clean up) and SIGTERM (wfl cleans
+up) of ``wfl --parallel 2 calc`` mid-run. After each, a rerun completes with the output of
+an uninterrupted run, no temporary file is left beside the output, and the store passes
+SQLite's integrity check."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import WFL_PROGRAM, rattled_cells, write_configs
+
+HERE = Path(__file__).resolve().parent.parent
+KILL_POINTS = 20
+SEED = 20261124
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kills")
+    source = write_configs(folder / "in.xyz", rattled_cells(300, repeat=(1, 1, 1)))
+    env = dict(os.environ, CALC_SLEEP="0.004",
+               PYTHONPATH=f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+               WFLCLI_HOME=str(folder / "reference-store"))
+    command = [WFL_PROGRAM, "--parallel", "2", "--chunk", "5", "calc", "--calc",
+               "python:helpers_calc:CountingEMT", str(source)]
+    reference = subprocess.run(command, env=env, capture_output=True, check=True).stdout
+    return command, env, reference
+
+
+def kill_points():
+    rng = random.Random(SEED)
+    return [(i, signal.SIGKILL if i % 2 else signal.SIGTERM, rng.uniform(0.3, 1.6))
+            for i in range(KILL_POINTS)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, sig, delay", kill_points(),
+                         ids=[f"{i}-{s.name}-{d:.2f}s" for i, s, d in kill_points()])
+def test_kill_then_rerun_completes_exactly(inputs, tmp_path, point, sig, delay):
+    command, env, reference = inputs
+    env = dict(env, WFLCLI_HOME=str(tmp_path / "store"))
+    out = tmp_path / "out" / "labelled.xyz"
+    out.parent.mkdir()
+    out.write_bytes(b"previous output, kept until a run completes\n")
+    victim = subprocess.Popen([*command, "-o", str(out)], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    if victim.poll() is None:
+        os.killpg(victim.pid, sig)
+    victim.wait(timeout=60)
+    if victim.returncode not in (0, -signal.SIGKILL, 128 + signal.SIGTERM, -signal.SIGTERM):
+        pytest.fail(f"unexpected exit {victim.returncode}: {victim.stderr.read()!r}")
+    if victim.returncode != 0:  # killed midway: the old output is untouched
+        assert out.read_bytes() == b"previous output, kept until a run completes\n"
+    if sig == signal.SIGTERM:  # wfl removes its own temporary file
+        assert [p.name for p in out.parent.iterdir()] == ["labelled.xyz"]
+    rerun = subprocess.run([*command, "-o", str(out)], env=env, capture_output=True,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert out.read_bytes() == reference
+    # after SIGKILL, the rerun removed the temporary file the killed run left
+    assert [p.name for p in out.parent.iterdir()] == ["labelled.xyz"]
+    db = sqlite3.connect(tmp_path / "store" / "store.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
