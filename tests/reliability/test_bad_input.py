@@ -98,3 +98,23 @@ def test_fuzzed_input_is_read_or_refused_clearly(wfl, edits):
         assert len(lines) == 1 and lines[0].startswith("wfl: error: <stdin>:"), lines
     else:
         read_text(done.stdout)  # what was written can be read back
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--parallel", "0", "cat"], "--parallel"),
+    (["--per-job", "-5", "calc", "--calc", "emt"], "--per-job"),
+    (["--chunk", "many", "cat"], "--chunk"),
+    (["calc", "--calc", "emt", "--calc-kwargs", "{not json"], "--calc-kwargs"),
+    (["calc", "--calc", "emt:asap_cutoff=maybe"], "asap_cutoff"),
+    (["md", "--calc", "emt", "--steps", "-1"], "--steps"),
+    (["--remote", "here", "--time", "1:99:00", "calc", "--calc", "emt"], "walltime"),
+    (["select-cur", "-n", "zero"], "-n"),
+])
+def test_bad_option_values_are_usage_errors(wfl, tmp_path, args, words):
+    (tmp_path / "in.xyz").write_bytes(GOOD)
+    from helpers_remote import system_toml, write_config
+
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
+    done = wfl(*args, tmp_path / "in.xyz")
+    assert done.code == 2, done.stderr
+    assert "Traceback" not in done.stderr and words in done.stderr, done.stderr

@@ -140,11 +140,13 @@ def _json_kwargs(kwargs_json: str | None) -> dict:
 def _checked(kind: CalculatorKind, params: dict) -> dict:
     """Reject parameters the calculator does not have; map accepted spellings of choices."""
     cls = calculator_class(CalcSpec(kind.name, kind.target, ()))
-    known = set(getattr(cls, "default_parameters", {}) or {}) - set(kind.fixed)
+    defaults = getattr(cls, "default_parameters", {}) or {}
+    known = set(defaults) - set(kind.fixed)
     for key, value in params.items():
         if known and key not in known:
             raise UsageError(f"--calc {kind.name}: unknown parameter {key!r}; "
                              f"known: {', '.join(sorted(known))}")
+        _check_type(kind.name, key, value, defaults.get(key))
         if key in kind.choices:
             accepted = kind.choices[key]
             if str(value).lower() not in accepted:
@@ -152,6 +154,15 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
                                  f"{', '.join(sorted(set(accepted.values())))}")
             params[key] = accepted[str(value).lower()]
     return params
+
+
+def _check_type(name: str, key: str, value, default) -> None:
+    """A switch takes true or false, a number takes a number (as the default shows)."""
+    if isinstance(default, bool) and not isinstance(value, bool):
+        raise UsageError(f"--calc {name}: {key}={value} must be true or false")
+    if (isinstance(default, (int, float)) and not isinstance(default, bool)
+            and isinstance(value, str)):
+        raise UsageError(f"--calc {name}: {key}={value} must be a number")
 
 
 def _file_hashes(spec: CalcSpec) -> tuple:
