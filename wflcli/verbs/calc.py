@@ -32,8 +32,18 @@ class CalcTask:
 
         def evaluate(atoms, context):
             wanted = self.properties or default_properties(calculator, atoms)
-            calculator.reset()  # a clean state: nothing carried over from the previous config
-            results = {name: calculator.get_property(name, atoms) for name in wanted}
-            return results_annotation(len(atoms), results, self.prefix)
+            return results_annotation(len(atoms), calculate_once(calculator, atoms, wanted),
+                                      self.prefix)
 
         return evaluate
+
+
+def calculate_once(calculator, atoms, wanted) -> dict:
+    """Every wanted property from one calculation in a clean state. ASE's ``get_property``
+    asks for one property at a time, so a GAP or a DFT code would run once per property."""
+    from ase.calculators.calculator import all_changes
+
+    calculator.reset()  # a clean state: nothing carried over from the previous config
+    calculator.atoms = atoms.copy()
+    calculator.calculate(atoms, list(wanted), all_changes)
+    return {name: calculator.get_property(name, atoms) for name in wanted}
