@@ -11,6 +11,7 @@ from typing import Callable
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, remote_slurm,
                         startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
+from benchmarks.targets import targets_table
 
 
 @dataclass
@@ -83,16 +84,22 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
-    sections = []
+    sections, medians = [], {}
     for scenario in SCENARIOS:
         size = scenario.sizes[0 if args.quick else 1]
         try:
-            result = table(scenario.run(size, repeat), scenario.baseline.format(n=size))
+            measurements = scenario.run(size, repeat)
+            result = table(measurements, scenario.baseline.format(n=size))
+            medians.update({m.name: m.median for m in measurements})
         except Unavailable as exc:
             result = f"Not measured: {exc}."
         sections.append(f"## {scenario.heading.format(n=size)}\n\n{scenario.text}\n\n"
                         + result)
         print(sections[-1] + "\n", flush=True)
+    sections.insert(0, "## Against the targets\n\nFrom the medians below. A ceiling is "
+                    "what the compute-only limit leaves for any tool on this machine.\n\n"
+                    + targets_table(medians))
+    print(sections[0] + "\n", flush=True)
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"

@@ -46,4 +46,10 @@ def calculate_once(calculator, atoms, wanted) -> dict:
     calculator.reset()  # a clean state: nothing carried over from the previous config
     calculator.atoms = atoms.copy()
     calculator.calculate(atoms, list(wanted), all_changes)
-    return {name: calculator.get_property(name, atoms) for name in wanted}
+    # read the results as get_property would, without comparing the atoms again per property
+    return {name: _copied(calculator.results[name]) if name in calculator.results
+            else calculator.get_property(name, atoms) for name in wanted}
+
+
+def _copied(value):
+    return value.copy() if hasattr(value, "copy") else value
