@@ -19,6 +19,8 @@ def test_quick_benchmark_run_completes():
                     "## 8.", "## 9."):
         assert heading in result.stdout
     assert "| wfl calc --parallel 2 |" in result.stdout
+    assert "## Against the targets" in result.stdout and "| `wfl --help` at most 0.15 s |" \
+        in result.stdout and "not measured" not in result.stdout.split("## 1.")[0]
     from helpers_remote import SSH_KEY
 
     if SSH_KEY.exists():  # the test cluster is up (CI starts it): the remote run is measured

@@ -224,6 +224,8 @@ def test_remote_commands_against_slurm(tmp_path):
                                                 capture_output=True).stdout,
              what="the cancelled job to leave the queue")
 
+    only_done = wfl_run("remote", "clean", "--system", name, "--done", "--dry-run")
+    assert b"would remove 2 task record(s) and 1 job folder(s)" in only_done.stdout
     dry = wfl_run("remote", "clean", "--system", name, "--dry-run")
     assert dry.returncode == 0 and b"would remove 4 task record(s) and 2 job folder(s)" in \
         dry.stdout

@@ -91,6 +91,12 @@ def test_unknown_system_is_a_usage_error(here):
     assert b"--remote nowhere: no such system" in done.stderr and b"known: here" in done.stderr
 
 
+def test_global_option_after_the_verb_gets_a_hint(here):
+    done = wfl_run("calc", "--remote", "here", "--calc", "emt", here)
+    assert done.returncode == 2
+    assert b"--remote is a global option: give it before the verb" in done.stderr
+
+
 def test_verbs_that_make_configs_refuse_remote(here):
     done = wfl_run("--remote", "here", "smiles", "CCO")
     assert done.returncode == 2 and b"wfl smiles runs here" in done.stderr

@@ -119,6 +119,8 @@ def run(argv: list[str]) -> int:
     try:
         code = cli.main(args=argv, prog_name="wfl", standalone_mode=False, obj=settings)
     except click.exceptions.ClickException as exc:
+        if isinstance(exc, click.exceptions.NoSuchOption):
+            _hint_global_option(exc)
         exc.show()
         code = exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
@@ -149,6 +151,17 @@ def run(argv: list[str]) -> int:
                    "(run with -v for the traceback)", err=True)
         code = EXIT_ERROR
     return code or 0
+
+
+def _hint_global_option(exc: click.exceptions.NoSuchOption) -> None:
+    """``wfl calc --remote X``: say that global options go before the verb."""
+    if exc.ctx is None or exc.ctx.parent is None:
+        return
+    root = exc.ctx.find_root().command
+    flags = {flag for param in root.params for flag in getattr(param, "opts", ())}
+    if exc.option_name in flags:
+        exc.message = (f"{exc.option_name} is a global option: give it before the verb, "
+                       f"as in wfl {exc.option_name} ... {exc.ctx.info_name} ...")
 
 
 def _store_problem(exc: Exception) -> WflError | None:

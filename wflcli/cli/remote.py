@@ -205,10 +205,14 @@ def sync(system):
 @remote.command()
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--system", "-s", metavar="SYS", help="Only this system.")
+@click.option("--state", "states", multiple=True,
+              type=click.Choice(("done", "failed", "cancelled")),
+              help="Only tasks that ended in this state (repeatable) [default: all three].")
+@click.option("--done", "only_done", is_flag=True, help="Same as --state done.")
 @click.option("--older-than", metavar="AGE", help="Only tasks submitted before AGE ago.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask (required when not interactive).")
-def clean(ids, system, older_than, dry_run, yes):
+def clean(ids, system, states, only_done, older_than, dry_run, yes):
     """Remove finished tasks: their job folders on the system and their records.
 
     Queued and running tasks are never touched (cancel them first); a job folder goes
@@ -218,6 +222,7 @@ def clean(ids, system, older_than, dry_run, yes):
     \b
     Example:
       wfl remote clean --older-than 7d --dry-run
+      wfl remote clean --done --yes
       wfl remote clean 12 13 --yes
     """
     from wflcli.exec.batch.admin import removable_folders
@@ -232,7 +237,9 @@ def clean(ids, system, older_than, dry_run, yes):
                              "(wfl remote cancel)")
     else:
         before = time.time() - parse_age(older_than, "--older-than") if older_than else None
+        wanted = set(states) | ({"done"} if only_done else set())
         records = [r for r in store.select(system) if r.state not in ACTIVE
+                   and (not wanted or r.state in wanted)
                    and (before is None or r.submitted < before)]
     if not records:
         click.echo("nothing to clean")
