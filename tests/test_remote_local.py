@@ -21,8 +21,9 @@ def here(tmp_path):
     return write_configs(tmp_path / "in.xyz", rattled_cells(60))
 
 
-def wfl_run(*args, **kwargs):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=300, **kwargs)
+def wfl_run(*args, timeout=300, **kwargs):
+    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
+                          **kwargs)
 
 
 def test_calc_on_local_scheduler_equals_local_run(here):
@@ -141,3 +142,13 @@ def test_remote_doctor_and_config_on_the_local_system(here):
     assert b"ok    run " in doctor.stdout and b"same wflcli version" in doctor.stdout
     shown = wfl_run("remote", "config")
     assert b"[systems.here]" in shown.stdout and b'scheduler = "local"  # ' in shown.stdout
+
+
+def test_a_damaged_store_is_a_clear_error_not_a_hang(here):
+    import os
+
+    store = os.path.join(os.environ["WFLCLI_HOME"], "store.sqlite")
+    with open(store, "wb") as stream:
+        stream.write(b"not a database" * 50)
+    done = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, timeout=60)
+    assert done.returncode == 1 and b"cannot be used" in done.stderr

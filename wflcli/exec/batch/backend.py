@@ -36,6 +36,8 @@ class BatchBackend:
         self._thread = threading.Thread(target=self._serve, name="wfl-batch", daemon=True)
         self._thread.start()
         self._ready.wait()
+        if self.engine is None:  # the store could not be opened
+            raise self._error
 
     @property
     def counters(self):
@@ -47,7 +49,12 @@ class BatchBackend:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._inbox = asyncio.Queue()
-        store = self._store or self._open_store()  # sqlite: opened on the thread using it
+        try:
+            store = self._store or self._open_store()  # sqlite: opened on the thread using it
+        except BaseException as exc:  # a damaged or locked store: the constructor raises it
+            self._error = exc
+            self._ready.set()
+            return
         self.engine = BatchEngine(self.system, self._spec, self.transport, store,
                                   self._on_event)
         self._ready.set()
