@@ -160,4 +160,5 @@ def test_list_calcs(wfl):
     result = wfl("calc", "--list-calcs")
     assert result.code == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == ["emt", "lj", "morse", "tblite", "gap", "python"]
+    assert names == ["emt", "lj", "morse", "tblite", "gap", "nwchem", "cp2k", "espresso",
+                     "orca", "vasp", "castep", "aims", "python"]

@@ -43,11 +43,22 @@ class CalcSpec:
         return {"name": self.name, "target": self.target, "parameters": self.parameters,
                 "files": dict(self.files)}
 
-    def build(self):
-        """A new calculator instance."""
+    def build(self, parameters: dict | None = None):
+        """A new calculator instance, with the spec's parameters or the ones given."""
         kind = KINDS.get(self.name)
         fixed = kind.fixed if kind else {}
-        return calculator_class(self)(**fixed, **self.parameters)
+        chosen = self.parameters if parameters is None else parameters
+        return calculator_class(self)(**fixed, **chosen)
+
+    def overridden(self, overrides: dict) -> dict:
+        """The parameters for one config: ``info['wfl_calc']`` merged in (nested tables
+        merge key by key), checked like the command line's."""
+        merged = _merged(self.parameters, overrides)
+        kind = KINDS.get(self.name)
+        try:
+            return _checked(kind, merged) if kind is not None else merged
+        except UsageError as exc:
+            raise ValueError(f"info['wfl_calc']: {exc}") from None
 
 
 def calculator_class(spec: CalcSpec):
@@ -102,8 +113,27 @@ def _key_values(text: str, whole: str, positional: str = "") -> dict:
             continue
         if not eq or not key.strip():
             raise UsageError(f"--calc {whole!r}: expected key=value, got {item!r}")
-        params[key.strip()] = _value(value.strip())
+        _set_dotted(params, key.strip(), _value(value.strip()))
     return params
+
+
+def _set_dotted(params: dict, key: str, value) -> None:
+    """``dft.xc=PBE`` sets ``params["dft"]["xc"]``: nested parameters from the command line."""
+    *tables, last = key.split(".")
+    for table in tables:
+        params = params.setdefault(table, {})
+        if not isinstance(params, dict):
+            raise UsageError(f"--calc: {key}: {table} already has a value that is not a table")
+    params[last] = value
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = _merged(merged[key], value)
+        merged[key] = value
+    return merged
 
 
 def _existing_file(value: str, whole: str) -> str:
@@ -126,14 +156,38 @@ def _value(text: str):
 
 
 def _json_kwargs(kwargs_json: str | None) -> dict:
+    """``--calc-kwargs``: a JSON object, or a JSON or YAML file holding one."""
     if not kwargs_json:
         return {}
+    if os.path.isfile(kwargs_json):
+        return _kwargs_file(kwargs_json)
     try:
         value = json.loads(kwargs_json)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--calc-kwargs is not valid JSON: {exc}") from None
+        raise UsageError(f"--calc-kwargs is not valid JSON (nor a file): {exc}") from None
+    return _table(value, "--calc-kwargs")
+
+
+def _kwargs_file(path: str) -> dict:
+    import yaml  # YAML is a superset of JSON: one parser reads both
+
+    try:
+        with open(path, encoding="utf-8") as stream:
+            value = yaml.safe_load(stream)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise UsageError(f"--calc-kwargs {where}: not valid JSON or YAML "
+                         f"({getattr(exc, 'problem', None) or exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--calc-kwargs {path}: cannot read it ({exc})") from None
+    return _table(value, f"--calc-kwargs {path}")
+
+
+def _table(value, what: str) -> dict:
     if not isinstance(value, dict):
-        raise UsageError("--calc-kwargs must be a JSON object, e.g. '{\"sigma\": 2.5}'")
+        raise UsageError(f"{what} must be an object of constructor arguments, "
+                         "e.g. '{\"sigma\": 2.5}'")
     return value
 
 

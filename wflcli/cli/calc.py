@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from wflcli.calculators.filecalc import FolderPolicy
+from wflcli.calculators.scratch import KEEP_CHOICES, default_scratch
 from wflcli.cli.perconfig import config_io, run_per_config
 
 
@@ -16,11 +18,23 @@ from wflcli.cli.perconfig import config_io, run_per_config
 @click.option("--properties", metavar="LIST",
               help="Comma-separated properties [default: energy,forces,stress where the "
                    "calculator has them; stress only for periodic cells].")
+@click.option("--scratch", metavar="DIR",
+              help="File-based codes: run each config in a new folder under DIR "
+                   "[default: OUTPUT-files beside -o, else ./wfl-calc-files].")
+@click.option("--keep-files", type=click.Choice(KEEP_CHOICES), default="outputs",
+              show_default=True,
+              help="File-based codes: what stays in a config's folder after a successful "
+                   "run (outputs: the code's input and output files). A failed run keeps "
+                   "everything.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="File-based codes: threads per calculation ({threads} in "
+                   "WFL_<CODE>_COMMAND, OMP_NUM_THREADS) [default: this machine's or "
+                   "job's cores / --parallel].")
 @click.option("--list-calcs", is_flag=True, help="List the known calculators and exit.")
 @config_io
 @click.pass_obj
-def calc(settings, calc_spec, calc_kwargs, prefix, properties, list_calcs, files, output,
-         failed_output):
+def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_files, threads,
+         list_calcs, files, output, failed_output):
     """Evaluate energy, forces and stress with an ASE calculator.
 
     \b
@@ -31,6 +45,15 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, list_calcs, files
     Results go to info[PREFIX+'energy'], arrays[PREFIX+'forces'] and
     info[PREFIX+'stress'] (Voigt order, eV/A^3). A config whose calculation fails keeps
     info['wfl_error'] and the exit code is 3.
+
+    \b
+    File-based codes (nwchem, cp2k, espresso, orca, vasp, castep, aims) run each config
+    in a new folder under --scratch; a failed run keeps its folder, named in
+    info['wfl_error'] with the end of the code's output. Nested parameters: dft.xc=PBE,
+    or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
+    (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
+    changes parameters for one config:
+      wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --parallel 2 mols.xyz
     """
     if list_calcs:
         from wflcli.calculators.registry import KINDS, PYTHON, PYTHON_SUMMARY
@@ -47,5 +70,14 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, list_calcs, files
 
     spec = parse_calc_spec(calc_spec, calc_kwargs)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
-    task = CalcTask(spec, spec.short_name + "_" if prefix is None else prefix, wanted)
-    return run_per_config(settings, task, files, output, failed_output)
+    folders = FolderPolicy(scratch or default_scratch(output), keep_files,
+                           threads or threads_per_worker(settings.parallel))
+    task = CalcTask(spec, spec.short_name + "_" if prefix is None else prefix, wanted, folders)
+    return run_per_config(settings, task, files, output, failed_output, threads=threads)
+
+
+def threads_per_worker(workers: int) -> int:
+    """The cores this process may use (a job's allocation included), shared by workers."""
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) // max(1, workers))

@@ -26,9 +26,10 @@ def config_io(command):
 
 
 def run_per_config(settings: Settings, task, files, output, failed_output,
-                   configs=None) -> int:
+                   configs=None, threads: int | None = None) -> int:
     """Run a task over the extxyz inputs (or the ``configs`` given) and return the exit
-    code."""
+    code. ``threads``: what one config's calculation uses (a batch task then runs
+    cores / threads workers)."""
     from wflcli.exec.pipeline import run_task
     from wflcli.io.reader import read_configs
     from wflcli.store.cache import open_result_cache
@@ -38,7 +39,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     positions = read_positions(settings.positions) if settings.positions else None
     backend, chunk = None, settings.chunk
     if settings.remote.system:
-        backend, chunk = batch_backend(settings, task.verb), settings.remote.per_job
+        backend, chunk = batch_backend(settings, task.verb, threads), settings.remote.per_job
     cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \

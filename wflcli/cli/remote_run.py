@@ -41,14 +41,16 @@ def portable_args(command: click.Command, args: list[str]) -> list[str]:
     return kept
 
 
-def remote_command(settings: Settings, verb: str, verb_args: list[str], cores: int) -> list[str]:
+def remote_command(settings: Settings, verb: str, verb_args: list[str],
+                   workers: int) -> list[str]:
     """Global options and the verb, as one task runs them."""
-    return ["--seed", str(settings.seed), "--parallel", str(cores), "--chunk",
+    return ["--seed", str(settings.seed), "--parallel", str(workers), "--chunk",
             str(settings.chunk), verb, *verb_args]
 
 
-def batch_backend(settings: Settings, verb: str):
-    """The backend for ``--remote SYS``, or a usage error naming what is wrong."""
+def batch_backend(settings: Settings, verb: str, threads: int | None = None):
+    """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
+    whose calculations take ``threads`` each runs cores / threads of them at once."""
     from wflcli.exec.batch.backend import BatchBackend
     from wflcli.exec.batch.engine import BatchSpec
     from wflcli.exec.batch.resources import resolve_resources
@@ -63,7 +65,8 @@ def batch_backend(settings: Settings, verb: str):
     context = click.get_current_context()
     command = context.command
     args = portable_args(command, context.meta.get(VERB_ARGS, []))
-    spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, cores),
+    workers = max(1, cores // threads) if threads else cores
+    spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
                      retries=options.retries, reuse_done=not settings.refresh)
 

@@ -123,5 +123,6 @@ def mark_failed(atoms, verb: str, exc: BaseException, where: str | None = None):
         frames = traceback.extract_tb(exc.__traceback__)
         where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     atoms.info["wfl_error"] = {"verb": verb, "type": type(exc).__name__,
-                               "message": str(exc) or repr(exc), "where": where}
+                               "message": str(exc) or repr(exc), "where": where,
+                               **getattr(exc, "details", {})}  # e.g. a code's folder
     return atoms

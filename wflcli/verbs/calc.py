@@ -2,15 +2,20 @@
 
 Every config is evaluated from a clean calculator state, so a result never depends on
 which config the same calculator saw before: serial, parallel and chunked runs agree bit
-for bit (and match a fresh ASE calculator).
+for bit (and match a fresh ASE calculator). File-based codes (NWChem, VASP, ...) run each
+config in a folder of its own; ``info['wfl_calc']`` changes parameters for one config.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_based
 from wflcli.calculators.spec import CalcSpec
 from wflcli.verbs.results import default_properties, results_annotation
+
+OVERRIDES = "wfl_calc"  # info key: calculator parameters for this config alone
 
 
 @dataclass(frozen=True)
@@ -18,24 +23,54 @@ class CalcTask:
     calc: CalcSpec
     prefix: str
     properties: tuple[str, ...] | None = None  # None: energy, forces, stress where available
+    folders: FolderPolicy | None = None  # file-based codes: where and how they run
 
     verb = "calc"
     annotates = True  # output = input + results: the cache keys on the structure alone
-    reads = ()
+    reads = (OVERRIDES,)
 
     def parameters(self) -> dict:
+        # where a code runs and which files it keeps do not change its results
         return {"calc": self.calc.fingerprint, "prefix": self.prefix,
                 "properties": list(self.properties) if self.properties else None}
 
     def start(self):
-        calculator = self.calc.build()
+        file_based = is_file_based(self.calc)
+        shared = None if file_based else self.calc.build()
 
         def evaluate(atoms, context):
-            wanted = self.properties or default_properties(calculator, atoms)
-            return results_annotation(len(atoms), calculate_once(calculator, atoms, wanted),
-                                      self.prefix)
+            overrides = config_overrides(atoms)
+            if file_based:
+                with code_calculator(self.calc, self.calc.overridden(overrides), atoms,
+                                     context.index, self.folders) as calculator:
+                    results = self._calculate(calculator, atoms)
+            else:
+                calculator = (self.calc.build(self.calc.overridden(overrides)) if overrides
+                              else shared)
+                results = self._calculate(calculator, atoms)
+            return results_annotation(len(atoms), results, self.prefix)
 
         return evaluate
+
+    def _calculate(self, calculator, atoms) -> dict:
+        wanted = self.properties or default_properties(calculator, atoms)
+        return calculate_once(calculator, atoms, wanted)
+
+
+def config_overrides(atoms) -> dict:
+    """``info['wfl_calc']``: a table (or its JSON text) of calculator parameters."""
+    value = atoms.info.get(OVERRIDES)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"info['{OVERRIDES}'] is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"info['{OVERRIDES}'] must be a table of calculator parameters, "
+                         f"not {value!r}")
+    return value
 
 
 def calculate_once(calculator, atoms, wanted) -> dict:

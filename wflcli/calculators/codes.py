@@ -1,0 +1,114 @@
+"""Electronic-structure codes that ASE drives through files: how each one is started,
+where it finds its data, and which of its files are worth keeping.
+
+The command of a code comes from ``WFL_<NAME>_COMMAND`` (e.g. ``WFL_VASP_COMMAND="srun
+vasp_std"``), else its usual executable name; ``{threads}`` in it is replaced by the threads
+each calculation gets. Pseudopotential and basis folders come from the variables the codes
+and ASE already use (``ESPRESSO_PSEUDO``, ``VASP_PP_PATH``, ...). On a cluster, the
+``env`` table of a system in the systems config sets them for every job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What one calculation needs besides its parameters."""
+
+    command: str
+    threads: int
+    periodic: bool
+
+
+@dataclass(frozen=True)
+class FileCode:
+    name: str
+    executable: str            # the default command
+    keep: tuple                # file patterns kept with --keep-files outputs
+    log: str                   # the code's own output, tailed when a run fails
+    configure: Callable        # (parameters, RunSetup) -> constructor arguments
+    data_variables: tuple = ()  # where pseudopotentials / basis sets are looked up
+    gamma_executable: str = ""  # used for configs that are not periodic
+
+    @property
+    def command_variable(self) -> str:
+        return f"WFL_{self.name.upper()}_COMMAND"
+
+    @property
+    def gamma_variable(self) -> str:
+        return f"WFL_{self.name.upper()}_GAMMA_COMMAND"
+
+    def command(self, periodic: bool, threads: int, environ=os.environ) -> str:
+        if self.gamma_executable and not periodic:
+            text = environ.get(self.gamma_variable) or self.gamma_executable
+        else:
+            text = environ.get(self.command_variable) or self.executable
+        return text.replace("{threads}", str(threads))
+
+
+def _nwchem(params: dict, run: RunSetup) -> dict:
+    return {**params, "command": f"{run.command} PREFIX.nwi > PREFIX.nwo"}
+
+
+def _cp2k(params: dict, run: RunSetup) -> dict:
+    return {**params, "command": run.command}
+
+
+def _espresso(params: dict, run: RunSetup) -> dict:
+    from ase.calculators.espresso import EspressoProfile
+
+    pseudo = os.environ.get("ESPRESSO_PSEUDO", os.path.expanduser("~/espresso/pseudo"))
+    params = dict(params)
+    if not run.periodic:  # a molecule: Gamma only, with pw.x's Gamma-point tricks
+        params.pop("kspacing", None)
+        params["kpts"] = None
+    return {**params, "profile": EspressoProfile(run.command, pseudo)}
+
+
+def _orca(params: dict, run: RunSetup) -> dict:
+    from ase.calculators.orca import OrcaProfile
+
+    blocks = params.get("orcablocks", "")
+    if run.threads > 1 and "%pal" not in blocks.lower():
+        params = {**params, "orcablocks": f"%pal nprocs {run.threads} end\n{blocks}".strip()}
+    return {**params, "profile": OrcaProfile(run.command)}
+
+
+def _vasp(params: dict, run: RunSetup) -> dict:
+    params = dict(params)
+    if not run.periodic:  # the Gamma-only build wants exactly the Gamma point
+        params.pop("kspacing", None)
+        params.update(kpts=(1, 1, 1), gamma=True)
+    return {**params, "command": run.command}
+
+
+def _castep(params: dict, run: RunSetup) -> dict:
+    return {"castep_pp_path": os.environ.get("CASTEP_PP_PATH"), **params,
+            "castep_command": run.command}
+
+
+def _aims(params: dict, run: RunSetup) -> dict:
+    from ase.calculators.aims import AimsProfile
+
+    return {**params, "profile": AimsProfile(run.command, os.environ.get("AIMS_SPECIES_DIR"))}
+
+
+CODES = {code.name: code for code in (
+    FileCode("nwchem", "nwchem", ("*.nwi", "*.nwo"), "nwchem.nwo", _nwchem),
+    FileCode("cp2k", "cp2k_shell", ("*.inp", "*.out"), "cp2k.out", _cp2k,
+             ("CP2K_DATA_DIR",)),
+    FileCode("espresso", "pw.x", ("*.pwi", "*.pwo", "*.err"), "espresso.pwo", _espresso,
+             ("ESPRESSO_PSEUDO",)),
+    FileCode("orca", "orca", ("*.inp", "*.out", "*.err", "*.engrad"), "orca.out", _orca),
+    FileCode("vasp", "vasp_std", ("INCAR", "KPOINTS", "POSCAR", "OUTCAR", "OSZICAR",
+                                  "vasprun.xml", "vasp.out"), "vasp.out", _vasp,
+             ("VASP_PP_PATH",), gamma_executable="vasp_gam"),
+    FileCode("castep", "castep.serial", ("*.cell", "*.param", "*.castep"), "castep.castep",
+             _castep, ("CASTEP_PP_PATH",)),
+    FileCode("aims", "aims.x", ("control.in", "geometry.in", "aims.out"), "aims.out", _aims,
+             ("AIMS_SPECIES_DIR",)),
+)}

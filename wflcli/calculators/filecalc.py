@@ -1,0 +1,72 @@
+"""One calculation of a file-based code: a calculator built for a fresh folder, the code's
+thread settings while it runs, and on failure an error that says where the files are and
+what the code wrote last."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from wflcli.calculators.codes import CODES, RunSetup
+from wflcli.calculators.scratch import new_folder, output_tail, prune
+from wflcli.calculators.spec import CalcSpec
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class CodeRunFailed(RuntimeError):
+    """A code's run failed; ``details`` (its folder, its last output) go to wfl_error."""
+
+    def __init__(self, message: str, details: dict):
+        super().__init__(message)
+        self.details = details
+
+
+@dataclass(frozen=True)
+class FolderPolicy:
+    scratch: str       # where the config folders go
+    keep: str          # none | outputs | all
+    threads: int       # per calculation
+
+
+def is_file_based(spec: CalcSpec) -> bool:
+    return spec.name in CODES
+
+
+@contextmanager
+def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
+                    policy: FolderPolicy):
+    """Yield a calculator that runs in its own new folder; prune the folder afterwards."""
+    code = CODES[spec.name]
+    periodic = bool(atoms.pbc.all())
+    setup = RunSetup(code.command(periodic, policy.threads), policy.threads, periodic)
+    folder = new_folder(policy.scratch, index)
+    calculator = spec.build(code.configure(parameters, setup) | {"directory": str(folder)})
+    try:
+        with _thread_settings(policy.threads):
+            yield calculator
+    except Exception as exc:
+        raise CodeRunFailed(f"{code.name} failed ({type(exc).__name__}: {exc}); "
+                            f"its files are kept in {folder}",
+                            {"folder": str(folder),
+                             "output_tail": output_tail(folder, code.log)}) from exc
+    finally:
+        close = getattr(calculator, "close", None)  # CP2K keeps a shell process
+        if close is not None:
+            close()
+    prune(folder, policy.keep, code.keep)
+
+
+@contextmanager
+def _thread_settings(threads: int):
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
