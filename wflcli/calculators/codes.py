@@ -22,6 +22,7 @@ class RunSetup:
     command: str
     threads: int
     periodic: bool
+    folder: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class FileCode:
     configure: Callable        # (parameters, RunSetup) -> constructor arguments
     data_variables: tuple = ()  # where pseudopotentials / basis sets are looked up
     gamma_executable: str = ""  # used for configs that are not periodic
+    short_paths: bool = False   # give it a short alias of its folder
 
     @property
     def command_variable(self) -> str:
@@ -41,6 +43,17 @@ class FileCode:
     @property
     def gamma_variable(self) -> str:
         return f"WFL_{self.name.upper()}_GAMMA_COMMAND"
+
+    def missing_program(self, command: str) -> str | None:
+        """A message when the command's program is not there (None when it is)."""
+        import shlex
+        import shutil
+
+        words = shlex.split(command)
+        if words and shutil.which(words[0]):
+            return None
+        return (f"--calc {self.name}: {words[0] if words else command!r} is not found; "
+                f"install {self.name} or set {self.command_variable} to its command")
 
     def command(self, periodic: bool, threads: int, environ=os.environ) -> str:
         if self.gamma_executable and not periodic:
@@ -51,6 +64,9 @@ class FileCode:
 
 
 def _nwchem(params: dict, run: RunSetup) -> dict:
+    if any(char.isspace() for char in run.folder):  # its input has no quoting for paths
+        raise ValueError(f"NWChem cannot run in a folder whose path has white space "
+                         f"({run.folder!r}): choose another --scratch")
     return {**params, "command": f"{run.command} PREFIX.nwi > PREFIX.nwo"}
 
 
@@ -100,7 +116,7 @@ def _aims(params: dict, run: RunSetup) -> dict:
 CODES = {code.name: code for code in (
     FileCode("nwchem", "nwchem", ("*.nwi", "*.nwo"), "nwchem.nwo", _nwchem),
     FileCode("cp2k", "cp2k_shell", ("*.inp", "*.out"), "cp2k.out", _cp2k,
-             ("CP2K_DATA_DIR",)),
+             ("CP2K_DATA_DIR",), short_paths=True),
     FileCode("espresso", "pw.x", ("*.pwi", "*.pwo", "*.err"), "espresso.pwo", _espresso,
              ("ESPRESSO_PSEUDO",)),
     FileCode("orca", "orca", ("*.inp", "*.out", "*.err", "*.engrad"), "orca.out", _orca),

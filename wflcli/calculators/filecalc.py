@@ -5,14 +5,19 @@ what the code wrote last."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from wflcli.calculators.codes import CODES, RunSetup
-from wflcli.calculators.scratch import new_folder, output_tail, prune
+from wflcli.calculators.scratch import new_folder, output_tail, prune, short_alias
 from wflcli.calculators.spec import CalcSpec
+from wflcli.errors import WflError
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class ProgramMissing(WflError):
+    """A code's program is not installed here (or its WFL_<CODE>_COMMAND is wrong)."""
 
 
 class CodeRunFailed(RuntimeError):
@@ -34,15 +39,38 @@ def is_file_based(spec: CalcSpec) -> bool:
     return spec.name in CODES
 
 
+def check_program(spec: CalcSpec) -> None:
+    """Before a local run: the code's program must be there (a usage error otherwise)."""
+    code = CODES[spec.name]
+    missing = code.missing_program(code.command(periodic=True, threads=1))
+    if missing:
+        raise ProgramMissing(missing)
+
+
 @contextmanager
 def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
                     policy: FolderPolicy):
     """Yield a calculator that runs in its own new folder; prune the folder afterwards."""
     code = CODES[spec.name]
     periodic = bool(atoms.pbc.all())
-    setup = RunSetup(code.command(periodic, policy.threads), policy.threads, periodic)
+    command = code.command(periodic, policy.threads)
+    missing = code.missing_program(command)
+    if missing:
+        raise FileNotFoundError(missing)
     folder = new_folder(policy.scratch, index)
-    calculator = spec.build(code.configure(parameters, setup) | {"directory": str(folder)})
+    with ExitStack() as stack:
+        where = stack.enter_context(short_alias(folder)) if code.short_paths else str(folder)
+        setup = RunSetup(command, policy.threads, periodic, where)
+        try:
+            calculator = spec.build(code.configure(parameters, setup) | {"directory": where})
+        except Exception:
+            prune(folder, "none", ())  # nothing ran: no folder to keep
+            raise
+        yield from _run(calculator, code, folder, policy)
+    prune(folder, policy.keep, code.keep)
+
+
+def _run(calculator, code, folder, policy: FolderPolicy):
     try:
         with _thread_settings(policy.threads):
             yield calculator
@@ -55,7 +83,6 @@ def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
         close = getattr(calculator, "close", None)  # CP2K keeps a shell process
         if close is not None:
             close()
-    prune(folder, policy.keep, code.keep)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 KEEP_CHOICES = ("none", "outputs", "all")
@@ -37,6 +39,19 @@ def new_folder(root: str, index: int) -> Path:
         except FileExistsError:
             continue
     raise RuntimeError(f"no free config folder name under {root}")
+
+
+@contextmanager
+def short_alias(folder: Path):
+    """A short path to the folder (a link in the temporary folder), for codes that cannot
+    take long paths (CP2K's project name has at most 80 characters)."""
+    holder = tempfile.mkdtemp(prefix="wfl-")
+    alias = os.path.join(holder, "c")
+    os.symlink(folder, alias)
+    try:
+        yield alias
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)  # the link only: rmtree does not follow it
 
 
 def prune(folder: Path, keep: str, patterns: tuple) -> None:

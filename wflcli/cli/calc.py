@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wflcli.calculators.filecalc import FolderPolicy
+from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
 from wflcli.calculators.scratch import KEEP_CHOICES, default_scratch
 from wflcli.cli.perconfig import config_io, run_per_config
 
@@ -69,6 +69,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     from wflcli.verbs.calc import CalcTask
 
     spec = parse_calc_spec(calc_spec, calc_kwargs)
+    if is_file_based(spec) and not settings.remote.system:  # remotely: the job's own PATH
+        check_program(spec)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
     folders = FolderPolicy(scratch or default_scratch(output), keep_files,
                            threads or threads_per_worker(settings.parallel))

@@ -73,12 +73,13 @@ _started: dict[str, Callable] = {}
 
 
 def started(task: Task) -> Callable:
-    """The task's per-config function, built once per process and kept for later chunks."""
-    identity = task_identity(task)
-    function = _started.get(identity)
+    """The task's per-config function, built once per process and kept for later chunks.
+    Keyed on the whole task: settings outside its identity (where a code runs) count too."""
+    key = repr(task)
+    function = _started.get(key)
     if function is None:
         _started.clear()  # one task at a time: free the previous calculator
-        function = _started[identity] = task.start()
+        function = _started[key] = task.start()
     return function
 
 
