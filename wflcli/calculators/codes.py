@@ -35,6 +35,8 @@ class FileCode:
     data_variables: tuple = ()  # where pseudopotentials / basis sets are looked up
     gamma_executable: str = ""  # used for configs that are not periodic
     short_paths: bool = False   # give it a short alias of its folder
+    boxed: bool = False         # periodic codes only: a molecule runs in its cell as a box
+    finish: Callable | None = None  # (calculator, parameters): settings made after building
 
     @property
     def command_variable(self) -> str:
@@ -54,6 +56,18 @@ class FileCode:
             return None
         return (f"--calc {self.name}: {words[0] if words else command!r} is not found; "
                 f"install {self.name} or set {self.command_variable} to its command")
+
+    def as_run(self, atoms):
+        """The config as the code is given it: a periodic-only code sees a molecule's cell
+        as a periodic box (results are per atom in the same order)."""
+        if not self.boxed or atoms.pbc.all():
+            return atoms
+        if atoms.cell.rank < 3:
+            raise ValueError(f"{self.name} needs a cell: put the molecule in a box "
+                             "(e.g. ase.Atoms.center(vacuum=...)) first")
+        boxed = atoms.copy()
+        boxed.pbc = True
+        return boxed
 
     def command(self, periodic: bool, threads: int, environ=os.environ) -> str:
         if self.gamma_executable and not periodic:
@@ -82,15 +96,25 @@ def _espresso(params: dict, run: RunSetup) -> dict:
     if not run.periodic:  # a molecule: Gamma only, with pw.x's Gamma-point tricks
         params.pop("kspacing", None)
         params["kpts"] = None
+    given = dict(params.get("input_data") or {})
+    control = given.get("control") or {}
+    for key, wanted in (("tprnfor", True), ("tstress", run.periodic)):  # pw.x prints
+        if key not in given and key not in control:                   # them when asked
+            given[key] = wanted
+    params["input_data"] = given
     return {**params, "profile": EspressoProfile(run.command, pseudo)}
 
 
 def _orca(params: dict, run: RunSetup) -> dict:
     from ase.calculators.orca import OrcaProfile
 
+    params = dict(params)
+    simple = params.get("orcasimpleinput", "B3LYP def2-TZVP")
+    if "engrad" not in simple.lower():  # forces are written only when asked for
+        params["orcasimpleinput"] = f"{simple} EnGrad"
     blocks = params.get("orcablocks", "")
     if run.threads > 1 and "%pal" not in blocks.lower():
-        params = {**params, "orcablocks": f"%pal nprocs {run.threads} end\n{blocks}".strip()}
+        params["orcablocks"] = f"%pal nprocs {run.threads} end\n{blocks}".strip()
     return {**params, "profile": OrcaProfile(run.command)}
 
 
@@ -102,14 +126,34 @@ def _vasp(params: dict, run: RunSetup) -> dict:
     return {**params, "command": run.command}
 
 
+_CASTEP_FILES = ("param", "cell")
+
+
 def _castep(params: dict, run: RunSetup) -> dict:
-    return {"castep_pp_path": os.environ.get("CASTEP_PP_PATH"), **params,
-            "castep_command": run.command}
+    # keyword_tolerance 3: ASE would otherwise run CASTEP once, in the working folder, to
+    # list its keywords before the first calculation
+    params = {key: value for key, value in params.items() if key not in _CASTEP_FILES}
+    return {"castep_pp_path": os.environ.get("CASTEP_PP_PATH"), "keyword_tolerance": 3,
+            **params, "castep_command": run.command}
+
+
+def _castep_keywords(calculator, params: dict) -> None:
+    """``param.cut_off_energy=300``, ``cell.kpoint_mp_grid=4 4 4``: keywords set on the
+    file they belong to, which ASE writes whether or not it knows them (without CASTEP's
+    keyword list, keywords given at the top level are dropped with a warning)."""
+    for name in _CASTEP_FILES:
+        table = params.get(name) or {}
+        if not isinstance(table, dict):
+            raise ValueError(f"castep: {name} must be a table of {name} keywords")
+        for key, value in table.items():
+            setattr(getattr(calculator, name), key.lower(), value)
 
 
 def _aims(params: dict, run: RunSetup) -> dict:
     from ase.calculators.aims import AimsProfile
 
+    if not run.periodic:  # a molecule has no k-points: the same settings serve both
+        params = {key: value for key, value in params.items() if key not in ("k_grid", "kpts")}
     return {**params, "profile": AimsProfile(run.command, os.environ.get("AIMS_SPECIES_DIR"))}
 
 
@@ -122,9 +166,9 @@ CODES = {code.name: code for code in (
     FileCode("orca", "orca", ("*.inp", "*.out", "*.err", "*.engrad"), "orca.out", _orca),
     FileCode("vasp", "vasp_std", ("INCAR", "KPOINTS", "POSCAR", "OUTCAR", "OSZICAR",
                                   "vasprun.xml", "vasp.out"), "vasp.out", _vasp,
-             ("VASP_PP_PATH",), gamma_executable="vasp_gam"),
+             ("VASP_PP_PATH",), gamma_executable="vasp_gam", boxed=True),
     FileCode("castep", "castep.serial", ("*.cell", "*.param", "*.castep"), "castep.castep",
-             _castep, ("CASTEP_PP_PATH",)),
+             _castep, ("CASTEP_PP_PATH",), finish=_castep_keywords),
     FileCode("aims", "aims.x", ("control.in", "geometry.in", "aims.out"), "aims.out", _aims,
              ("AIMS_SPECIES_DIR",)),
 )}

@@ -50,9 +50,11 @@ def check_program(spec: CalcSpec) -> None:
 @contextmanager
 def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
                     policy: FolderPolicy):
-    """Yield a calculator that runs in its own new folder; prune the folder afterwards."""
+    """Yield a calculator that runs in its own new folder, and the config to give it;
+    prune the folder afterwards."""
     code = CODES[spec.name]
     periodic = bool(atoms.pbc.all())
+    given = code.as_run(atoms)
     command = code.command(periodic, policy.threads)
     missing = code.missing_program(command)
     if missing:
@@ -63,17 +65,20 @@ def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
         setup = RunSetup(command, policy.threads, periodic, where)
         try:
             calculator = spec.build(code.configure(parameters, setup) | {"directory": where})
+            if code.finish is not None:
+                code.finish(calculator, parameters)
         except Exception:
             prune(folder, "none", ())  # nothing ran: no folder to keep
             raise
-        yield from _run(calculator, code, folder, policy)
+        yield from _run((calculator, given), code, folder, policy)
     prune(folder, policy.keep, code.keep)
 
 
-def _run(calculator, code, folder, policy: FolderPolicy):
+def _run(handed, code, folder, policy: FolderPolicy):
+    calculator = handed[0]
     try:
         with _thread_settings(policy.threads):
-            yield calculator
+            yield handed
     except Exception as exc:
         raise CodeRunFailed(f"{code.name} failed ({type(exc).__name__}: {exc}); "
                             f"its files are kept in {folder}",

@@ -42,19 +42,18 @@ class CalcTask:
             overrides = config_overrides(atoms)
             if file_based:
                 with code_calculator(self.calc, self.calc.overridden(overrides), atoms,
-                                     context.index, self.folders) as calculator:
-                    results = self._calculate(calculator, atoms)
+                                     context.index, self.folders) as (calculator, given):
+                    results = calculate_once(calculator, given, self._wanted(calculator, atoms))
             else:
                 calculator = (self.calc.build(self.calc.overridden(overrides)) if overrides
                               else shared)
-                results = self._calculate(calculator, atoms)
+                results = calculate_once(calculator, atoms, self._wanted(calculator, atoms))
             return results_annotation(len(atoms), results, self.prefix)
 
         return evaluate
 
-    def _calculate(self, calculator, atoms) -> dict:
-        wanted = self.properties or default_properties(calculator, atoms)
-        return calculate_once(calculator, atoms, wanted)
+    def _wanted(self, calculator, atoms) -> list:
+        return list(self.properties or default_properties(calculator, atoms))
 
 
 def config_overrides(atoms) -> dict:
@@ -78,8 +77,11 @@ def calculate_once(calculator, atoms, wanted) -> dict:
     asks for one property at a time, so a GAP or a DFT code would run once per property."""
     from ase.calculators.calculator import all_changes
 
-    calculator.reset()  # a clean state: nothing carried over from the previous config
+    reset = getattr(calculator, "reset", None)  # a clean state: nothing from the last config
+    if reset is not None:  # (the file-I/O calculators of ASE's newer kind start clean)
+        reset()
     calculator.atoms = atoms.copy()
+    atoms.calc = calculator  # (a worker's copy) CASTEP's writer reads its settings from here
     calculator.calculate(atoms, list(wanted), all_changes)
     # read the results as get_property would, without comparing the atoms again per property
     return {name: _copied(calculator.results[name]) if name in calculator.results
