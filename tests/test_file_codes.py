@@ -171,3 +171,32 @@ def test_cp2k_in_parallel_matches_ase(tmp_path, wfl):
         np.testing.assert_allclose(done[index].arrays["cp2k_forces"], forces, atol=1e-8)
         folder = tmp_path / "out-files" / f"config-{index:06d}"
         assert sorted(os.listdir(folder)) == ["cp2k.inp", "cp2k.out"]  # the .wfn went
+
+
+@needs_nwchem
+def test_nwchem_through_remote_runs_in_the_job_folder_with_the_systems_env(tmp_path, wfl):
+    """``--remote`` with the local scheduler: the system's env table reaches the job, each
+    job runs cores / --threads calculations at once, and the files stay in the job folder."""
+    from helpers_remote import system_toml, write_config
+
+    wrapper = tmp_path / "nwchem-wrapper"
+    wrapper.write_text('#!/bin/sh\necho "$1 OMP_NUM_THREADS=$OMP_NUM_THREADS" > threads.txt\n'
+                       'shift\nexec nwchem "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False) +
+                 f"[systems.here.env]\nWFL_NWCHEM_COMMAND = '{wrapper} np={{threads}}'\n")
+    write_configs(tmp_path / "in.xyz", molecules("H2O", "H2"))
+
+    remote = wfl("--remote", "here", "--cores", "2", "calc", "--calc", NWCHEM_SPEC,
+                 "--threads", "2", "--keep-files", "all", tmp_path / "in.xyz")
+    local = wfl("--no-cache", "calc", "--calc", NWCHEM_SPEC, "--keep-files", "none",
+                tmp_path / "in.xyz")
+
+    assert remote.code == 0, remote.stderr
+    assert remote.stdout == local.stdout  # same numbers, however they were run
+    [job] = (tmp_path / "runs").iterdir()
+    assert "--parallel 1 " in (job / "job.sh").read_text()  # 2 cores / 2 threads
+    for index in range(2):
+        folder = job / "out-1-files" / f"config-{index:06d}"
+        assert (folder / "threads.txt").read_text() == "np=2 OMP_NUM_THREADS=2\n"
+        assert (folder / "nwchem.nwo").is_file()

@@ -85,6 +85,10 @@ def test_remote_config_shows_where_each_value_came_from(user_config, tmp_path):
      "\n", "systems.c.partitions.p.cores: must be an integer"),
     ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\nport = true\n", "systems.c.port: must "
                                                                       "be an integer"),
+    ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\n[systems.c.env]\nN = 3\n",
+     "systems.c.env.N: must be a string, not 3"),
+    ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\n[systems.c.env]\n'A B' = 'x'\n",
+     "systems.c.env.A B: not a name for an environment variable"),
     ("[systems.c\n", "not valid TOML"),
     ("[other]\n", "other: unknown key"),
 ])
@@ -95,6 +99,28 @@ def test_bad_config_names_file_key_and_problem(user_config, text, message):
     assert str(caught.value).startswith(str(user_config)) and message in str(caught.value)
     done = subprocess.run([WFL, "remote", "config"], capture_output=True, text=True, cwd="/")
     assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_env_merges_by_variable_and_is_exported_first_in_jobs(user_config, tmp_path):
+    """Where codes and their data are on a system: exported (quoted) before ``commands``."""
+    user_config.write_text(USER + "[systems.cluster.env]\nWFL_VASP_COMMAND = 'srun vasp_std'\n"
+                           "VASP_PP_PATH = '/apps/vasp pots'\n")
+    project = tmp_path / ".wflcli"
+    project.mkdir()
+    (project / "config.toml").write_text("[systems.cluster.env]\nVASP_PP_PATH = '/mine'\n")
+    config = load_config(tmp_path)
+    system = config.system("cluster")
+    assert system.job_setup == ("export VASP_PP_PATH=/mine",
+                                "export WFL_VASP_COMMAND='srun vasp_std'", "module load python")
+    assert config.sources[("cluster", "env.VASP_PP_PATH")] == project / "config.toml"
+    assert config.sources[("cluster", "env.WFL_VASP_COMMAND")] == user_config
+    done = subprocess.run(["bash", "-c", "\n".join(system.job_setup[:2]) +
+                           '\nprintf "%s|%s" "$VASP_PP_PATH" "$WFL_VASP_COMMAND"'],
+                          capture_output=True, text=True)
+    assert done.stdout == "/mine|srun vasp_std"
+    shown = subprocess.run([WFL, "remote", "config"], capture_output=True, text=True,
+                           cwd=tmp_path)
+    assert f'VASP_PP_PATH = "/mine"  # {project / "config.toml"}' in shown.stdout
 
 
 def test_unknown_system_lists_the_known_ones(user_config):

@@ -317,6 +317,9 @@ def config(as_json):
       scheduler = "slurm"                  # slurm, sge, pbs or local
       rundir = "~/wfl-runs"
       commands = ["module load python", "source ~/venvs/wfl/bin/activate"]
+      [systems.cluster.env]                # exported in every job
+      WFL_VASP_COMMAND = "srun vasp_std"
+      VASP_PP_PATH = "/apps/vasp/potentials"
       [systems.cluster.partitions.standard]
       cores = 64
       memory = "256G"
@@ -337,9 +340,14 @@ def config(as_json):
     for name, settings in sorted(loaded.systems.items()):
         click.echo(f"\n[systems.{name}]")
         for key, value in settings.items():
-            if key == "partitions":
+            if key in ("partitions", "env"):
                 continue
             click.echo(f"{key} = {json.dumps(value)}  # {loaded.sources[(name, key)]}")
+        if settings.get("env"):
+            click.echo(f"[systems.{name}.env]")
+        for variable, value in settings.get("env", {}).items():
+            click.echo(f"{variable} = {json.dumps(value)}  # "
+                       f"{loaded.sources[(name, f'env.{variable}')]}")
         for part, values in settings.get("partitions", {}).items():
             click.echo(f"[systems.{name}.partitions.{part}]  # "
                        f"{loaded.sources[(name, f'partitions.{part}')]}")

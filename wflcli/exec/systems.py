@@ -25,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
 
 SCHEDULERS = ("slurm", "sge", "pbs", "local")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ConfigError(WflError):
@@ -59,9 +60,16 @@ class System:
     accept_new_host: bool = False
     wfl: str = "wfl"          # the command on the far side
     commands: tuple = ()      # shell lines run before wfl in a job (module load, venv)
+    env: tuple = ()           # (name, value): exported in every job (codes' commands, data)
     header: tuple = ()        # extra scheduler directive lines
     max_array: int = 1000
     partitions: tuple = ()
+
+    @property
+    def job_setup(self) -> tuple:
+        """The lines a job runs before wfl: the exports of ``env``, then ``commands``."""
+        exports = tuple(f"export {name}={shlex.quote(value)}" for name, value in self.env)
+        return exports + self.commands
 
     @property
     def wfl_command(self) -> list[str]:
@@ -81,7 +89,8 @@ class System:
 
 _SYSTEM_KEYS = {"host": str, "port": int, "user": str, "scheduler": str, "rundir": str,
                 "identity": str, "known_hosts": str, "accept_new_host": bool, "wfl": str,
-                "commands": list, "header": list, "max_array": int, "partitions": dict}
+                "commands": list, "header": list, "max_array": int, "partitions": dict,
+                "env": dict}
 _PARTITION_KEYS = {"cores": int, "memory": str, "time": str, "account": str, "qos": str,
                    "gpus": int, "default": bool}
 
@@ -165,10 +174,10 @@ def _merge(config: Config, path: Path, data: dict) -> None:
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(str(path), f"{key}.{setting}",
                                   f"must be {_TYPE_WORDS[expected]}, not {value!r}")
-            if setting == "partitions":  # partitions merge one by one
-                merged.setdefault("partitions", {}).update(value)
-                for part in value:
-                    config.sources[(name, f"partitions.{part}")] = path
+            if setting in ("partitions", "env"):  # tables merge entry by entry
+                merged.setdefault(setting, {}).update(value)
+                for entry in value:
+                    config.sources[(name, f"{setting}.{entry}")] = path
             else:
                 merged[setting] = value
             config.sources[(name, setting)] = path
@@ -195,6 +204,11 @@ def _build(name: str, settings: dict, sources: dict) -> System:
             raise fault(key, "must be a list of strings")
     if any("\n" in line for line in settings.get("header", [])):
         raise fault("header", "one directive per string (no line breaks)")
+    for variable, value in settings.get("env", {}).items():
+        if not _VARIABLE.match(variable):
+            raise fault(f"env.{variable}", "not a name for an environment variable")
+        if not isinstance(value, str):
+            raise fault(f"env.{variable}", f"must be a string, not {value!r}")
     host = settings.get("host", "")
     user, _, bare_host = host.rpartition("@")
     if settings.get("max_array", 1000) < 1:
@@ -219,4 +233,5 @@ def _build(name: str, settings: dict, sources: dict) -> System:
                   accept_new_host=settings.get("accept_new_host", False),
                   wfl=settings.get("wfl", "wfl"), commands=tuple(settings.get("commands", ())),
                   header=tuple(settings.get("header", ())),
+                  env=tuple(sorted(settings.get("env", {}).items())),
                   max_array=settings.get("max_array", 1000), partitions=tuple(partitions))

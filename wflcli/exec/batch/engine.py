@@ -151,7 +151,7 @@ class BatchEngine:
                 folder, task_file("positions", number)))
         request = JobRequest(self.spec.job_name, len(chunks), folder,
                              task_body(self.system.wfl_command, self.spec.command),
-                             self.spec.resources, self.system.header, self.system.commands)
+                             self.spec.resources, self.system.header, self.system.job_setup)
         await self.transport.put(self.scheduler.script(request).encode(),
                                  posixpath.join(folder, "job.sh"))
         done = await self.transport.run(self.scheduler.submit_argv("job.sh", len(chunks)),
