@@ -162,3 +162,45 @@ def test_list_calcs(wfl):
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names == ["emt", "lj", "morse", "tblite", "gap", "nwchem", "cp2k", "espresso",
                      "orca", "vasp", "castep", "aims", "python"]
+
+
+def test_per_config_overrides_change_that_config_alone(tmp_path, wfl):
+    """info['wfl_calc'] merges into the spec's parameters for its config; a bad one fails
+    that config alone, naming the problem."""
+    from ase.calculators.lj import LennardJones
+
+    configs = rattled_cells(3, element="Ar", repeat=(1, 1, 1))
+    configs[1].info["wfl_calc"] = {"sigma": 2.0}
+    configs[2].info["wfl_calc"] = {"sigmaa": 2.0}
+    write_configs(tmp_path / "in.xyz", configs)
+
+    result = wfl("calc", "--calc", "lj:sigma=3.4,epsilon=0.01,rc=6", tmp_path / "in.xyz")
+
+    assert result.code == 3
+    done = read_text(result.stdout)
+    for atoms, sigma in ((done[0], 3.4), (done[1], 2.0)):
+        reference = atoms.copy()
+        reference.calc = LennardJones(sigma=sigma, epsilon=0.01, rc=6)
+        assert atoms.info["lj_energy"] == reference.get_potential_energy()
+    assert "unknown parameter 'sigmaa'" in done[2].info["wfl_error"]["message"]
+    assert done[2].info["wfl_error"]["message"].startswith("info['wfl_calc']")
+
+
+def test_calc_kwargs_from_a_yaml_file_and_dotted_keys(tmp_path):
+    from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.errors import UsageError
+
+    settings = tmp_path / "lj.yaml"
+    settings.write_text("# what the group always uses\nepsilon: 0.02\nrc: 7.5\n")
+    spec = parse_calc_spec("lj:sigma=3.1", str(settings))
+    assert spec.parameters == {"sigma": 3.1, "epsilon": 0.02, "rc": 7.5}
+    nested = parse_calc_spec("python:ase.calculators.emt:EMT", None)  # no parameters at all
+    assert nested.parameters == {}
+    assert parse_calc_spec("nwchem:dft.xc=PBE,dft.mult=2,basis=3-21G").parameters == \
+        {"basis": "3-21G", "dft": {"mult": 2, "xc": "PBE"}}
+    settings.write_text("epsilon: 0.02\n  rc: [7.5\n")
+    with pytest.raises(UsageError, match=rf"--calc-kwargs {settings}:2: not valid JSON or YAML"):
+        parse_calc_spec("lj", str(settings))
+    settings.write_text("- 1\n- 2\n")
+    with pytest.raises(UsageError, match="must be an object of constructor arguments"):
+        parse_calc_spec("lj", str(settings))
