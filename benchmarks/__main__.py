@@ -8,8 +8,8 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, remote_slurm,
-                        startup_memory_md)
+from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, nwchem_calc,
+                        remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -73,6 +73,12 @@ SCENARIOS = [
              "scheduler's overhead (submission, queueing, polling, SFTP), not the network. "
              "Tasks of `--per-job n/10` configs in one array job.", remote_slurm.run,
              (100, 1000), "wfl calc (serial, here)"),
+    Scenario("10. `wfl calc --calc nwchem`: DFT (PBE/3-21G) energies and forces of {n} small "
+             "molecules", "NWChem 7.0.2 from Debian, one process per calculation. The plain "
+             "loop gives each config a fresh `NWChem` calculator in a folder of its own, as "
+             "wflcli does, and asks for the energy and then the forces (ASE then runs NWChem "
+             "twice); the second loop asks for the forces first (one run, as wflcli). libAtoms "
+             "wfl has no NWChem calculator, so it is not a contender here.", nwchem_calc.run, (4, 24), "plain ASE loop, a folder per config"),
 ]
 
 

@@ -16,9 +16,10 @@ def test_quick_benchmark_run_completes():
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7a.", "## 7b.",
-                    "## 8.", "## 9."):
+                    "## 8.", "## 9.", "## 10."):
         assert heading in result.stdout
     assert "| wfl calc --parallel 2 |" in result.stdout
+    assert "| wfl calc --calc nwchem --parallel 2 |" in result.stdout  # CI installs NWChem
     assert "## Against the targets" in result.stdout and "| `wfl --help` at most 0.15 s |" \
         in result.stdout and "not measured" not in result.stdout.split("## 1.")[0]
     from helpers_remote import SSH_KEY
