@@ -1,7 +1,7 @@
 """Codes that cannot be installed here (Quantum ESPRESSO, ORCA, VASP, CASTEP, FHI-aims are
 licensed or not packaged for Debian): what wflcli makes them write is compared with golden
 files, and what they print is parsed from captured outputs of the real codes that ASE
-ships with its tests. A stand-in program (tests/codes/standin.sh) takes the code's place:
+ships with its tests (read from the installed ASE, not copied here). A stand-in program (tests/codes/standin.sh) takes the code's place:
 it records how it was called and gives back the captured output, or fails.
 
 Regenerate the golden files after a deliberate change with
@@ -58,6 +58,7 @@ def stand_in(tmp_path, monkeypatch):
     monkeypatch.setenv("VASP_PP_PATH", str(tmp_path))
     monkeypatch.setenv("AIMS_SPECIES_DIR", str(species))
     monkeypatch.delenv("WFL_CAPTURED", raising=False)
+    monkeypatch.delenv("WFL_CAPTURED_FILES", raising=False)
     return monkeypatch
 
 
@@ -110,26 +111,66 @@ def test_vasp_runs_the_gamma_build_for_a_molecule(tmp_path, wfl, stand_in):
     assert kpoints[2:4] == ["Gamma", "1 1 1"]
 
 
-def _espresso_output(tmp_path):
+def _espresso(tmp_path):
     from ase.test.fio.test_espresso import pw_output_text  # a pw.x output ASE ships
 
     path = tmp_path / "captured.pwo"
     path.write_text(pw_output_text)
-    return path, read(io.StringIO(pw_output_text), format="espresso-out")
+    return {"WFL_CAPTURED": str(path)}, read(path, format="espresso-out")
 
 
-def _ase_data(name, fmt=None):
-    return lambda _: (ASE_DATA / name, read(ASE_DATA / name, format=fmt, index=-1))
+def _orca(tmp_path):
+    """ORCA's output and gradient files as captured in ASE's own test of its reader (they
+    live in that test's source: read from it, not copied here)."""
+    import ast
+    import inspect
+
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io.orca import read_orca_outputs
+    from ase.test.fio import test_orca
+
+    texts = {node.targets[0].id: node.value.value
+             for node in ast.walk(ast.parse(inspect.getsource(test_orca.test_read_orca_outputs)))
+             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+    (tmp_path / "captured.out").write_text(texts["sample_outputfile"])
+    (tmp_path / "captured.engrad").write_text(texts["sample_engradfile"])
+    water = molecule("H2O")  # the geometry of the captured gradient, in Angstrom
+    water.positions = [[0, 0, 0], [1, 0, 0], [0, 1, 0]]
+    water.calc = SinglePointCalculator(water, **{
+        key: value for key, value in read_orca_outputs(tmp_path, tmp_path / "captured.out")
+        .items() if key in ("energy", "forces")})
+    return ({"WFL_CAPTURED": str(tmp_path / "captured.out"),
+             "WFL_CAPTURED_FILES": f"{tmp_path / 'captured.engrad'}=orca.engrad"}, water)
 
 
-# code -> (--calc, --calc-kwargs, file the code writes its output to, how to get the captured
-# output and the Atoms ASE's reader makes of it)
+def _vasp(tmp_path):
+    """vasprun.xml (energy, forces) of a VASP run ASE ships, and a captured converged
+    OUTCAR excerpt for the convergence check (ASE ships no OUTCAR of the same run)."""
+    files = (f"{ASE_DATA / 'vasp' / 'vasprun_dfpt.xml'}=vasprun.xml "
+             f"{ASE_DATA / 'vasp' / 'convergence_OUTCAR_y_y'}=OUTCAR")
+    return ({"WFL_CAPTURED_FILES": files},
+            read(ASE_DATA / "vasp" / "vasprun_dfpt.xml", index=-1))
+
+
+def _shipped(name, fmt, written_as=None):
+    def captured(_):
+        path = ASE_DATA / name
+        given = ({"WFL_CAPTURED_FILES": f"{path}={written_as}"} if written_as
+                 else {"WFL_CAPTURED": str(path)})
+        return given, read(path, format=fmt, index=-1)
+
+    return captured
+
+
+# code -> (--calc, --calc-kwargs, how to get the stand-in's settings and the Atoms that
+# ASE's reader makes of the captured output)
 CAPTURED = {
-    "espresso": ("espresso", '{"pseudopotentials": {"Fe": "Fe.upf", "H": "H.upf"}}', None,
-                 _espresso_output),
-    "aims": ("aims:xc=pbe", '{"k_grid": [2, 2, 2]}', None,
-             _ase_data("aims/relax.out", "aims-output")),
-    "castep": ("castep", None, "castep.castep", _ase_data("castep/md.castep", "castep-castep")),
+    "espresso": ("espresso", '{"pseudopotentials": {"Fe": "Fe.upf", "H": "H.upf"}}',
+                 _espresso),
+    "orca": ("orca", None, _orca),
+    "vasp": ("vasp:xc=PBE", None, _vasp),
+    "aims": ("aims:xc=pbe", '{"k_grid": [2, 2, 2]}', _shipped("aims/relax.out", "aims-output")),
+    "castep": ("castep", None, _shipped("castep/md.castep", "castep-castep", "castep.castep")),
 }
 
 
@@ -138,14 +179,13 @@ CAPTURED = {
 def test_results_are_parsed_from_a_captured_output(code, tmp_path, wfl, stand_in):
     """The captured run's structure goes in; wfl's results equal what ASE's reader
     finds in the captured output."""
-    spec, kwargs, written_as, captured_output = CAPTURED[code]
-    captured, reference = captured_output(tmp_path)
+    spec, kwargs, captured = CAPTURED[code]
+    settings, reference = captured(tmp_path)
     config = reference.copy()
     config.calc, config.constraints = None, []
     write_configs(tmp_path / "in.xyz", [config])
-    stand_in.setenv("WFL_CAPTURED", str(captured))
-    if written_as:
-        stand_in.setenv("WFL_CAPTURED_AS", written_as)
+    for name, value in settings.items():
+        stand_in.setenv(name, value)
     extra = ["--calc-kwargs", kwargs] if kwargs else []
 
     result = wfl("calc", "--calc", spec, *extra, "--properties", "energy,forces",
