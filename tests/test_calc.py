@@ -162,6 +162,7 @@ def test_list_calcs(wfl):
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names == ["emt", "lj", "morse", "tblite", "gap", "nwchem", "cp2k", "espresso",
                      "orca", "vasp", "castep", "aims", "python"]
+    assert "WFL_VASP_GAMMA_COMMAND (default vasp_gam), VASP_PP_PATH]" in result.stdout
 
 
 def test_per_config_overrides_change_that_config_alone(tmp_path, wfl):

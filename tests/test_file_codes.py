@@ -138,12 +138,17 @@ def test_nwchem_refuses_a_folder_with_spaces_clearly(tmp_path, wfl):
     assert not (tmp_path / "my scratch").exists()
 
 
-def test_a_missing_program_is_one_clear_error_before_any_work(tmp_path, wfl, monkeypatch):
-    monkeypatch.setenv("WFL_ORCA_COMMAND", str(tmp_path / "no-such-orca"))
+@pytest.mark.parametrize("command, message", [
+    ("{tmp}/no-such-orca", "no-such-orca' is not found; install orca or set WFL_ORCA_COMMAND"),
+    ("'{tmp}/orca", "is not a command line (No closing quotation)"),
+])
+def test_a_missing_program_is_one_clear_error_before_any_work(tmp_path, wfl, monkeypatch,
+                                                              command, message):
+    monkeypatch.setenv("WFL_ORCA_COMMAND", command.format(tmp=tmp_path))
     write_configs(tmp_path / "in.xyz", molecules("H2"))
     result = wfl("calc", "--calc", "orca", tmp_path / "in.xyz", "-o", tmp_path / "out.xyz")
     assert result.code == 1 and result.stdout == ""
-    assert "no-such-orca' is not found" in result.stderr and "WFL_ORCA_COMMAND" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out.xyz").exists()
 
 

@@ -51,11 +51,22 @@ class FileCode:
         import shlex
         import shutil
 
-        words = shlex.split(command)
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            return f"--calc {self.name}: {command!r} is not a command line ({exc})"
         if words and shutil.which(words[0]):
             return None
         return (f"--calc {self.name}: {words[0] if words else command!r} is not found; "
                 f"install {self.name} or set {self.command_variable} to its command")
+
+    @property
+    def settings_summary(self) -> str:
+        """Which environment variables it reads, for ``--list-calcs``."""
+        names = [f"{self.command_variable} (default {self.executable})"]
+        if self.gamma_executable:
+            names.append(f"{self.gamma_variable} (default {self.gamma_executable})")
+        return ", ".join(names + list(self.data_variables))
 
     def as_run(self, atoms):
         """The config as the code is given it: a periodic-only code sees a molecule's cell

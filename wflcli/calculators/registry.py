@@ -44,7 +44,7 @@ KINDS = {kind.name: kind for kind in (
                    fixed={"args_str": "IP GAP"}, positional="param_filename", probe=False),
     *(CalculatorKind(name, target, summary, probe=False) for name, target, summary in (
         ("nwchem", "ase.calculators.nwchem:NWChem",
-         "NWChem (theory, xc, basis, charge, dft={...}, ...): a folder per config"),
+         "NWChem (theory, xc, basis, charge, dft.mult, ...)"),
         ("cp2k", "ase.calculators.cp2k:CP2K",
          "CP2K through cp2k_shell (xc, cutoff, basis_set, pseudo_potential, charge, ...)"),
         ("espresso", "ase.calculators.espresso:Espresso",
@@ -54,7 +54,7 @@ KINDS = {kind.name: kind for kind in (
         ("vasp", "ase.calculators.vasp:Vasp",
          "VASP (xc, encut, kpts, ...; vasp_gam for configs that are not periodic)"),
         ("castep", "ase.calculators.castep:Castep",
-         "CASTEP (cut_off_energy, xc_functional, kpoints_mp_grid, ...)"),
+         "CASTEP (param.cut_off_energy, param.xc_functional, cell.kpoint_mp_grid, ...)"),
         ("aims", "ase.calculators.aims:Aims",
          "FHI-aims (xc, species_dir, k_grid, ...)"),
     )),

@@ -56,10 +56,13 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
       wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --parallel 2 mols.xyz
     """
     if list_calcs:
+        from wflcli.calculators.codes import CODES
         from wflcli.calculators.registry import KINDS, PYTHON, PYTHON_SUMMARY
 
         for kind in KINDS.values():
             needs = f"  [needs wflcli[{kind.extra}]]" if kind.extra else ""
+            if kind.name in CODES:
+                needs = f"  [reads {CODES[kind.name].settings_summary}]"
             click.echo(f"{kind.name:8} {kind.summary}{needs}")
         click.echo(f"{PYTHON:8} {PYTHON_SUMMARY}")
         return 0
