@@ -101,16 +101,31 @@ class Terminated(BaseException):
     """SIGTERM, handled like Ctrl-C: stop workers, leave no partial file."""
 
 
+_MAIN_PID = os.getpid()
+
+
 def _terminate(signum, frame):
+    if os.getpid() != _MAIN_PID:  # a worker forked a moment ago: the parent cleans up
+        os._exit(128 + signal.SIGTERM)
     raise Terminated()
 
 
 def main() -> None:
     """The console script: run, then exit with the code DESIGN.md gives."""
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
     signal.signal(signal.SIGTERM, _terminate)
     # a file-size limit (ulimit -f) becomes a write error with a message, not a crash
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    if code in (EXIT_INTERRUPTED, 128 + signal.SIGTERM):
+        # everything is cleaned up already; the interpreter's own teardown, with pool
+        # threads still winding down, could crash (seen: SIGSEGV after SIGTERM)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def run(argv: list[str]) -> int:

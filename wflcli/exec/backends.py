@@ -15,6 +15,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from wflcli.exec.task import Task, failed_outcome, run_chunk
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
 
 class SerialBackend:
     """Runs each chunk at once in this process: no pickling, no start-up cost."""
@@ -49,12 +51,19 @@ class PoolBackend:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_init)
-        # Start every worker now, before the input thread exists, so no fork copies a lock
-        # held by another thread.
-        for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
-            future.result()
+        # Ctrl-C and SIGTERM wait until the workers are up: one landing inside a fork's
+        # bookkeeping left this process unable to clean up (seen: exit 1, or a crash)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pool = ProcessPoolExecutor(self.workers,
+                                       mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_init)
+            # Start every worker now, before the input thread exists, so no fork copies a
+            # lock held by another thread.
+            for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
+                future.result()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return pool
 
     def submit(self, task: Task, items: list) -> Future:
@@ -93,8 +102,11 @@ def _settle(result: Future, done: Future, task: Task, items: list) -> None:
 
 
 def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    # Ctrl-C is the parent's to handle: it stops the workers itself; SIGTERM ends a worker
+    # at once (the parent, terminated too, leaves no partial file)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked while forking
 
 
 def make_backend(parallel: int):

@@ -24,10 +24,17 @@ HANDOFF_SECONDS = 0.5
 _MAX_PENDING = 10000  # bounds memory when results come very fast
 
 
+class CacheClosed(Exception):
+    """A lookup after close: the input thread of a run that is being torn down."""
+
+
 class ResultCache:
     def __init__(self, path: Path):
         self.path = path
         self.db = connect(path)
+        # lookups come from the input thread; closing the connection under a running query
+        # crashes the process (seen on SIGTERM), so the two never overlap
+        self._lookup_lock = threading.Lock()
         self._pending: list[tuple] = []
         self._handed = 0.0
         self._queue: queue.Queue = queue.Queue()
@@ -36,8 +43,11 @@ class ResultCache:
 
     def get(self, key: bytes) -> tuple[str, bytes] | None:
         """(kind, payload) for the key, or None."""
-        return self.db.execute("SELECT kind, payload FROM results WHERE key = ?",
-                               (key,)).fetchone()
+        with self._lookup_lock:
+            if self.db is None:
+                raise CacheClosed()
+            return self.db.execute("SELECT kind, payload FROM results WHERE key = ?",
+                                   (key,)).fetchone()
 
     def put(self, key: bytes, verb: str, kind: str, payload: bytes) -> None:
         self._pending.append((key, verb, kind, payload, len(payload), time.time()))
@@ -70,7 +80,9 @@ class ResultCache:
             self._queue.put(_STOP)
             self._writer.join()
             self._writer = None
-        self.db.close()
+        with self._lookup_lock:
+            self.db.close()
+            self.db = None
         self._raise_writer_error()
 
     def _write_behind(self) -> None:
