@@ -205,3 +205,22 @@ def test_nwchem_through_remote_runs_in_the_job_folder_with_the_systems_env(tmp_p
         folder = job / "out-1-files" / f"config-{index:06d}"
         assert (folder / "threads.txt").read_text() == "np=2 OMP_NUM_THREADS=2\n"
         assert (folder / "nwchem.nwo").is_file()
+
+
+@pytest.mark.parametrize("output, folder", [
+    ("ref.xyz", "ref-files"), ("out/run.v2.xyz.gz", "out/run.v2-files"),
+    (None, "wfl-calc-files"), ("-", "wfl-calc-files")])
+def test_default_scratch_sits_beside_the_output(output, folder):
+    from wflcli.calculators.scratch import default_scratch
+
+    assert default_scratch(output) == folder
+
+
+def test_config_folders_never_reuse_a_kept_one(tmp_path):
+    from wflcli.calculators.scratch import new_folder
+
+    first = new_folder(str(tmp_path / "runs"), 7)
+    (first / "kept.out").write_text("from an earlier run")
+    second = new_folder(str(tmp_path / "runs"), 7)
+    assert (first.name, second.name) == ("config-000007", "config-000007.1")
+    assert (first / "kept.out").read_text() == "from an earlier run"

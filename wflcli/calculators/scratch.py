@@ -19,10 +19,14 @@ _TAIL_LINES = 20
 
 
 def default_scratch(output: str | None) -> str:
-    """Beside the output file (``ref.xyz`` -> ``ref-files``), else in the working folder."""
+    """Beside the output file (``ref.xyz.gz`` -> ``ref-files``), else in the working
+    folder."""
     if not output or output == "-":
         return "wfl-calc-files"
-    stem = os.path.basename(output).split(".")[0] or "wfl-calc"
+    name = os.path.basename(output)
+    for suffix in (".gz", ".bz2", ".xz"):
+        name = name.removesuffix(suffix)
+    stem = os.path.splitext(name)[0] or "wfl-calc"
     return os.path.join(os.path.dirname(output), f"{stem}-files")
 
 
