@@ -78,7 +78,8 @@ SCENARIOS = [
              "loop gives each config a fresh `NWChem` calculator in a folder of its own, as "
              "wflcli does, and asks for the energy and then the forces (ASE then runs NWChem "
              "twice); the second loop asks for the forces first (one run, as wflcli). libAtoms "
-             "wfl has no NWChem calculator, so it is not a contender here.", nwchem_calc.run, (4, 24), "plain ASE loop, a folder per config"),
+             "wfl has no NWChem calculator, so it is not a contender here.", nwchem_calc.run,
+             (4, 24), "plain ASE loop, a folder per config"),
 ]
 
 

@@ -1,8 +1,9 @@
 """Codes that cannot be installed here (Quantum ESPRESSO, ORCA, VASP, CASTEP, FHI-aims are
 licensed or not packaged for Debian): what wflcli makes them write is compared with golden
 files, and what they print is parsed from captured outputs of the real codes that ASE
-ships with its tests (read from the installed ASE, not copied here). A stand-in program (tests/codes/standin.sh) takes the code's place:
-it records how it was called and gives back the captured output, or fails.
+ships with its tests (read from the installed ASE, not copied here). A stand-in program
+(tests/codes/standin.sh) takes the code's place: it records how it was called and gives
+back the captured output, or fails.
 
 Regenerate the golden files after a deliberate change with
 WFL_UPDATE_GOLDEN=1 pytest tests/test_code_inputs.py.
@@ -10,7 +11,6 @@ WFL_UPDATE_GOLDEN=1 pytest tests/test_code_inputs.py.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path

@@ -12,8 +12,7 @@ from wflcli.calculators.codes import CODES, RunSetup
 from wflcli.calculators.scratch import new_folder, output_tail, prune, short_alias
 from wflcli.calculators.spec import CalcSpec
 from wflcli.errors import WflError
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+from wflcli.threads import THREAD_VARIABLES
 
 
 class ProgramMissing(WflError):
@@ -92,8 +91,8 @@ def _run(handed, code, folder, policy: FolderPolicy):
 
 @contextmanager
 def _thread_settings(threads: int):
-    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
-    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
     try:
         yield
     finally:

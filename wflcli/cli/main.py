@@ -13,6 +13,7 @@ from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
 from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
+from wflcli.threads import THREAD_VARIABLES
 
 COMMANDS = {
     "atoms": "wflcli.cli.atoms:atoms",
@@ -37,8 +38,6 @@ COMMANDS = {
     "smiles": "wflcli.cli.smiles:smiles",
     "split": "wflcli.cli.split:split",
 }
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, invoke_without_command=True,
@@ -93,7 +92,7 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
         raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
                                f" wfl {ctx.invoked_subcommand} runs here")
     if parallel > 1:  # one BLAS/OpenMP thread per worker unless the user chose otherwise
-        for name in _THREAD_VARIABLES:
+        for name in THREAD_VARIABLES:
             os.environ.setdefault(name, "1")
 
 
