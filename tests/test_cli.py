@@ -84,9 +84,9 @@ def run_without(argv, blocked=BACKENDS, watch=BACKENDS + ("ase",), stdin=None):
 
 @pytest.mark.parametrize("argv", [["--help"], ["calc", "--help"], ["--version", "--json"]])
 def test_help_needs_no_backend_and_imports_nothing_heavy(argv):
-    result = run_without(argv)
+    result = run_without(argv, watch=BACKENDS + ("ase", "numpy", "asyncio"))
     assert result.returncode == 0, result.stderr
-    assert b"LOADED []" in result.stderr  # not even ASE
+    assert b"LOADED []" in result.stderr  # not even ASE, numpy or asyncio
 
 
 def test_missing_backend_names_the_extra_to_install(cu_file):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -48,6 +47,8 @@ def _system(name: str):
 
 def _on_system(system, work):
     """Run ``work(transport)`` (a coroutine function) over one connection to the system."""
+    import asyncio  # here, not at the top: `wfl --help` loads this module
+
     from wflcli.exec.transport import open_transport
 
     async def main():

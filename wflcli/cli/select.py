@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import numpy as np
 
 from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.whole import read_all, write_configs
@@ -42,8 +41,9 @@ def run_selection(settings, choose, files, count, key, by, proportional, exclude
     excluded_configs = read_all([exclude]) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
     labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
-    already = _already_chosen(matrix, excluded)
-    from wflcli.verbs.select import split_by_group
+    from wflcli.verbs.select import already_chosen, split_by_group
+
+    already = already_chosen(matrix, excluded)
 
     chosen: set[int] = set()
     candidates = [i for i in range(len(configs)) if i not in already]
@@ -64,6 +64,8 @@ def run_selection(settings, choose, files, count, key, by, proportional, exclude
 
 def _descriptors(configs, excluded_configs, key, soap):
     """Descriptor rows of the pool and of the excluded configs (computed where absent)."""
+    import numpy as np  # here, not at the top: `wfl --help` loads this module
+
     everything = configs + excluded_configs
     if not configs:
         raise UsageError("no configs to select from")
@@ -77,14 +79,6 @@ def _descriptors(configs, excluded_configs, key, soap):
         raise UsageError(f"info[{key!r}] does not have the same length in every config")
     matrix = np.vstack(rows)
     return matrix[:len(configs)], (matrix[len(configs):] if excluded_configs else None)
-
-
-def _already_chosen(matrix, excluded) -> set[int]:
-    """Pool rows equal to an excluded row: the same config, never to be picked again."""
-    if excluded is None:
-        return set()
-    return {i for i, row in enumerate(matrix)
-            if np.any(np.all(np.isclose(excluded, row, rtol=0, atol=1e-12), axis=1))}
 
 
 @click.command("select-cur")
@@ -119,6 +113,8 @@ def select_cur(settings, kernel_exponent, stochastic, files, count, key, by, pro
         if excluded is not None and kernel_exponent != 1:
             excluded = (excluded @ matrix.T) ** kernel_exponent
         if stochastic:
+            import numpy as np
+
             rng = np.random.default_rng([settings.seed, 0x5E1EC7])
             return cur_stochastic(features, share, rng, excluded)
         return cur_deterministic(features, share, excluded)

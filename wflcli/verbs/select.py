@@ -11,6 +11,14 @@ import numpy as np
 MAX_KERNEL_ROWS = 20000  # an n x n kernel beyond this would not fit in memory
 
 
+def already_chosen(matrix: np.ndarray, excluded: np.ndarray | None) -> set[int]:
+    """Pool rows equal to an excluded row: the same config, never to be picked again."""
+    if excluded is None:
+        return set()
+    return {i for i, row in enumerate(matrix)
+            if np.any(np.all(np.isclose(excluded, row, rtol=0, atol=1e-12), axis=1))}
+
+
 def kernel_features(matrix: np.ndarray, exponent: float) -> np.ndarray:
     """Rows to select on: the descriptors themselves (exponent 1), or the rows of the
     dot-product kernel raised to the exponent."""
