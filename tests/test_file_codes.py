@@ -195,7 +195,7 @@ def test_nwchem_through_remote_runs_in_the_job_folder_with_the_systems_env(tmp_p
     remote = wfl("--remote", "here", "--cores", "2", "calc", "--calc", NWCHEM_SPEC,
                  "--threads", "2", "--keep-files", "all", tmp_path / "in.xyz")
     local = wfl("--no-cache", "calc", "--calc", NWCHEM_SPEC, "--keep-files", "none",
-                tmp_path / "in.xyz")
+                "--scratch", tmp_path / "local-files", tmp_path / "in.xyz")
 
     assert remote.code == 0, remote.stderr
     assert remote.stdout == local.stdout  # same numbers, however they were run

@@ -55,7 +55,7 @@ def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
     periodic = bool(atoms.pbc.all())
     given = code.as_run(atoms)
     command = code.command(periodic, policy.threads)
-    missing = code.missing_program(command)
+    missing = code.missing_program(command)  # remotely, the CLI could not check it
     if missing:
         raise FileNotFoundError(missing)
     folder = new_folder(policy.scratch, index)
@@ -69,24 +69,17 @@ def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
         except Exception:
             prune(folder, "none", ())  # nothing ran: no folder to keep
             raise
-        yield from _run((calculator, given), code, folder, policy)
+        if hasattr(calculator, "close"):  # CP2K keeps a shell process
+            stack.callback(calculator.close)
+        try:
+            with _thread_settings(policy.threads):
+                yield calculator, given
+        except Exception as exc:
+            raise CodeRunFailed(f"{code.name} failed ({type(exc).__name__}: {exc}); "
+                                f"its files are kept in {folder}",
+                                {"folder": str(folder),
+                                 "output_tail": output_tail(folder, code.log)}) from exc
     prune(folder, policy.keep, code.keep)
-
-
-def _run(handed, code, folder, policy: FolderPolicy):
-    calculator = handed[0]
-    try:
-        with _thread_settings(policy.threads):
-            yield handed
-    except Exception as exc:
-        raise CodeRunFailed(f"{code.name} failed ({type(exc).__name__}: {exc}); "
-                            f"its files are kept in {folder}",
-                            {"folder": str(folder),
-                             "output_tail": output_tail(folder, code.log)}) from exc
-    finally:
-        close = getattr(calculator, "close", None)  # CP2K keeps a shell process
-        if close is not None:
-            close()
 
 
 @contextmanager

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
-from wflcli.calculators.scratch import KEEP_CHOICES, default_scratch
+from wflcli.calculators.scratch import KEEP_CHOICES
 from wflcli.cli.perconfig import config_io, run_per_config
 
 
@@ -68,6 +69,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
         return 0
     if not calc_spec:
         raise click.UsageError("--calc is required (see --list-calcs)")
+    from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
+    from wflcli.calculators.scratch import default_scratch
     from wflcli.calculators.spec import parse_calc_spec
     from wflcli.verbs.calc import CalcTask
 
@@ -83,6 +86,4 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
 
 def threads_per_worker(workers: int) -> int:
     """The cores this process may use (a job's allocation included), shared by workers."""
-    import os
-
     return max(1, len(os.sched_getaffinity(0)) // max(1, workers))

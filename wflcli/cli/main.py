@@ -111,8 +111,6 @@ def _terminate(signum, frame):
 
 def main() -> None:
     """The console script: run, then exit with the code DESIGN.md gives."""
-    global _MAIN_PID
-    _MAIN_PID = os.getpid()
     signal.signal(signal.SIGTERM, _terminate)
     # a file-size limit (ulimit -f) becomes a write error with a message, not a crash
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
