@@ -6,6 +6,7 @@ import io
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import ase.io
@@ -102,27 +103,53 @@ def slow_calculator_env(tmp_path):
     return dict(os.environ, PYTHONPATH=str(tmp_path))
 
 
+# Runs a command as the child of a parent that adopts orphans and never reaps them, as the
+# minimal init of a container or CI machine does: workers the command fails to reap itself
+# stay visible as zombies. Prints the command's pid, then its exit code; holds until stdin
+# closes.
+NON_REAPING_PARENT = """
+import ctypes, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+child = subprocess.Popen(sys.argv[1:], start_new_session=True, stdin=subprocess.DEVNULL)
+print(child.pid, flush=True)
+try:
+    print(child.wait(timeout=30), flush=True)
+except subprocess.TimeoutExpired:
+    child.kill()
+    print("timeout", flush=True)
+sys.stdin.read()
+"""
+
+
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-@pytest.mark.parametrize("parallel", ["1", "2"])
-def test_interrupt_stops_promptly_and_leaves_no_partial_file(tmp_path, sig, code, parallel):
+@pytest.mark.parametrize("options", [["--parallel", "1"], ["--parallel", "2"],
+                                     ["--parallel", "2", "--no-cache"]])  # the fastest exit
+def test_interrupt_stops_promptly_and_leaves_no_partial_file(tmp_path, sig, code, options):
     src = tmp_path / "in.xyz"
     src.write_text("".join(format_config(a) for a in rattled_cells(200, "Cu", (1, 1, 1))))
     out = tmp_path / "out.xyz"
     out.write_text("previous\n")
-    proc = subprocess.Popen([WFL_PROGRAM, "--parallel", parallel, "calc", "--calc",
-                             "python:slowcalc:SlowEMT", src, "-o", out],
-                            env=slow_calculator_env(tmp_path), stderr=subprocess.PIPE,
-                            start_new_session=True)
-    time.sleep(3)
-    sent = time.monotonic()
-    os.killpg(proc.pid, sig)  # as a terminal's Ctrl-C does: the whole process group
-    assert proc.wait(timeout=20) == code
-    assert time.monotonic() - sent < 5
-    assert b"wfl: interrupted" in proc.stderr.read() or sig != signal.SIGINT
-    assert out.read_text() == "previous\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xyz", "out.xyz", "slowcalc.py"]
-    time.sleep(0.5)
-    assert subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True).stdout == b""
+    parent = subprocess.Popen([sys.executable, "-c", NON_REAPING_PARENT, WFL_PROGRAM,
+                               *options, "calc", "--calc",
+                               "python:slowcalc:SlowEMT", src, "-o", out],
+                              env=slow_calculator_env(tmp_path), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        time.sleep(3)
+        sent = time.monotonic()
+        os.killpg(pid, sig)  # as a terminal's Ctrl-C does: the whole process group
+        assert parent.stdout.readline().strip() == str(code)
+        assert time.monotonic() - sent < 5
+        assert out.read_text() == "previous\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xyz", "out.xyz", "slowcalc.py"]
+        time.sleep(0.5)
+        left = subprocess.run(["ps", "-o", "pid=,stat=", "-s", str(pid)],
+                              capture_output=True, text=True).stdout
+        assert left == "", f"workers left behind (Z = never reaped):\n{left}"
+    finally:
+        _, errors = parent.communicate(timeout=10)
+    assert "wfl: interrupted" in errors or sig != signal.SIGINT
 
 
 def test_closed_pipe_ends_quietly(tmp_path):

@@ -82,8 +82,11 @@ class PoolBackend:
     def abort(self) -> None:
         """Stop at once: drop queued chunks and kill the workers (Ctrl-C)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
+        children = multiprocessing.active_children()
+        for child in children:
             child.kill()
+        for child in children:  # reap them: a minimal init (containers, CI) never would
+            child.join(timeout=5)
 
 
 def _settle(result: Future, done: Future, task: Task, items: list) -> None:
