@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,26 @@ def test_pbs_parses_qstat_json():
         == "PBS: state F, exit status 271"
     with pytest.raises(ValueError, match="no job id"):
         pbs.parse_submit("qsub: Unknown queue\n")
+
+
+def test_local_launchers_that_ended_are_not_running_even_unreaped():
+    # a container's minimal init may never reap an ended launcher: it stays a zombie
+    local = get_scheduler("local")
+    live = subprocess.Popen(["sleep", "30"])
+    ended = subprocess.Popen(["true"])  # not waited for: a zombie of this process
+    try:
+        for _ in range(500):
+            if subprocess.run(["ps", "-o", "stat=", "-p", str(ended.pid)], capture_output=True,
+                              text=True).stdout.startswith("Z"):
+                break
+            time.sleep(0.01)
+        answer = subprocess.run(local.query_argv([str(live.pid), str(ended.pid), "999999999"]),
+                                capture_output=True, text=True, check=True).stdout
+        assert local.parse_query(answer) == {(str(live.pid), 0): RUNNING}
+    finally:
+        live.kill()
+        live.wait()
+        ended.wait()
 
 
 def test_task_lists_expand():

@@ -27,11 +27,14 @@ class LocalScheduler(Scheduler):
 
     def query_argv(self, job_ids: list[str]) -> list[str]:
         # ps exits 1 when none of the processes is left: that is an answer, not a failure
-        return ["sh", "-c", 'ps -o pid= -p "$1"; exit 0', "query", ",".join(job_ids or ["1"])]
+        return ["sh", "-c", 'ps -o pid=,stat= -p "$1"; exit 0', "query",
+                ",".join(job_ids or ["1"])]
 
     def parse_query(self, stdout: str) -> dict:
-        # a live launcher runs its tasks in turn: each without a status file counts as running
-        return {(pid, 0): RUNNING for pid in stdout.split()}
+        # a live launcher runs its tasks in turn: each without a status file counts as running.
+        # A zombie (Z) has ended: a container's minimal init may never reap it.
+        rows = (line.split() for line in stdout.splitlines())
+        return {(row[0], 0): RUNNING for row in rows if len(row) == 2 and not row[1].startswith("Z")}
 
     def cancel_argv(self, tasks: list) -> list[str]:
         return ["kill", "-s", "TERM", "--", *sorted({f"-{job}" for job, _ in tasks})]
