@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from wflcli.io.output import _HOST
 
 PREVIOUS = b"the previous output, which must survive\n"
 
@@ -61,6 +62,27 @@ def test_file_size_limit_mid_write(setup):
     assert sorted(p.name for p in out.parent.iterdir()) == ["in.xyz", "out.xyz"]
     assert run("calc", "--calc", "emt", source, "-o", out).returncode == 0
     assert out.read_bytes() == expected
+
+
+def test_temporary_files_of_ended_writers_are_removed_even_unreaped(setup):
+    # a killed writer in a container whose minimal init never reaps it stays a zombie
+    source, out, expected = setup
+    ended = subprocess.Popen(["true"])  # not waited for until the end: a zombie meanwhile
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.3)
+        left = {pid: out.parent / f".out.xyz.{_HOST}-{pid}.x1y2.part"
+                for pid in (ended.pid, live.pid)}
+        for path in left.values():
+            path.write_text("partial")
+        assert run("calc", "--calc", "emt", source, "-o", out).returncode == 0
+        assert out.read_bytes() == expected
+        assert not left[ended.pid].exists()
+        assert left[live.pid].exists()  # a writer still running keeps its file
+    finally:
+        live.kill()
+        live.wait()
+        ended.wait()
 
 
 def test_store_locked_longer_than_the_busy_timeout(setup):
