@@ -33,8 +33,9 @@ class LocalScheduler(Scheduler):
     def parse_query(self, stdout: str) -> dict:
         # a live launcher runs its tasks in turn: each without a status file counts as running.
         # A zombie (Z) has ended: a container's minimal init may never reap it.
-        rows = (line.split() for line in stdout.splitlines())
-        return {(row[0], 0): RUNNING for row in rows if len(row) == 2 and not row[1].startswith("Z")}
+        running = [row[0] for row in map(str.split, stdout.splitlines())
+                   if len(row) == 2 and not row[1].startswith("Z")]
+        return {(pid, 0): RUNNING for pid in running}
 
     def cancel_argv(self, tasks: list) -> list[str]:
         return ["kill", "-s", "TERM", "--", *sorted({f"-{job}" for job, _ in tasks})]
