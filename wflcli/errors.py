@@ -3,23 +3,31 @@
 An expected error is shown as one line (no traceback unless -v); anything else is a bug.
 """
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_SOME_FAILED = 3
-EXIT_INTERRUPTED = 130
+import enum
+import signal
+
+
+class ExitStatus(enum.IntEnum):
+    """How a command ended, as its exit code."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    SOME_FAILED = 3               # finished, but some configs failed
+    INTERRUPTED = 130             # Ctrl-C
+    TERMINATED = 128 + signal.SIGTERM
 
 
 class WflError(Exception):
     """An error the user can act on; its message is the whole story."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitStatus.ERROR
 
 
 class UsageError(WflError):
     """Bad options or arguments."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitStatus.USAGE
 
 
 class InputError(WflError):

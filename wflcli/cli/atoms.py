@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.options import output_option
 from wflcli.cli.perconfig import run_per_config
 
 
@@ -12,7 +13,7 @@ from wflcli.cli.perconfig import run_per_config
 @click.option("--box", type=click.FloatRange(min=0, min_open=True), metavar="A",
               help="Put each atom at the centre of a cubic cell of this edge (not periodic); "
                    "default: no cell.")
-@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@output_option()
 @click.pass_obj
 def atoms(settings, species, box, output):
     """Isolated-atom configs, the reference energies of MLIP fits.

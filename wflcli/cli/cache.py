@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
-from wflcli.errors import UsageError
+from wflcli.errors import ExitStatus, UsageError
 
 
 @click.group()
@@ -36,11 +36,11 @@ def info():
     rows = open_result_cache().summary()
     if not rows:
         click.echo("the cache is empty")
-        return 0
+        return ExitStatus.OK
     click.echo(f"{'verb':12} {'entries':>9} {'size':>10}  oldest               newest")
     for verb, count, size, oldest, newest in rows:
         click.echo(f"{verb:12} {count:9d} {_size(size):>10}  {format_when(oldest)}  {format_when(newest)}")
-    return 0
+    return ExitStatus.OK
 
 
 @cache.command()
@@ -67,10 +67,10 @@ def clean(verb, older_than, everything, dry_run, yes):
     what = f"{count} cached results ({_size(size)})"
     if dry_run or count == 0:
         click.echo(f"would remove {what}" if dry_run else "nothing to remove")
-        return 0
+        return ExitStatus.OK
     confirm_removal(what, yes)
     click.echo(f"removed {store.remove(verb, age)} cached results ({_size(size)})")
-    return 0
+    return ExitStatus.OK
 
 
 def _size(size: int | None) -> str:

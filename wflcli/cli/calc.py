@@ -7,15 +7,13 @@ import os
 import click
 
 from wflcli.calculators.scratch import KEEP_CHOICES
+from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
+from wflcli.errors import ExitStatus
 
 
 @click.command()
-@click.option("--calc", "calc_spec", metavar="SPEC",
-              help="Calculator: NAME[:key=value,...], e.g. emt, lj:sigma=2.3, "
-                   "tblite:method=GFN1-xTB, python:module:Class.")
-@click.option("--calc-kwargs", metavar="JSON", help="More constructor arguments, as JSON.")
-@click.option("--prefix", help="Prefix of the result keys [default: calculator name + _].")
+@calc_options(required=False, results="result keys")
 @click.option("--properties", metavar="LIST",
               help="Comma-separated properties [default: energy,forces,stress where the "
                    "calculator has them; stress only for periodic cells].")
@@ -66,21 +64,20 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
                 needs = f"  [reads {CODES[kind.name].settings_summary}]"
             click.echo(f"{kind.name:8} {kind.summary}{needs}")
         click.echo(f"{PYTHON:8} {PYTHON_SUMMARY}")
-        return 0
+        return ExitStatus.OK
     if not calc_spec:
         raise click.UsageError("--calc is required (see --list-calcs)")
     from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
     from wflcli.calculators.scratch import default_scratch
-    from wflcli.calculators.spec import parse_calc_spec
     from wflcli.verbs.calc import CalcTask
 
-    spec = parse_calc_spec(calc_spec, calc_kwargs)
+    spec, prefix = calculator(calc_spec, calc_kwargs, prefix)
     if is_file_based(spec) and not settings.remote.system:  # remotely: the job's own PATH
         check_program(spec)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
     folders = FolderPolicy(scratch or default_scratch(output), keep_files,
                            threads or threads_per_worker(settings.parallel))
-    task = CalcTask(spec, spec.short_name + "_" if prefix is None else prefix, wanted, folders)
+    task = CalcTask(spec, prefix, wanted, folders)
     return run_per_config(settings, task, files, output, failed_output, threads=threads)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from wflcli.errors import ExitStatus
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -28,4 +29,4 @@ def completion(shell):
       wfl completion fish > ~/.config/fish/completions/wfl.fish
     """
     click.echo(completion_script(shell), nl=False)
-    return 0
+    return ExitStatus.OK

@@ -7,7 +7,7 @@ import sys
 import click
 
 from wflcli.cli.whole import read_all, write_text
-from wflcli.errors import UsageError
+from wflcli.errors import ExitStatus, UsageError
 
 
 @click.command("error")
@@ -52,4 +52,4 @@ def error(settings, files, ref, pred, by, as_json, plot):
         Console().print(error_table.rich_table(properties))
     else:
         write_text(error_table.plain(properties))
-    return 0
+    return ExitStatus.OK

@@ -7,8 +7,9 @@ from contextlib import nullcontext
 
 import click
 
+from wflcli.cli.options import output_option
 from wflcli.cli.stdout import data_stdout
-from wflcli.errors import ReaderGone, UsageError, WflError
+from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
 
 
 @click.command("filter")
@@ -16,7 +17,7 @@ from wflcli.errors import ReaderGone, UsageError, WflError
 @click.argument("files", nargs=-1, metavar="[FILE]...")
 @click.option("--invert", is_flag=True, help="Keep the configs for which it does not hold.")
 @click.option("--rejected", metavar="FILE", help="Write the configs not kept here.")
-@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@output_option()
 @click.pass_obj
 def filter_(settings, expression, files, invert, rejected, output):
     """Keep configs for which EXPRESSION holds (streams).
@@ -62,4 +63,4 @@ def filter_(settings, expression, files, invert, rejected, output):
     if missing and not settings.quiet:
         for name, count in missing.items():
             click.echo(f"wfl filter: {count} configs have no {name!r} (not kept)", err=True)
-    return 0
+    return ExitStatus.OK

@@ -7,7 +7,7 @@ import json
 import click
 
 from wflcli.cli.whole import read_all
-from wflcli.errors import UsageError
+from wflcli.errors import ExitStatus, UsageError
 
 
 def _sigmas(text: str) -> tuple:
@@ -102,8 +102,8 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
         if not settings.quiet:
             click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
                        "--force refits)", err=True)
-        return 0
+        return ExitStatus.OK
     fit.run_fit(training_text, arguments, model, threads, print_)
     if not settings.quiet:
         click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)
-    return 0
+    return ExitStatus.OK

@@ -12,7 +12,7 @@ import click
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
-from wflcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, ReaderGone, WflError
+from wflcli.errors import ExitStatus, ReaderGone, WflError
 from wflcli.threads import THREAD_VARIABLES
 
 COMMANDS = {
@@ -84,10 +84,10 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
         from wflcli.cli.versions import version_text
 
         click.echo(version_text(as_json))
-        ctx.exit(0)
+        ctx.exit(ExitStatus.OK)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
-        ctx.exit(0)
+        ctx.exit(ExitStatus.OK)
     if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS:
         raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
                                f" wfl {ctx.invoked_subcommand} runs here")
@@ -105,7 +105,7 @@ _MAIN_PID = os.getpid()
 
 def _terminate(signum, frame):
     if os.getpid() != _MAIN_PID:  # a worker forked a moment ago: the parent cleans up
-        os._exit(128 + signal.SIGTERM)
+        os._exit(ExitStatus.TERMINATED)
     raise Terminated()
 
 
@@ -115,7 +115,7 @@ def main() -> None:
     # a file-size limit (ulimit -f) becomes a write error with a message, not a crash
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     code = run(sys.argv[1:])
-    if code in (EXIT_INTERRUPTED, 128 + signal.SIGTERM):
+    if code in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED):
         # everything is cleaned up already; the interpreter's own teardown, with pool
         # threads still winding down, could crash (seen: SIGSEGV after SIGTERM)
         for stream in (sys.stdout, sys.stderr):
@@ -137,14 +137,14 @@ def run(argv: list[str]) -> int:
         code = exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         click.echo("wfl: interrupted", err=True)
-        code = EXIT_INTERRUPTED
+        code = ExitStatus.INTERRUPTED
     except Terminated:
         click.echo("wfl: terminated", err=True)
-        code = 128 + signal.SIGTERM
+        code = ExitStatus.TERMINATED
     except ReaderGone:  # `wfl ... | head`: not an error
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
+        code = ExitStatus.OK
     except WflError as exc:
         if settings.verbose:
             import traceback
@@ -161,8 +161,8 @@ def run(argv: list[str]) -> int:
             raise
         click.echo(f"wfl: internal error: {type(exc).__name__}: {exc} "
                    "(run with -v for the traceback)", err=True)
-        code = EXIT_ERROR
-    return code or 0
+        code = ExitStatus.ERROR
+    return code or ExitStatus.OK
 
 
 def _hint_global_option(exc: click.exceptions.NoSuchOption) -> None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
 
 _ENSEMBLES = ["nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-berendsen", "npt-mtk"]
 
 
 @click.command()
-@click.option("--calc", "calc_spec", required=True, metavar="SPEC",
-              help="Calculator (as in wfl calc).")
-@click.option("--calc-kwargs", metavar="JSON", help="More constructor arguments, as JSON.")
-@click.option("--prefix", help="Prefix of the frames' results [default: calculator name + _].")
+@calc_options(results="frames' results")
 @click.option("--ensemble", type=click.Choice(_ENSEMBLES), default="nve", show_default=True,
               help="Integrator/thermostat (npt-mtk: isotropic MTK barostat).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True)
@@ -54,7 +52,6 @@ def md(settings, calc_spec, calc_kwargs, prefix, ensemble, steps, timestep, temp
     with underscores) overrides them for one config. Velocities are seeded from --seed
     and the config, so reruns and --parallel give the same frames.
     """
-    from wflcli.calculators.spec import parse_calc_spec
     from wflcli.verbs.md import MDOptions, MDTask, parse_temperature
 
     try:
@@ -64,7 +61,5 @@ def md(settings, calc_spec, calc_kwargs, prefix, ensemble, steps, timestep, temp
                             max_temperature=max_temperature).check()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    spec = parse_calc_spec(calc_spec, calc_kwargs)
-    task = MDTask(spec, spec.short_name + "_" if prefix is None else prefix, options,
-                  settings.seed)
+    task = MDTask(*calculator(calc_spec, calc_kwargs, prefix), options, settings.seed)
     return run_per_config(settings, task, files, output, failed_output)

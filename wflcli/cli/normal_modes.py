@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.options import calc_options
 from wflcli.cli.perconfig import config_io, run_per_config
 
 
 @click.command("normal-modes")
-@click.option("--calc", "calc_spec", required=True, metavar="SPEC",
-              help="Calculator for the forces (as in wfl calc).")
-@click.option("--calc-kwargs", metavar="JSON", help="More constructor arguments, as JSON.")
+@calc_options(results=None)
 @click.option("-n", "--samples", type=click.IntRange(min=0), default=10, show_default=True,
               help="Displaced samples per input.")
 @click.option("--temperature", type=click.FloatRange(min=0), default=300.0, show_default=True,

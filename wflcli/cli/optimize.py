@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
 
 
 @click.command()
-@click.option("--calc", "calc_spec", required=True, metavar="SPEC",
-              help="Calculator (as in wfl calc).")
-@click.option("--calc-kwargs", metavar="JSON", help="More constructor arguments, as JSON.")
-@click.option("--prefix", help="Prefix of the results [default: calculator name + _].")
+@calc_options()
 @click.option("--optimizer", type=click.Choice(["bfgs", "lbfgs", "fire", "precon-lbfgs"]),
               default="bfgs", show_default=True)
 @click.option("--fmax", type=click.FloatRange(min=0, min_open=True), default=0.05,
@@ -41,10 +39,7 @@ def optimize(settings, calc_spec, calc_kwargs, prefix, optimizer, fmax, steps, c
     under the prefix; fixed atoms in the input stay fixed. Unconverged configs are
     written as they are, unless --require-converged.
     """
-    from wflcli.calculators.spec import parse_calc_spec
     from wflcli.verbs.optimize import OptimizeTask
 
-    spec = parse_calc_spec(calc_spec, calc_kwargs)
-    task = OptimizeTask(spec, spec.short_name + "_" if prefix is None else prefix, optimizer,
-                        fmax, steps, cell, pressure, symmetry, traj_every, require_converged)
+    task = OptimizeTask(*calculator(calc_spec, calc_kwargs, prefix), optimizer, fmax, steps, cell, pressure, symmetry, traj_every, require_converged)
     return run_per_config(settings, task, files, output, failed_output)

@@ -7,11 +7,12 @@ import sys
 
 import click
 
+from wflcli.cli.options import output_option
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
-from wflcli.errors import EXIT_OK, EXIT_SOME_FAILED, ReaderGone
+from wflcli.errors import ExitStatus, ReaderGone
 
 _SHOWN_FAILURES = 5
 
@@ -20,8 +21,7 @@ def config_io(command):
     """Add FILE... arguments and the -o/--failed options."""
     command = click.option("--failed", "failed_output", metavar="FILE",
                            help="Write failed configs here instead of into the output.")(command)
-    command = click.option("-o", "--output", metavar="FILE",
-                           help="Write here (atomically) instead of stdout.")(command)
+    command = output_option()(command)
     return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
 
 
@@ -59,8 +59,8 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     if summary.failed:
         if not settings.quiet:
             _report_failures(task.verb, summary, failed_output)
-        return EXIT_SOME_FAILED
-    return EXIT_OK
+        return ExitStatus.SOME_FAILED
+    return ExitStatus.OK
 
 
 def _report_failures(verb: str, summary, failed_output) -> None:

@@ -9,7 +9,7 @@ import time
 import click
 
 from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
-from wflcli.errors import EXIT_ERROR, UsageError
+from wflcli.errors import ExitStatus, UsageError
 
 _STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -103,17 +103,17 @@ def ls(system, states, since, as_json):
     if as_json:
         for record in records:
             click.echo(json.dumps(record.as_json()))
-        return 0
+        return ExitStatus.OK
     if not records:
         click.echo("no jobs recorded" + (" that match" if system or states or since else ""))
-        return 0
+        return ExitStatus.OK
     click.echo(f"{'ID':>5}  {'SYSTEM':14} {'JOB':>10} {'TASK':>4}  {'STATE':9} {'VERB':12} "
                f"{'CONFIGS':>7} {'TRY':>3}  {'SUBMITTED':19}  REASON")
     for r in records:
         click.echo(f"{r.id:>5}  {r.system[:14]:14} {r.job_id:>10} {r.task:>4}  {r.state:9} "
                    f"{r.verb[:12]:12} {r.configs:>7} {r.attempt + 1:>3}  "
                    f"{format_when(r.submitted)}  {r.reason[:60]}")
-    return 0
+    return ExitStatus.OK
 
 
 @remote.command()
@@ -149,7 +149,7 @@ def show(job_id, lines):
     tail = "\n".join(log.splitlines()[-lines:]) if log else "(no log yet)"
     click.echo(f"--- {record.folder}/{task_file('log', record.task)} (last {lines} lines)\n"
                f"{tail}")
-    return 0
+    return ExitStatus.OK
 
 
 @remote.command()
@@ -175,7 +175,7 @@ def cancel(ids):
     click.echo(f"cancelled {len(active)} task(s)"
                + (f"; {len(records) - len(active)} had already ended" if len(active) <
                   len(records) else ""))
-    return 0
+    return ExitStatus.OK
 
 
 @remote.command()
@@ -200,7 +200,7 @@ def sync(system):
     summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
     click.echo(f"checked {len(records)} active task(s)"
                + (f": now {summary}" if summary else ": no change"))
-    return 0
+    return ExitStatus.OK
 
 
 @remote.command()
@@ -244,7 +244,7 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
                    and (before is None or r.submitted < before)]
     if not records:
         click.echo("nothing to clean")
-        return 0
+        return ExitStatus.OK
     plan = []
     for name, group in _by_system(records).items():
         found = _system(name)
@@ -266,7 +266,7 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
                        "it is outside the rundir)", err=True)
     if dry_run:
         click.echo(f"would remove {what}")
-        return 0
+        return ExitStatus.OK
     confirm_removal(what, yes)
     for found, group, folders, _ in plan:
         async def remove(transport, folders=folders):
@@ -279,7 +279,7 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
         _on_system(found, remove)
         store.remove([r.id for r in group])
     click.echo(f"removed {what}")
-    return 0
+    return ExitStatus.OK
 
 
 @remote.command()
@@ -299,7 +299,7 @@ def doctor(system):
     checks = _on_system(found, lambda t: run_checks(found, t, __version__))
     for check in checks:
         click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.what}: {check.detail}")
-    return 0 if all(check.ok for check in checks) else EXIT_ERROR
+    return ExitStatus.OK if all(check.ok for check in checks) else ExitStatus.ERROR
 
 
 @remote.command()
@@ -333,7 +333,7 @@ def config(as_json):
     if as_json:
         click.echo(json.dumps({"files": [str(f) for f in loaded.files],
                                "systems": loaded.systems}, indent=2))
-        return 0
+        return ExitStatus.OK
     click.echo(f"# user config:    {user_config_path()}"
                + ("" if user_config_path().is_file() else " (none)"))
     project = project_config_path()
@@ -354,4 +354,4 @@ def config(as_json):
                        f"{loaded.sources[(name, f'partitions.{part}')]}")
             for key, value in values.items():
                 click.echo(f"{key} = {json.dumps(value)}")
-    return 0
+    return ExitStatus.OK

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
+from wflcli.cli.options import output_option
 from wflcli.cli.whole import read_all, write_configs
-from wflcli.errors import UsageError
+from wflcli.errors import ExitStatus, UsageError
 
 
 def selection_options(command):
     options = [
-        click.option("-o", "--output", metavar="FILE", help="Write the selection here "
-                     "(atomically) instead of stdout."),
+        output_option("Write the selection here (atomically) instead of stdout."),
         click.option("--rest", metavar="FILE", help="Write the configs not selected here."),
         click.option("--keep-descriptor", is_flag=True,
                      help="Keep the descriptor in the output (default: drop it)."),
@@ -59,7 +59,7 @@ def run_selection(settings, choose, files, count, key, by, proportional, exclude
     write_configs([a for i, a in enumerate(configs) if i in chosen], output)
     if rest:
         write_configs([a for i, a in enumerate(configs) if i not in chosen], rest)
-    return 0
+    return ExitStatus.OK
 
 
 def _descriptors(configs, excluded_configs, key, soap):

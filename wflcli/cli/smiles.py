@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from wflcli.cli.options import output_option
 from wflcli.cli.perconfig import run_per_config
 
 
@@ -19,7 +20,7 @@ from wflcli.cli.perconfig import run_per_config
 @click.option("--force-field", type=click.Choice(["mmff", "uff", "none"]), default="mmff",
               show_default=True, help="Clean-up after embedding (UFF where MMFF lacks "
               "parameters).")
-@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@output_option()
 @click.option("--failed", "failed_output", metavar="FILE",
               help="Write failed inputs here instead of into the output.")
 @click.pass_obj

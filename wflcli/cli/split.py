@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.whole import read_all, write_configs
+from wflcli.errors import ExitStatus
 
 
 @click.command()
@@ -48,4 +49,4 @@ def split(settings, files, train, test, fraction, every, by):
     if not settings.quiet:
         click.echo(f"wfl split: {len(configs) - len(to_test)} to {train}, {len(to_test)} to "
                    f"{test}", err=True)
-    return 0
+    return ExitStatus.OK

@@ -9,7 +9,9 @@ import sys
 
 import click
 
+from wflcli.cli.options import output_option
 from wflcli.cli.whole import write_configs, write_text
+from wflcli.errors import ExitStatus
 
 
 def _configs(files):
@@ -23,7 +25,7 @@ def _configs(files):
 @click.option("-f", "--format", "fmt", metavar="FORMAT",
               help="Read FILEs with ASE in this format (traj, vasp-xdatcar, cif, ...); "
                    "calculator results become plain info/arrays keys.")
-@click.option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@output_option()
 def cat(files, fmt, output):
     """Concatenate configs, converting from any format ASE reads (streams).
 
@@ -33,7 +35,7 @@ def cat(files, fmt, output):
       wfl cat -f traj md.traj -o md.xyz
     """
     write_configs(_ase_configs(files, fmt) if fmt else _configs(files), output)
-    return 0
+    return ExitStatus.OK
 
 
 def _ase_configs(files, fmt):
@@ -73,7 +75,7 @@ def head(files, count):
       wfl head -n 5 big.xyz | wfl calc --calc emt
     """
     write_configs(itertools.islice(_configs(files), count), None)
-    return 0
+    return ExitStatus.OK
 
 
 @click.command()
@@ -103,12 +105,12 @@ def count(files, as_json, by):
               by: dict(sorted(groups.items()))}
     if as_json:
         write_text(json.dumps(report) + "\n")
-        return 0
+        return ExitStatus.OK
     lines = [f"configs  {configs}", f"atoms    {atoms_total}",
              "species  " + " ".join(f"{s}:{n}" for s, n in report["species"].items()),
              f"{by}:"] + [f"  {name:20} {n}" for name, n in report[by].items()]
     write_text("\n".join(lines) + "\n")
-    return 0
+    return ExitStatus.OK
 
 
 @click.command()
@@ -149,4 +151,4 @@ def info(keys, files, no_header):
         derived = {"natoms": len(atoms), "formula": atoms.get_chemical_formula(),
                    "index": index}
         write_text("\t".join(text(atoms.info.get(k, derived.get(k))) for k in keys) + "\n")
-    return 0
+    return ExitStatus.OK

@@ -75,6 +75,9 @@ def _entries(task: Task, configs: Iterable, cache, refresh: bool,
              positions: Iterable[int] | None) -> Iterator[Entry]:
     identity = task_identity(task)
     for index, atoms in zip(itertools.count() if positions is None else positions, configs):
+        if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
+            yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms))
+            continue
         digest = config_digest(atoms, task)
         entry = Entry(index, atoms, config_seed(identity, digest))
         if cache is not None:
@@ -86,6 +89,10 @@ def _entries(task: Task, configs: Iterable, cache, refresh: bool,
             if found is not None:
                 entry.hit = _from_cache(index, atoms, *found)
         yield entry
+
+
+def _failed_upstream(index: int, atoms) -> Outcome:
+    return Outcome(index, "", 0, error=atoms.info["wfl_error"], failed_text=format_config(atoms))
 
 
 def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
