@@ -41,5 +41,6 @@ def optimize(settings, calc_spec, calc_kwargs, prefix, optimizer, fmax, steps, c
     """
     from wflcli.verbs.optimize import OptimizeTask
 
-    task = OptimizeTask(*calculator(calc_spec, calc_kwargs, prefix), optimizer, fmax, steps, cell, pressure, symmetry, traj_every, require_converged)
+    task = OptimizeTask(*calculator(calc_spec, calc_kwargs, prefix), optimizer, fmax, steps,
+                        cell, pressure, symmetry, traj_every, require_converged)
     return run_per_config(settings, task, files, output, failed_output)
