@@ -6,7 +6,7 @@ import json
 
 import click
 
-from wflcli.cli.whole import read_all
+from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError
 
 
@@ -93,7 +93,7 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     for item in config_type_sigma:
         name, _, values = item.partition(":")
         per_type[name] = _sigmas(values)
-    configs = fit.training_configs(read_all(files), ref, descriptors)
+    configs = fit.training_configs(read_valid(files, "fit-gap"), ref, descriptors)
     job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
     arguments = job.arguments(configs)
     training_text = "".join(format_config(atoms) for atoms in configs)
