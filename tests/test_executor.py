@@ -247,3 +247,23 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
         for worker in filter(_alive, workers):
             os.kill(worker, signal.SIGKILL)
         parent.communicate(timeout=10)
+
+
+def test_tblite_serial_and_parallel_agree_to_the_bit(tmp_path):
+    """Both run each calculation on one OpenMP/BLAS thread by default; on main a serial
+    run used every core and differed from --parallel 2 in the last bits."""
+    pytest.importorskip("tblite", reason="tblite is the xtb extra; CI installs it")
+    pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
+    from wflcli.threads import THREAD_VARIABLES
+
+    env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
+    env["WFLCLI_HOME"] = str(tmp_path / "store")
+    molecules = subprocess.run([WFL_PROGRAM, "smiles", "c1ccccc1", "CCCCCCCCO",
+                                "CC(=O)Nc1ccc(O)cc1", "CCN", "CCCC", "c1ccncc1"],
+                               env=env, capture_output=True, check=True).stdout
+    outputs = [subprocess.run([WFL_PROGRAM, "--no-cache", "--parallel", workers, "calc",
+                               "--calc", "tblite"], input=molecules, env=env,
+                              capture_output=True, check=True).stdout
+               for workers in ("1", "2")]
+    assert outputs[0].count(b"tblite_energy=") == 6
+    assert outputs[0] == outputs[1]
