@@ -39,10 +39,10 @@ def empty_parts(configs, descriptors: list[str]) -> list[EmptyPart]:
         name, options = words[0], dict(_KEY_VALUE.findall(text))
         fatal = options.get("sparse_method", "").lower() == "uniform"
         expands = options.get("add_species", "T").lower() not in _FALSE
-        for z in _named_species(options):
+        for z in _named_species(options):  # (add_species=T replaces them: then not fatal)
             if z not in present:
                 found.append(EmptyPart(index, name, f"species {chemical_symbols[z]} (Z={z}) is "
-                                       "in no training config", fatal))
+                                       "in no training config", fatal and not expands))
         if name == "distance_2b" and "cutoff" in options:
             cutoff = float(options["cutoff"])
             wanted = set(_pairs(options, present, expands))
