@@ -95,8 +95,9 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     The fit runs in a private folder; GAP.xml, its sparse files and GAP.xml.log (the
     command, gap_fit's output, a fingerprint) appear only when it succeeds; when it
     fails, its error lines are shown and its output stays in GAP.xml.failed.log. A
-    descriptor that can get no data from the training set is reported before the fit. If the model
-    was fitted from the same inputs and parameters, nothing is done (--force refits).
+    descriptor that can get no data from the training set is reported before the fit.
+    If the model was fitted from the same inputs and parameters, nothing is done
+    (--force refits).
     """
     from wflcli.backends import require
     from wflcli.io.writer import format_config

@@ -28,8 +28,8 @@ def split(settings, files, train, test, fraction, every, by):
       wfl split --every 5 --train train.xyz --test test.xyz all.xyz
 
     A random split is seeded by --seed; the two files are disjoint, together hold every
-    input config (but those that failed upstream, which are left out and counted on
-    stderr), and keep input order.
+    input config except those that failed upstream (left out, and counted on stderr),
+    and keep input order.
     """
     import numpy as np
 
