@@ -184,3 +184,17 @@ def test_select_ignores_nothing_when_nothing_failed(wfl, tmp_path):
     result = wfl("select-fps", "-n", "3", tmp_path / "in.xyz")
     assert result.code == 0 and "left out" not in result.stderr
     assert len(read_text(result.stdout)) == 3
+
+
+def test_a_valid_empty_config_has_the_zero_descriptor(wfl, tmp_path):
+    """No atoms, no environments: its average SOAP is zero, not NaN (main: NaN and a
+    numpy RuntimeWarning on stderr)."""
+    pytest.importorskip("featomic", reason="featomic is the descriptor extra; CI installs it")
+    write_configs(tmp_path / "in.xyz", [Atoms(), Atoms("H2", positions=[[0, 0, 0],
+                                                                          [0, 0, 0.74]])])
+    result = wfl("descriptor", "--species", "H", tmp_path / "in.xyz")
+    assert result.code == 0, result.stderr
+    empty, hydrogen = read_text(result.stdout)
+    assert np.all(empty.info["soap"] == 0) and empty.info["soap"].shape == \
+        hydrogen.info["soap"].shape
+    assert "RuntimeWarning" not in result.stderr
