@@ -189,7 +189,7 @@ def test_select_ignores_nothing_when_nothing_failed(wfl, tmp_path):
 def test_a_valid_empty_config_has_the_zero_descriptor(wfl, tmp_path):
     """No atoms, no environments: its average SOAP is zero, not NaN (main: NaN and a
     numpy RuntimeWarning on stderr)."""
-    pytest.importorskip("featomic", reason="featomic is the descriptor extra; CI installs it")
+    pytest.importorskip("featomic", reason="featomic is the descriptors extra; CI installs it")
     write_configs(tmp_path / "in.xyz", [Atoms(), Atoms("H2", positions=[[0, 0, 0],
                                                                           [0, 0, 0.74]])])
     result = wfl("descriptor", "--species", "H", tmp_path / "in.xyz")
