@@ -175,7 +175,8 @@ def test_per_config_overrides_change_that_config_alone(tmp_path, wfl):
     configs[2].info["wfl_calc"] = {"sigmaa": 2.0}
     write_configs(tmp_path / "in.xyz", configs)
 
-    result = wfl("calc", "--calc", "lj:sigma=3.4,epsilon=0.01,rc=6", tmp_path / "in.xyz")
+    result = wfl("calc", "--calc", "lj:sigma=3.4,epsilon=0.01,rc=6", "--overrides",
+                 "sigma,sigmaa", tmp_path / "in.xyz")
 
     assert result.code == 3
     done = read_text(result.stdout)

@@ -185,3 +185,102 @@ def test_stdout_carries_only_data_even_when_a_calculator_prints(tmp_path):
         assert b"print" not in result.stdout and b"descriptor" not in result.stdout
         assert len(list(FrameReader(io.BytesIO(result.stdout), "out"))) == 4
         assert result.stderr.count(b"a python print") == 4
+
+
+# Adopts the orphans of the command it starts and reaps every one that ends, so a worker
+# that ended leaves no zombie behind (this machine's init never reaps). Prints the
+# command's pid; ends when stdin closes.
+REAPING_PARENT = """
+import ctypes, os, subprocess, sys, threading, time
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+child = subprocess.Popen(sys.argv[1:], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL)
+print(child.pid, flush=True)
+threading.Thread(target=sys.stdin.read, daemon=True).start()
+while threading.active_count() > 1:
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            time.sleep(0.05)
+    except ChildProcessError:
+        time.sleep(0.05)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as stream:
+        return [int(word) for word in stream.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a zombie has ended: only its exit status is left)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _workers_outlive_a_killed_parent(argv: list, env: dict) -> bool:
+    """Start ``argv`` under REAPING_PARENT, wait for its two workers, SIGKILL it, and say
+    whether a worker is still alive 5 s later (any left are killed)."""
+    parent = subprocess.Popen([sys.executable, "-c", REAPING_PARENT, *map(str, argv)],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    workers: list[int] = []
+    try:
+        pid = int(parent.stdout.readline())
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _children(pid)
+        assert len(workers) == 2, "the pool did not start"
+        time.sleep(1)  # both are up (and, for wfl, computing)
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        while any(map(_alive, workers)) and time.monotonic() - killed < 5:
+            time.sleep(0.1)
+        return any(map(_alive, workers))
+    finally:
+        for worker in filter(_alive, workers):
+            os.kill(worker, signal.SIGKILL)
+        parent.communicate(timeout=10)
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """SIGKILL of `wfl --parallel 2 calc` (no cleanup can run): its workers end within
+    seconds (measured: 0.03-0.05 s). On main both were still computing 90 s later."""
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in rattled_cells(200, "Cu", (1, 1, 1))))
+    argv = [WFL_PROGRAM, "--no-cache", "--parallel", "2", "calc", "--calc",
+            "python:slowcalc:SlowEMT", src]
+    assert not _workers_outlive_a_killed_parent(argv, slow_calculator_env(tmp_path))
+
+
+def test_workers_end_with_their_parent_where_prctl_is_missing():
+    """The portable fallback (a thread watching for re-parenting), with the Linux request
+    switched off as on a system without it."""
+    script = ("import time, wflcli.exec.backends as b\n"
+              "b._ask_for_death_signal = lambda: False\n"
+              "pool = b.PoolBackend(2)\n"
+              "time.sleep(60)\n")
+    assert not _workers_outlive_a_killed_parent([sys.executable, "-c", script],
+                                                dict(os.environ))
+
+
+def test_tblite_serial_and_parallel_agree_to_the_bit(tmp_path):
+    """Both run each calculation on one OpenMP/BLAS thread by default; on main a serial
+    run used every core and differed from --parallel 2 in the last bits."""
+    pytest.importorskip("tblite", reason="tblite is the xtb extra; CI installs it")
+    pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
+    from wflcli.threads import THREAD_VARIABLES
+
+    env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
+    env["WFLCLI_HOME"] = str(tmp_path / "store")
+    molecules = subprocess.run([WFL_PROGRAM, "smiles", "c1ccccc1", "CCCCCCCCO",
+                                "CC(=O)Nc1ccc(O)cc1", "CCN", "CCCC", "c1ccncc1"],
+                               env=env, capture_output=True, check=True).stdout
+    outputs = [subprocess.run([WFL_PROGRAM, "--no-cache", "--parallel", workers, "calc",
+                               "--calc", "tblite"], input=molecules, env=env,
+                              capture_output=True, check=True).stdout
+               for workers in ("1", "2")]
+    assert outputs[0].count(b"tblite_energy=") == 6
+    assert outputs[0] == outputs[1]

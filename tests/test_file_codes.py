@@ -56,7 +56,8 @@ def test_nwchem_in_parallel_matches_ase_and_keeps_a_failure(tmp_path, wfl):
     out, failed = tmp_path / "ref.xyz", tmp_path / "failed.xyz"
 
     result = wfl("--parallel", "2", "calc", "--calc", NWCHEM_SPEC, "--prefix", "REF_",
-                 tmp_path / "in.xyz", "-o", out, "--failed", failed)
+                 "--overrides", "basis,dft.mult", tmp_path / "in.xyz", "-o", out,
+                 "--failed", failed)
 
     assert result.code == 3, result.stderr
     assert "1 of 4 configs failed" in result.stderr and "config 3" in result.stderr
@@ -93,7 +94,8 @@ def test_nwchem_override_changes_the_result_and_the_cache_key(tmp_path, wfl):
     swept = [water.copy(), water.copy()]
     swept[1].info["wfl_calc"] = json.dumps({"basis": "STO-3G"})  # JSON text works too
     write_configs(tmp_path / "in.xyz", swept)
-    args = ("calc", "--calc", NWCHEM_SPEC, "--keep-files", "none", tmp_path / "in.xyz")
+    args = ("calc", "--calc", NWCHEM_SPEC, "--overrides", "basis", "--keep-files", "none",
+            tmp_path / "in.xyz")
 
     first = wfl(*args, "-o", tmp_path / "a.xyz")
     assert first.code == 0, first.stderr
@@ -163,7 +165,7 @@ def test_cp2k_in_parallel_matches_ase(tmp_path, wfl):
     parameters = {"xc": "PBE", "cutoff": 2700, "max_scf": 30}
 
     result = wfl("--parallel", "2", "calc", "--calc", "cp2k:xc=PBE,cutoff=2700,max_scf=30",
-                 "--properties", "energy,forces", tmp_path / "in.xyz",
+                 "--overrides", "charge", "--properties", "energy,forces", tmp_path / "in.xyz",
                  "-o", tmp_path / "out.xyz")
 
     assert result.code == 3, result.stderr

@@ -187,3 +187,83 @@ def test_parity_plot_is_written(wfl, tmp_path):
     width, height = Image.open(tmp_path / "parity.png").size
     assert width > height  # two panels side by side above their histograms
     assert wfl("error", "--ref", "REF_", "--pred", "P_", src, "--plot", tmp_path / "x.gif").code == 2
+
+
+UNIFORM_OO = ("distance_2b Z1=8 Z2=8 cutoff=3 covariance_type=ard_se delta=0.5 "
+              "theta_uniform=1 sparse_method=uniform n_sparse=10")
+
+
+def water_set(path):
+    """Isolated H and O and five rattled water molecules (one O each: no O-O pair)."""
+    from ase import Atoms
+    from ase.build import molecule
+    from ase.calculators.emt import EMT
+
+    configs = []
+    for symbol in "HO":
+        atoms = Atoms(symbol)
+        atoms.info["config_type"] = "isolated_atom"
+        configs.append(atoms)
+    for seed in range(5):
+        atoms = molecule("H2O")
+        atoms.rattle(0.05, seed=seed)
+        configs.append(atoms)
+    for atoms in configs:
+        atoms.calc = EMT()
+        atoms.info["REF_energy"] = atoms.get_potential_energy()
+        atoms.arrays["REF_forces"] = atoms.get_forces()
+        atoms.calc = None
+    path.write_text("".join(format_config(a) for a in configs))
+    return path
+
+
+def test_gap_fit_errors_are_found_anywhere_in_its_output(tmp_path):
+    """gap_fit's SYSTEM ABORT sits in the middle of its output, followed by reports: it is
+    shown, with the path of the whole output (main showed the last 25 lines only)."""
+    from wflcli.errors import WflError
+    from wflcli.io.reader import read_configs
+    from wflcli.verbs import fit_gap as fit
+
+    configs = fit.training_configs(list(read_configs([str(water_set(tmp_path / "w.xyz"))],
+                                                     None)), "REF_", [UNIFORM_OO])
+    job = fit.GapFit("REF_", [UNIFORM_OO])
+    text = "".join(format_config(a) for a in configs)
+    model = tmp_path / "W.xml"
+    with pytest.raises(WflError) as caught:
+        fit.run_fit(text, job.arguments(configs), str(model), None, "x")
+    message = str(caught.value)
+    assert "SYSTEM ABORT: select_uniform: Descriptor is too large" in message
+    log = tmp_path / "W.xml.failed.log"
+    assert f"(its whole output: {log})" in message
+    lines = log.read_text().splitlines()
+    abort = next(i for i, line in enumerate(lines) if "SYSTEM ABORT" in line)
+    assert len(lines) - abort > 25  # not within the tail main showed
+    assert not model.exists()
+
+
+def test_fit_gap_says_before_running_when_a_descriptor_has_no_data(wfl, tmp_path):
+    train = water_set(tmp_path / "w.xyz")
+    result = wfl("fit-gap", train, "--gap", UNIFORM_OO, "-o", tmp_path / "W.xml")
+    assert result.code == 1
+    assert "--gap 1 (distance_2b): no O-O pair within 3 A in any training config" in \
+        result.stderr
+    assert "gap_fit would stop on it" in result.stderr
+    assert not (tmp_path / "W.xml.failed.log").exists()  # gap_fit never ran
+
+    carbon = UNIFORM_OO.replace("sparse_method=uniform", "sparse_method=cur_points") \
+        .replace("Z1=8 Z2=8", "add_species=F Z1=6 Z2=8")
+    warned = wfl("fit-gap", train, "--gap", carbon, "-o", tmp_path / "C.xml")
+    assert "species C (Z=6) is in no training config" in warned.stderr
+    assert "no C-O pair" in warned.stderr
+
+
+@pytest.mark.slow
+def test_a_successful_fit_removes_an_earlier_failure_log(wfl, tmp_path):
+    train = water_set(tmp_path / "w.xyz")
+    bad = UNIFORM_OO.replace("cutoff=3", "cutof=3").replace("method=uniform", "method=cur_points")
+    failed = wfl("fit-gap", train, "--gap", bad, "-o", tmp_path / "W.xml")
+    assert failed.code == 1 and "Connection structure has no connectivity data" in failed.stderr
+    assert (tmp_path / "W.xml.failed.log").exists()
+    good = UNIFORM_OO.replace("method=uniform", "method=cur_points")
+    assert wfl("fit-gap", train, "--gap", good, "-o", tmp_path / "W.xml").code == 0
+    assert not (tmp_path / "W.xml.failed.log").exists() and (tmp_path / "W.xml").exists()

@@ -59,6 +59,20 @@ def test_butane_conformers_are_distinct(wfl):
     assert len(set(signed)) == 3
 
 
+def test_a_rigid_molecule_gives_the_conformers_it_has(wfl):
+    """Water and methane have one distinct conformer: asked for 4, that one comes back,
+    with conformers_found, and the run succeeds (on main both failed, exit 3)."""
+    pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
+    result = wfl("smiles", "--conformers", "4", "O", "C", "CCCC")
+    assert result.code == 0, result.stderr
+    confs = read_text(result.stdout)
+    found = [(c.info["smiles"], c.info["conformer"], c.info["conformers_found"]) for c in confs]
+    assert found[:2] == [("O", 0, 1), ("C", 0, 1)]
+    butane = [entry for entry in found if entry[0] == "CCCC"]
+    assert 3 <= len(butane) <= 4 and {n for _, _, n in butane} == {len(butane)}
+    assert "wfl_error" not in "".join(str(c.info) for c in confs)
+
+
 def test_smiles_from_file_with_names_and_invalid_entries(wfl, tmp_path):
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
     listing = tmp_path / "mols.smi"

@@ -77,6 +77,18 @@ def test_fetched_outcomes_are_never_unpickled(tmp_path):
     assert not marker.exists()
 
 
+def _record_done_tasks(folders) -> None:
+    """One finished task record of system 'here' per folder, as a run would leave them."""
+    from wflcli.store.jobs import open_job_store
+
+    store = open_job_store()
+    store.add([{"system": "here", "scheduler": "local", "job_id": "1", "task": 1,
+                "state": "done", "verb": "calc", "command": "[]", "chunk_hash": str(i),
+                "configs": 1, "folder": str(folder), "attempt": 0}
+               for i, folder in enumerate(folders)])
+    store.close()
+
+
 def test_remote_clean_never_deletes_outside_the_rundir(tmp_path):
     rundir = tmp_path / "runs"
     write_config(system_toml("here", "local", rundir, ssh=False))
@@ -88,17 +100,51 @@ def test_remote_clean_never_deletes_outside_the_rundir(tmp_path):
         (victim / "keep.txt").write_text("keep")
     ours = rundir / "wfl-20261124-000000-abcdef"
     ours.mkdir()
-    from wflcli.store.jobs import open_job_store
-
-    store = open_job_store()
-    store.add([{"system": "here", "scheduler": "local", "job_id": "1", "task": 1,
-                "state": "done", "verb": "calc", "command": "[]", "chunk_hash": str(i),
-                "configs": 1, "folder": str(folder), "attempt": 0}
-               for i, folder in enumerate([*victims, ours])])
-    store.close()
+    _record_done_tasks([*victims, ours])
     done = subprocess.run([WFL_PROGRAM, "remote", "clean", "--yes"], capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("outside the rundir") == 4
     assert all((victim / "keep.txt").read_text() == "keep" for victim in victims[:3])
     assert rundir.is_dir() and not ours.exists()
+
+
+@pytest.mark.parametrize("dry_run, ssh", [
+    (False, False), (True, False),
+    pytest.param(False, True, marks=pytest.mark.cluster),  # through SFTP to the test sshd
+])
+def test_remote_clean_never_follows_a_symlinked_job_folder(tmp_path, dry_run, ssh):
+    """A job folder replaced by a link to a folder elsewhere: kept (and the folder it points
+    to untouched), named on stderr, its records kept; the real job folder goes. On main:
+    'internal error: OSError: Cannot call rmtree on a symbolic link'."""
+    rundir = tmp_path / "runs"
+    if ssh:
+        from helpers_remote import _ssh_reason
+
+        if _ssh_reason():
+            pytest.skip(_ssh_reason())
+    write_config(system_toml("here", "local", rundir, ssh=ssh))
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("keep")
+    rundir.mkdir()
+    link = rundir / "wfl-20261124-000000-link00"
+    link.symlink_to(precious, target_is_directory=True)
+    ours = rundir / "wfl-20261124-000000-abcdef"
+    ours.mkdir()
+    _record_done_tasks([link, ours])
+    done = subprocess.run([WFL_PROGRAM, "remote", "clean", "--yes",
+                           *(["--dry-run"] if dry_run else [])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert f"keeping here:{link} (a symbolic link: never followed" in done.stderr
+    assert (precious / "keep.txt").read_text() == "keep" and link.is_symlink()
+    assert ("would remove" if dry_run else "removed") + " 1 task record(s) and 1 job folder(s)" \
+        in done.stdout
+    assert ours.exists() == dry_run
+    from wflcli.store.jobs import open_job_store
+
+    store = open_job_store()
+    left = [record.folder for record in store.select(None)]
+    store.close()
+    assert left == ([str(link), str(ours)] if dry_run else [str(link)])

@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from wflcli.calculators.codes import CODES, RunSetup
+from wflcli.calculators.overrides import check_config_text
 from wflcli.calculators.scratch import new_folder, output_tail, prune, short_alias
 from wflcli.calculators.spec import CalcSpec
 from wflcli.errors import WflError
@@ -52,6 +53,7 @@ def code_calculator(spec: CalcSpec, parameters: dict, atoms, index: int,
     """Yield a calculator that runs in its own new folder, and the config to give it;
     prune the folder afterwards."""
     code = CODES[spec.name]
+    check_config_text(code.name, atoms)
     periodic = bool(atoms.pbc.all())
     given = code.as_run(atoms)
     command = code.command(periodic, policy.threads)

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 
+from wflcli.calculators.known_keys import known_keys
 from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
 from wflcli.errors import MissingBackend, UsageError
 
@@ -195,7 +196,7 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
     """Reject parameters the calculator does not have; map accepted spellings of choices."""
     cls = calculator_class(CalcSpec(kind.name, kind.target, ()))
     defaults = getattr(cls, "default_parameters", {}) or {}
-    known = set(defaults) - set(kind.fixed)
+    known = (set(defaults) or known_keys(kind.name)) - set(kind.fixed)
     for key, value in params.items():
         if known and key not in known:
             raise UsageError(f"--calc {kind.name}: unknown parameter {key!r}; "

@@ -29,11 +29,15 @@ from wflcli.errors import ExitStatus
               help="File-based codes: threads per calculation ({threads} in "
                    "WFL_<CODE>_COMMAND, OMP_NUM_THREADS) [default: this machine's or "
                    "job's cores / --parallel].")
+@click.option("--overrides", metavar="KEYS",
+              help="Parameters that info['wfl_calc'] may set per config, e.g. charge,dft.mult "
+                   "[default: none; an input file is data and cannot change the calculator]; "
+                   "values must be plain (numbers, switches, short words).")
 @click.option("--list-calcs", is_flag=True, help="List the known calculators and exit.")
 @config_io
 @click.pass_obj
 def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_files, threads,
-         list_calcs, files, output, failed_output):
+         overrides, list_calcs, files, output, failed_output):
     """Evaluate energy, forces and stress with an ASE calculator.
 
     \b
@@ -51,8 +55,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     info['wfl_error'] with the end of the code's output. Nested parameters: dft.xc=PBE,
     or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
     (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
-    changes parameters for one config:
-      wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --parallel 2 mols.xyz
+    changes, for one config, the parameters --overrides allows:
+      wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --overrides charge mols.xyz
     """
     if list_calcs:
         from wflcli.calculators.codes import CODES
@@ -68,6 +72,7 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     if not calc_spec:
         raise click.UsageError("--calc is required (see --list-calcs)")
     from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
+    from wflcli.calculators.overrides import allowed_overrides
     from wflcli.calculators.scratch import default_scratch
     from wflcli.verbs.calc import CalcTask
 
@@ -77,7 +82,7 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
     folders = FolderPolicy(scratch or default_scratch(output), keep_files,
                            threads or threads_per_worker(settings.parallel))
-    task = CalcTask(spec, prefix, wanted, folders)
+    task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides))
     return run_per_config(settings, task, files, output, failed_output, threads=threads)
 
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from wflcli.cli.whole import read_all, write_text
+from wflcli.cli.whole import read_valid, write_text
 from wflcli.errors import ExitStatus, UsageError
 
 
@@ -28,6 +28,7 @@ def error(settings, files, ref, pred, by, as_json, plot):
 
     RMSE, MAE, max error and count of energy per atom, force and stress components (and
     virials per atom), overall and per group; configs missing a property are counted.
+    Configs that failed upstream (info['wfl_error']) are left out, and counted on stderr.
     The table shows milli-units; --json gives eV units.
     """
     from wflcli.report import error_table
@@ -35,7 +36,7 @@ def error(settings, files, ref, pred, by, as_json, plot):
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
-    properties = compare(read_all(files), ref, pred, by)
+    properties = compare(read_valid(files, "error"), ref, pred, by)
     if not properties:
         raise UsageError(f"no config has {ref}/{pred} energy, forces, stress or virial")
     if plot:

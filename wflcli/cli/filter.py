@@ -31,29 +31,34 @@ def filter_(settings, expression, files, invert, rejected, output):
     Names: info keys, arrays (per-atom values), natoms, volume, formula, symbols.
     Operators: and or not, == != < <= > >= in, + - * / // % **, x[i], x[i:j].
     Functions: abs all any exp len log max mean min norm (per row) sqrt sum.
-    A config without a name the expression uses is not kept (counted on stderr).
+    A config without a name the expression uses is not kept (counted on stderr). A
+    config that failed upstream (info['wfl_error']) is passed on as it is, unjudged, and
+    the exit code is 3, as with every per-config verb.
     """
     from wflcli.io.output import open_output
     from wflcli.io.reader import read_configs
     from wflcli.io.writer import format_config
     from wflcli.verbs.expression import Expression, ExpressionError, MissingName
+    from wflcli.verbs.upstream import failed_upstream
 
     try:
         test = Expression(expression)
     except ExpressionError as exc:
         raise UsageError(f"filter expression: {exc}") from None
     missing: dict[str, int] = {}
+    passed_failed = 0
     try:
         with data_stdout() as stdout, open_output(output, stdout) as kept, \
                 open_output(rejected, stdout) if rejected else nullcontext() as dropped:
             for index, atoms in enumerate(read_configs(files or ["-"], sys.stdin.buffer)):
                 try:
-                    keep = test.matches(atoms) != invert
+                    keep = failed_upstream(atoms) or test.matches(atoms) != invert
                 except MissingName as exc:
                     missing[exc.args[0]] = missing.get(exc.args[0], 0) + 1
                     keep = False
                 except (TypeError, ValueError, IndexError, ArithmeticError) as exc:
                     raise WflError(f"filter expression on config {index}: {exc}") from None
+                passed_failed += failed_upstream(atoms)
                 target = kept if keep else dropped
                 if target is not None:
                     target.write(format_config(atoms))
@@ -63,4 +68,8 @@ def filter_(settings, expression, files, invert, rejected, output):
     if missing and not settings.quiet:
         for name, count in missing.items():
             click.echo(f"wfl filter: {count} configs have no {name!r} (not kept)", err=True)
+    if passed_failed:
+        click.echo(f"wfl filter: passed on {passed_failed} configs that failed upstream "
+                   "(unjudged)", err=True)
+        return ExitStatus.SOME_FAILED
     return ExitStatus.OK

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from wflcli.cli.whole import read_all
-from wflcli.errors import ExitStatus, UsageError
+from wflcli.cli.whole import read_valid
+from wflcli.errors import ExitStatus, UsageError, WflError
 
 
 def _sigmas(text: str) -> tuple:
@@ -39,6 +39,24 @@ def _params_file(path: str) -> dict:
     if not isinstance(data, dict):
         raise UsageError(f"--params {path}: expected a mapping of gap_fit settings")
     return data
+
+
+def _check_data(configs, descriptors, quiet: bool) -> None:
+    """Before gap_fit runs: a descriptor part with no data stops it (sparse_method=uniform,
+    an error here) or is fitted on nothing (a warning)."""
+    from wflcli.verbs.gap_descriptors import empty_parts
+
+    parts = empty_parts(configs, descriptors)
+    fatal = [part for part in parts if part.fatal]
+    if fatal:
+        raise WflError("; ".join(f"--gap {p.index} ({p.name}): {p.problem}" for p in fatal)
+                       + ": gap_fit would stop on it (sparse_method=uniform). Add configs "
+                       "that have it, choose the species (add_species=F Z1=.. Z2=..), or "
+                       "use sparse_method=cur_points or random")
+    if not quiet:
+        for part in parts:
+            click.echo(f"wfl fit-gap: warning: --gap {part.index} ({part.name}): "
+                       f"{part.problem}: that part is fitted on no data", err=True)
 
 
 @click.command("fit-gap")
@@ -75,8 +93,11 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
                covariance_type=dot_product sparse_method=cur_points n_sparse=100'
 
     The fit runs in a private folder; GAP.xml, its sparse files and GAP.xml.log (the
-    command, gap_fit's output, a fingerprint) appear only when it succeeds. If the model
-    was fitted from the same inputs and parameters, nothing is done (--force refits).
+    command, gap_fit's output, a fingerprint) appear only when it succeeds; when it
+    fails, its error lines are shown and its output stays in GAP.xml.failed.log. A
+    descriptor that can get no data from the training set is reported before the fit.
+    If the model was fitted from the same inputs and parameters, nothing is done
+    (--force refits).
     """
     from wflcli.backends import require
     from wflcli.io.writer import format_config
@@ -93,7 +114,8 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     for item in config_type_sigma:
         name, _, values = item.partition(":")
         per_type[name] = _sigmas(values)
-    configs = fit.training_configs(read_all(files), ref, descriptors)
+    configs = fit.training_configs(read_valid(files, "fit-gap"), ref, descriptors)
+    _check_data(configs, descriptors, settings.quiet)
     job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
     arguments = job.arguments(configs)
     training_text = "".join(format_config(atoms) for atoms in configs)

@@ -91,9 +91,11 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
     if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS:
         raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
                                f" wfl {ctx.invoked_subcommand} runs here")
-    if parallel > 1:  # one BLAS/OpenMP thread per worker unless the user chose otherwise
-        for name in THREAD_VARIABLES:
-            os.environ.setdefault(name, "1")
+    # One BLAS/OpenMP thread per calculation unless the user chose otherwise, serial and
+    # --parallel alike: a sum split over another number of threads differs in its last
+    # bits (tblite did), and results must not depend on how a run was spread
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 class Terminated(BaseException):

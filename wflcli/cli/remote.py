@@ -218,7 +218,8 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
 
     Queued and running tasks are never touched (cancel them first); a job folder goes
     only when every task in it has finished, and only folders wflcli made in the system's
-    rundir are removed.
+    rundir are removed. A job folder that is a symbolic link is never followed: it is kept,
+    with its records, and named on stderr.
 
     \b
     Example:
@@ -249,13 +250,19 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
     for name, group in _by_system(records).items():
         found = _system(name)
 
-        async def rundir(transport, found=found):
-            return await transport.absolute(found.rundir)
+        async def survey(transport, found=found, group=group, name=name):
+            base = await transport.absolute(found.rundir)
+            folders, kept = removable_folders(found, base, group, store.select(name))
+            links = [folder for folder in folders if await transport.islink(folder)]
+            return [f for f in folders if f not in links], kept, links
 
-        base = _on_system(found, rundir)
-        folders, kept = removable_folders(found, base, group, store.select(name))
+        folders, kept, links = _on_system(found, survey)
+        group = [r for r in group if r.folder not in links]  # a link's records stay
         plan.append((found, group, folders, kept))
-    what = (f"{len(records)} task record(s) and "
+        for link in links:
+            click.echo(f"keeping {found.name}:{link} (a symbolic link: never followed; "
+                       "remove it by hand)", err=True)
+    what = (f"{sum(len(group) for _, group, _, _ in plan)} task record(s) and "
             f"{sum(len(folders) for _, _, folders, _ in plan)} job folder(s)")
     for found, _, folders, kept in plan:
         for folder in folders:

@@ -6,7 +6,7 @@ import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.options import output_option
-from wflcli.cli.whole import read_all, write_configs
+from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
 
@@ -37,8 +37,9 @@ def selection_options(command):
 def run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,
                   keep_descriptor, output, soap):
     """Load, describe if needed, choose per group, and write selection and rest."""
-    configs = read_all(files)
-    excluded_configs = read_all([exclude]) if exclude else []
+    verb = click.get_current_context().info_name
+    configs = read_valid(files, verb)
+    excluded_configs = read_valid([exclude], verb) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
     labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
     from wflcli.verbs.select import already_chosen, split_by_group

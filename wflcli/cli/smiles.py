@@ -33,7 +33,9 @@ def smiles(settings, smiles, files, conformers, force_field, output, failed_outp
       wfl smiles --conformers 3 -f molecules.smi -o conformers.xyz
 
     Each config carries info['smiles'], info['name'] (when given) and
-    config_type=smiles. An invalid SMILES is a failed config (exit code 3).
+    config_type=smiles; with --conformers N also info['conformer'] and
+    info['conformers_found'] (a rigid molecule has fewer distinct conformers than N: the
+    ones found are given). An invalid SMILES is a failed config (exit code 3).
     """
     from wflcli.backends import require
     from wflcli.io.lines import named_lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wflcli.cli.whole import read_all, write_configs
+from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus
 
 
@@ -28,11 +28,12 @@ def split(settings, files, train, test, fraction, every, by):
       wfl split --every 5 --train train.xyz --test test.xyz all.xyz
 
     A random split is seeded by --seed; the two files are disjoint, together hold every
-    input config, and keep input order.
+    input config except those that failed upstream (left out, and counted on stderr),
+    and keep input order.
     """
     import numpy as np
 
-    configs = read_all(files)
+    configs = read_valid(files, "split")
     groups: dict = {}
     for index, atoms in enumerate(configs):
         groups.setdefault(atoms.info.get(by) if by else None, []).append(index)

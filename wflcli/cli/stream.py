@@ -10,7 +10,7 @@ import sys
 import click
 
 from wflcli.cli.options import output_option
-from wflcli.cli.whole import write_configs, write_text
+from wflcli.cli.whole import say_left_out, write_configs, write_text
 from wflcli.errors import ExitStatus
 
 
@@ -84,7 +84,8 @@ def head(files, count):
 @click.option("--by", default="config_type", show_default=True, metavar="KEY",
               help="Count configs per value of info[KEY].")
 def count(files, as_json, by):
-    """Count configs, atoms, elements and config types (reads the whole input).
+    """Count configs, atoms, elements and config types (reads the whole input; configs
+    that failed upstream are left out and counted on stderr).
 
     \b
     Example:
@@ -93,14 +94,20 @@ def count(files, as_json, by):
     """
     from collections import Counter
 
-    configs = atoms_total = 0
+    from wflcli.verbs.upstream import failed_upstream
+
+    configs = atoms_total = left_out = 0
     species: Counter = Counter()
     groups: Counter = Counter()
     for atoms in _configs(files):
+        if failed_upstream(atoms):
+            left_out += 1
+            continue
         configs += 1
         atoms_total += len(atoms)
         species.update(atoms.get_chemical_symbols())
         groups[str(atoms.info.get(by, "-"))] += 1
+    say_left_out("count", left_out)
     report = {"configs": configs, "atoms": atoms_total, "species": dict(sorted(species.items())),
               by: dict(sorted(groups.items()))}
     if as_json:

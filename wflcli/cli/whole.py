@@ -1,9 +1,12 @@
 """Helpers for the verbs that need their whole input before they can answer (select-cur,
-select-fps, split, count, ...): read everything, write configs atomically."""
+select-fps, split, count, ...): read everything (leaving out configs that failed
+upstream), write configs atomically."""
 
 from __future__ import annotations
 
 import sys
+
+import click
 
 from wflcli.cli.stdout import data_stdout
 from wflcli.errors import ReaderGone
@@ -13,6 +16,22 @@ def read_all(files) -> list:
     from wflcli.io.reader import read_configs
 
     return list(read_configs(files or ["-"], sys.stdin.buffer))
+
+
+def read_valid(files, verb: str) -> list:
+    """The whole input without the configs that failed upstream (they carry
+    ``info['wfl_error']``; nothing may compute on them), saying on stderr how many."""
+    from wflcli.verbs.upstream import without_failed
+
+    configs, left_out = without_failed(read_all(files))
+    say_left_out(verb, left_out)
+    return configs
+
+
+def say_left_out(verb: str, left_out: int) -> None:
+    if left_out:
+        click.echo(f"wfl {verb}: left out {left_out} config{'s' if left_out != 1 else ''} "
+                   "that failed upstream", err=True)
 
 
 def write_configs(configs, output: str | None) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from wflcli.exec.task import Task, failed_outcome, run_chunk
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class SerialBackend:
@@ -57,7 +59,7 @@ class PoolBackend:
         try:
             pool = ProcessPoolExecutor(self.workers,
                                        mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_worker_init)
+                                       initializer=_worker_init, initargs=(os.getpid(),))
             # Start every worker now, before the input thread exists, so no fork copies a
             # lock held by another thread.
             for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
@@ -104,12 +106,47 @@ def _settle(result: Future, done: Future, task: Task, items: list) -> None:
         result.set_exception(error)
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C is the parent's to handle: it stops the workers itself; SIGTERM ends a worker
     # at once (the parent, terminated too, leaves no partial file)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked while forking
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when its parent dies, however it dies (a SIGKILL included): a
+    worker left alone would compute for no one and hold the shared pipe's both ends.
+
+    Linux delivers SIGKILL on the parent's death once asked (PR_SET_PDEATHSIG; the pool is
+    made on the main thread, whose end is the process's); the parent may have died before
+    the request, so it is checked after. Elsewhere a thread watches for re-parenting."""
+    if _ask_for_death_signal():
+        if os.getppid() != parent:
+            os._exit(1)
+        return
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wfl-parent-watch", daemon=True).start()
+
+
+def _ask_for_death_signal() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def make_backend(parallel: int):

@@ -3,7 +3,8 @@
 Every config is evaluated from a clean calculator state, so a result never depends on
 which config the same calculator saw before: serial, parallel and chunked runs agree bit
 for bit (and match a fresh ASE calculator). File-based codes (NWChem, VASP, ...) run each
-config in a folder of its own; ``info['wfl_calc']`` changes parameters for one config.
+config in a folder of its own; ``info['wfl_calc']`` changes, for one config, the parameters
+that ``--overrides`` allows (an input file is data: see calculators/overrides.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_based
+from wflcli.calculators.overrides import checked_overrides
 from wflcli.calculators.spec import CalcSpec
 from wflcli.verbs.results import default_properties, results_annotation
 
@@ -24,6 +26,7 @@ class CalcTask:
     prefix: str
     properties: tuple[str, ...] | None = None  # None: energy, forces, stress where available
     folders: FolderPolicy | None = None  # file-based codes: where and how they run
+    overrides: tuple[str, ...] = ()  # the parameters info['wfl_calc'] may set (--overrides)
 
     verb = "calc"
     annotates = True  # output = input + results: the cache keys on the structure alone
@@ -32,14 +35,15 @@ class CalcTask:
     def parameters(self) -> dict:
         # where a code runs and which files it keeps do not change its results
         return {"calc": self.calc.fingerprint, "prefix": self.prefix,
-                "properties": list(self.properties) if self.properties else None}
+                "properties": list(self.properties) if self.properties else None,
+                "overrides": list(self.overrides)}
 
     def start(self):
         file_based = is_file_based(self.calc)
         shared = None if file_based else self.calc.build()
 
         def evaluate(atoms, context):
-            overrides = config_overrides(atoms)
+            overrides = checked_overrides(config_overrides(atoms), self.overrides)
             if file_based:
                 with code_calculator(self.calc, self.calc.overridden(overrides), atoms,
                                      context.index, self.folders) as (calculator, given):

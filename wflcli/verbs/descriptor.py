@@ -57,6 +57,8 @@ def soap_vectors(atoms, settings: SoapSettings, species: tuple[int, ...], calcul
 
 
 def average(vectors: np.ndarray, normalize: bool) -> np.ndarray:
+    if not len(vectors):  # a config with no atoms has no environments: the zero vector
+        return np.zeros(vectors.shape[1])
     mean = vectors.mean(axis=0)
     norm = np.linalg.norm(mean)
     return mean / norm if normalize and norm > 0 else mean

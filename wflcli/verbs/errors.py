@@ -57,9 +57,9 @@ class PropertyErrors:
         return list(dict.fromkeys([*self.values, *self.missing]))
 
 
-def _energy_per_atom(atoms, key):
+def _energy_per_atom(atoms, key):  # a config with no atoms has no energy per atom
     value = atoms.info.get(key + "energy")
-    return None if value is None else float(value) / len(atoms)
+    return None if value is None or not len(atoms) else float(value) / len(atoms)
 
 
 def _forces(atoms, key):
@@ -80,7 +80,9 @@ def _stress(atoms, key):
 
 def _virial_per_atom(atoms, key):
     value = atoms.info.get(key + "virial")
-    return None if value is None else np.asarray(value, dtype=float).ravel() / len(atoms)
+    if value is None or not len(atoms):
+        return None
+    return np.asarray(value, dtype=float).ravel() / len(atoms)
 
 
 PROPERTIES = (("energy/atom", "eV/atom", _energy_per_atom), ("forces", "eV/A", _forces),

@@ -45,15 +45,35 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
 
 
+MAX_LENGTH = 10_000  # characters: longer is not a filter someone typed
+MAX_DEPTH = 100      # levels of the syntax tree: the interpreter below recurses on them
+
+
+def _check_depth(tree) -> None:
+    """Refuse a tree deeper than MAX_DEPTH before anything recurses on it."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep",
+                                  getattr(node, "col_offset", -1) + 1 or None)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
 class Expression:
     """A checked expression; ``matches(atoms)`` evaluates it for one config."""
 
     def __init__(self, text: str):
         self.text = text
+        if len(text) > MAX_LENGTH:
+            raise ExpressionError(f"longer than {MAX_LENGTH} characters", None)
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
             raise ExpressionError(f"syntax error: {exc.msg}", exc.offset) from None
+        except (RecursionError, MemoryError):  # Python's parser gives up on deep nesting
+            raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep", None) from None
+        _check_depth(tree.body)
         self._check(tree.body)
         self.tree = tree.body
         self.names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -106,6 +126,9 @@ class Expression:
             return _UNARY[type(node.op)](self._eval(node.operand, names))
         if isinstance(node, ast.BinOp):
             left, right = self._eval(node.left, names), self._eval(node.right, names)
+            # arithmetic on tuples is per element, as on arrays: (1,) * 10**10 never makes
+            # ten billion elements
+            left, right = (np.asarray(v) if isinstance(v, tuple) else v for v in (left, right))
             if isinstance(left, str) or isinstance(right, str):
                 if not (isinstance(node.op, ast.Add) and isinstance(left, str)
                         and isinstance(right, str)):

@@ -8,6 +8,7 @@ same fingerprint is up to date and is not fitted again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -21,7 +22,33 @@ import numpy as np
 from wflcli.errors import WflError
 
 FINGERPRINT_LINE = "# wflcli fingerprint: "
-_LOG_TAIL_LINES = 25
+FAILED_LOG = ".failed.log"  # GAP.xml.failed.log: gap_fit's whole output when it failed
+_ERROR_LINE = re.compile(r"SYSTEM ABORT|\bERROR\b|\bError\b|\bFATAL\b|Fatal|Traceback|"
+                         r"Segmentation fault|Killed|MPI_ABORT")
+_MAX_ERROR_LINES = 12
+_TRACEBACK_LINES = 6
+_TAIL_LINES = 10
+
+
+def error_lines(output: str) -> list[str]:
+    """The lines that say why gap_fit stopped, wherever they are in its output (the end
+    is often a report that says nothing about it); its last lines when none does."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    found: list[str] = []
+    for number, line in enumerate(lines):
+        if _ERROR_LINE.search(line):
+            found.append(line)
+            if "Traceback" in line:  # Fortran's: where, then the reason, then STOP
+                for after in lines[number + 1:number + 1 + _TRACEBACK_LINES]:
+                    if not after.strip() or after.startswith("STOP"):
+                        break
+                    found.append(after)
+    found = list(dict.fromkeys(found))
+    if not found:
+        return [line for line in lines if line.strip()][-_TAIL_LINES:]
+    if len(found) > _MAX_ERROR_LINES:
+        found = found[:_MAX_ERROR_LINES] + [f"... ({len(found) - _MAX_ERROR_LINES} more)"]
+    return found
 
 
 @dataclass
@@ -152,15 +179,21 @@ def run_fit(training_text: str, arguments: list[str], model: str, threads: int |
             returncode = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT,
                                         env=env).returncode
         output = open(os.path.join(work, "gap_fit.out"), errors="replace").read()
+        header = "# command: " + " ".join(_shell_quote(a) for a in command) + "\n"
         if returncode != 0 or not os.path.exists(os.path.join(work, name)):
-            tail = "\n".join(output.splitlines()[-_LOG_TAIL_LINES:])
-            raise WflError(f"gap_fit failed (exit code {returncode}); the end of its "
-                           f"output:\n{tail}")
+            failed_log = os.path.join(folder, name + FAILED_LOG)
+            with open(failed_log, "w") as log:
+                log.write(header + output)
+            raise WflError(f"gap_fit failed (exit code {returncode}):\n"
+                           + "\n".join(error_lines(output))
+                           + f"\n(its whole output: {failed_log})")
         with open(os.path.join(work, name + ".log"), "w") as log:
-            log.write("# command: " + " ".join(_shell_quote(a) for a in command) + "\n")
+            log.write(header)
             log.write(FINGERPRINT_LINE + print_ + "\n")
             log.write(output)
         _move_into_place(work, folder, name)
+        with contextlib.suppress(FileNotFoundError):  # an earlier failure's log is stale
+            os.unlink(os.path.join(folder, name + FAILED_LOG))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

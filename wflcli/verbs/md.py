@@ -64,7 +64,29 @@ class MDOptions:
         values = dict(overrides)
         if "temperature" in values:
             values["temperature"] = parse_temperature(values["temperature"])
+        for name, value in values.items():
+            _check_type(name, value, getattr(self, name))
         return dataclasses.replace(self, **values).check()
+
+
+def _check_type(name: str, value, default) -> None:
+    """An override from an input file has the option's own kind of value (a number where a
+    number goes, a switch where a switch goes), or is refused."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name == "temperature":  # parse_temperature has made it a pair of numbers or None
+        return
+    if name in ("min_distance", "max_temperature", "pressure"):
+        ok, kind = value is None or number, "number"
+    elif isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "switch (true or false)"
+    elif isinstance(default, int):
+        ok, kind = number and isinstance(value, int), "whole number"
+    elif isinstance(default, float):
+        ok, kind = number, "number"
+    else:
+        ok, kind = isinstance(value, str), "text"
+    if not ok:
+        raise ValueError(f"info[{OVERRIDE_KEY!r}]: {name}={value!r} is not a {kind}")
 
 
 def parse_temperature(value) -> tuple | None:

@@ -51,6 +51,7 @@ class SmilesTask:
                 atoms.info["config_type"] = "smiles"
                 if self.conformers > 1:
                     atoms.info["conformer"] = number
+                    atoms.info["conformers_found"] = len(configs)
             return configs
 
         return build
@@ -85,7 +86,8 @@ class _CapturedLog(logging.Handler):
 
 
 def _conformers(molecule, count: int, force_field: str, seed: int):
-    """``count`` distinct conformers: embed several times more, optimize, keep distinct."""
+    """Up to ``count`` distinct conformers: embed several times more, optimize, keep the
+    distinct ones. A rigid molecule has fewer than asked: those found are its answer."""
     from rdkit.Chem import AllChem, rdMolAlign
 
     params = AllChem.ETKDGv3()
@@ -103,8 +105,6 @@ def _conformers(molecule, count: int, force_field: str, seed: int):
             kept.append(candidate)
         if len(kept) == count:
             break
-    if len(kept) < count:
-        raise ValueError(f"found only {len(kept)} distinct conformers of the {count} asked")
     return [_to_atoms(molecule, i) for i in kept]
 
 

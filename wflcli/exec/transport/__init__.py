@@ -2,7 +2,7 @@
 
 Both give the same coroutines: ``run(argv, cwd=)`` (an argument list, quoted here, never
 a shell string from the user), ``put``/``get`` of bytes, ``listdir``, ``makedirs``,
-``absolute`` (``~`` and relative paths made absolute), ``rmtree`` and ``close``.
+``absolute`` (``~`` and relative paths made absolute), ``rmtree``, ``islink`` and ``close``.
 """
 
 from __future__ import annotations

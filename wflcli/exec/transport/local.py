@@ -51,5 +51,8 @@ class LocalTransport:
     async def rmtree(self, path: str) -> None:
         shutil.rmtree(path, ignore_errors=False)
 
+    async def islink(self, path: str) -> bool:
+        return os.path.islink(path)
+
     async def close(self) -> None:
         pass

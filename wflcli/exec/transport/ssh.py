@@ -167,6 +167,9 @@ class SSHTransport:
     async def rmtree(self, path: str) -> None:
         await self._with_retry(lambda connection, sftp: sftp.rmtree(path))
 
+    async def islink(self, path: str) -> bool:
+        return await self._with_retry(lambda connection, sftp: sftp.islink(path))
+
     async def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
