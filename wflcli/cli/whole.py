@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import click
+
 from wflcli.cli.stdout import data_stdout
 from wflcli.errors import ReaderGone
 
@@ -13,6 +15,18 @@ def read_all(files) -> list:
     from wflcli.io.reader import read_configs
 
     return list(read_configs(files or ["-"], sys.stdin.buffer))
+
+
+def read_valid(files, verb: str, quiet: bool = False) -> list:
+    """Every input config except those that failed upstream, which are left out and
+    counted on stderr."""
+    from wflcli.verbs.upstream import without_failed
+
+    configs, failed = without_failed(read_all(files))
+    if failed and not quiet:
+        click.echo(f"wfl {verb}: left out {failed} configs that failed upstream "
+                   "(they carry info['wfl_error'])", err=True)
+    return configs
 
 
 def write_configs(configs, output: str | None) -> None:
