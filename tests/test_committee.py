@@ -4,6 +4,7 @@ the same calculators called directly with ASE and the statistics taken with nump
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -131,3 +132,19 @@ def test_rerun_comes_from_the_cache_and_failed_configs_pass_through(wfl, tmp_pat
 def test_bad_committees_are_usage_errors(wfl, cells, args, message):
     result = wfl("committee", *args, cells[1])
     assert result.code == 2 and message in result.stderr and not result.stdout
+
+
+@pytest.mark.slow
+def test_remote_committee_equals_the_local_run(tmp_path):
+    """--remote with the local scheduler: every --calc reaches the batch task."""
+    from helpers_remote import WFL, system_toml, write_config
+
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
+    src = write_configs(tmp_path / "in.xyz", rattled_cells(6, repeat=(1, 1, 1)))
+    args = ["committee", *members_args(*MEMBERS), "--prefix", "COMM_", str(src)]
+    local = subprocess.run([WFL, "--no-cache", *args], capture_output=True, timeout=120)
+    remote = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "3", *args],
+                            capture_output=True, timeout=300)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout and b"COMM_2_energy" in remote.stdout
+    assert b"1 job(s) with 2 task(s) submitted" in remote.stderr

@@ -65,6 +65,7 @@ def test_top_leaves_out_failed_and_keyless_configs_and_says_so(wfl, tmp_path):
     ("__import__('os')", 2, "not a known function"),
     ("positions", 1, "is not one number"),
     ("nosuch + 1", 2, "no config has 'nosuch'"),
+    ("log(E - E)", 1, "'log(E - E)' is -inf"),
     ("group", 1, "is not one number"),
 ])
 def test_bad_keys_are_clear_errors(wfl, tmp_path, key, code, message):
@@ -109,6 +110,12 @@ def test_boltzmann_bias_favours_low_values(wfl, tmp_path):
     flat = values[picked(wfl("select-flat", "--key", "E", "-n", 40, src))]
     biased = values[picked(wfl("select-flat", "--key", "E", "-n", 40, "--kT", 0.5, src))]
     assert biased.mean() < flat.mean() - 0.3
+
+
+def test_a_tiny_kT_still_gives_n_configs(wfl, tmp_path):
+    src = write_configs(tmp_path / "pool.xyz", pool(50))
+    result = wfl("select-flat", "--key", "E", "-n", 50, "--kT", 1e-6, src)
+    assert sorted(picked(result)) == list(range(50))
 
 
 def test_bad_bins_are_a_usage_error(wfl, tmp_path):

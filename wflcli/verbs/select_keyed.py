@@ -11,6 +11,7 @@ import numpy as np
 
 from wflcli.verbs.expression import Expression, MissingName
 
+_LARGEST_EXPONENT = 690.0  # exp(-690) ~ 1e-300, still a normal float
 BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")  # numpy's
 
 
@@ -22,7 +23,8 @@ def key_values(expression: Expression, configs, vector: bool = False
     indices, values, missing = [], [], {}
     for index, atoms in enumerate(configs):
         try:
-            value = np.asarray(expression.value(atoms))
+            with np.errstate(all="ignore"):  # a value that is not finite is reported below
+                value = np.asarray(expression.value(atoms))
         except MissingName as exc:
             missing[exc.args[0]] = missing.get(exc.args[0], 0) + 1
             continue
@@ -34,6 +36,8 @@ def key_values(expression: Expression, configs, vector: bool = False
             wanted = "a row of numbers of one length" if vector else "one number"
             raise ValueError(f"config {index}: {expression.text!r} is not {wanted} "
                              f"(shape {value.shape}, {value.dtype})")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"config {index}: {expression.text!r} is {value}")
         indices.append(index)
         values.append(np.atleast_1d(value).astype(float) if vector else float(value.reshape(())))
     if vector:
@@ -62,7 +66,9 @@ def flat_histogram(values: np.ndarray, count: int, rng, kT: float | None = None,
         return []
     populations, edges = np.histogram(values, bins=bins)
     centres = 0.5 * (edges[:-1] + edges[1:])
-    factors = np.ones(len(populations)) if not kT else np.exp(-(centres - centres[0]) / kT)
+    # never quite zero: a bin far up the tail still gives its configs when all are needed
+    factors = (np.ones(len(populations)) if not kT else
+               np.exp(-np.minimum((centres - centres[0]) / kT, _LARGEST_EXPONENT)))
     factors = np.where(populations > 0, factors, 0.0)
 
     def quota(scale: float) -> np.ndarray:
