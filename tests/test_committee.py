@@ -148,3 +148,47 @@ def test_remote_committee_equals_the_local_run(tmp_path):
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and b"COMM_2_energy" in remote.stdout
     assert b"1 job(s) with 2 task(s) submitted" in remote.stderr
+
+
+@pytest.mark.slow
+def test_a_committee_of_gaps_equals_quippy_called_directly(wfl, tmp_path):
+    pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
+    from quippy.potential import Potential
+
+    cells = rattled_cells(6, repeat=(2, 1, 1), stdev=0.1)
+    for atoms in cells:
+        atoms.calc = EMT()
+        atoms.info["REF_energy"] = atoms.get_potential_energy()
+        atoms.arrays["REF_forces"] = atoms.get_forces()
+        atoms.calc = None
+    train = write_configs(tmp_path / "train.xyz", cells)
+    models = []
+    for seed in (1, 2):  # the same data, different random sparse points
+        model = tmp_path / f"gap{seed}.xml"
+        fitted = wfl("--seed", seed, "fit-gap", train, "--ref", "REF_", "--e0", "Cu:0",
+                     "--gap", "soap cutoff=4 l_max=3 n_max=4 atom_sigma=0.5 delta=0.1 zeta=2 "
+                     "covariance_type=dot_product sparse_method=random n_sparse=12",
+                     "-o", model)
+        assert fitted.code == 0, fitted.stderr
+        models.append(model)
+    probe = rattled_cells(3, repeat=(2, 1, 1), stdev=0.15)
+    src = write_configs(tmp_path / "probe.xyz", probe)
+    result = wfl("committee", *members_args(*(f"gap:{m}" for m in models)), "--prefix", "C_",
+                 src)
+    assert result.code == 0, result.stderr
+    for atoms, out in zip(probe, read_text(result.stdout)):
+        energies, forces = [], []
+        for model in models:
+            own = atoms.copy()
+            own.calc = Potential("IP GAP", param_filename=str(model))
+            energies.append(own.get_potential_energy())
+            forces.append(own.get_forces())
+        energies, forces = np.array(energies), np.array(forces)
+        close = {"rtol": 0, "atol": 1e-12}
+        np.testing.assert_allclose(out.info["C_1_energy"], energies[1], **close)
+        np.testing.assert_allclose(out.info["C_energy"], energies.mean(), **close)
+        np.testing.assert_allclose(out.info["C_energy_per_atom_std"],
+                                   np.std(energies / len(atoms), ddof=1), **close)
+        np.testing.assert_allclose(out.arrays["C_forces_std"],
+                                   np.sqrt(np.var(forces, axis=0, ddof=1).sum(axis=1)), **close)
+        assert out.info["C_forces_std_max"] > 0
