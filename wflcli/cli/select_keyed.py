@@ -131,9 +131,10 @@ def select_flat(settings, files, key, output, rest, count, kT, bins):
     Bins the values; each bin gives min(its population, A * exp(-(centre - lowest
     centre) / kT)) configs, rounded down, for the smallest A that makes N in all, and
     the configs of a bin are drawn at random (seeded by --seed: the same seed, the same
-    selection). This is the flat-histogram selection of libAtoms wfl
-    (wfl.select.flat_histogram, by bin). Configs without the key are not selected; the
-    output keeps input order.
+    selection). This is the by-bin flat-histogram method of libAtoms wfl
+    (wfl.select.flat_histogram), with its shares rounded down and ties broken at
+    random, so it does not repeat wfl's picks exactly. Configs without the key are not
+    selected; the output keeps input order.
     """
     import numpy as np
 
