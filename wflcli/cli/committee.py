@@ -39,7 +39,8 @@ def committee(settings, calc_spec, calc_kwargs, prefix, committee_only, files, o
     Every std is the sample standard deviation over the M members (ddof=1: divided by
     M - 1). The mean is a prediction like any other: wfl error --ref REF_ --pred COMM_.
     Each model is loaded once per worker; any in-process calculator can be a member
-    (gap:, python:, emt, ...), not the file-based codes.
+    (gap:, python:, emt, ...), not the file-based codes; info['wfl_calc'] is not
+    read: every member runs as given.
     """
     from wflcli.calculators.filecalc import is_file_based
     from wflcli.calculators.spec import parse_calc_spec
