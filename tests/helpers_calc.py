@@ -34,3 +34,16 @@ class ScaledEMT(CountingEMT):
     def calculate(self, *args, **kwargs):
         super().calculate(*args, **kwargs)
         self.results["energy"] *= self.scale
+
+
+class BuildLoggingEMT(EMT):
+    """EMT that appends "pid label" to $BUILD_LOG each time one is constructed, so tests
+    can count how often a worker loads a model."""
+
+    def __init__(self, label="", **kwargs):
+        super().__init__(**kwargs)
+        log = os.environ.get("BUILD_LOG")
+        if log:
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(fd, f"{os.getpid()} {label}\n".encode())
+            os.close(fd)

@@ -189,6 +189,69 @@ def test_select_per_group_and_exclude(wfl, tmp_path):
     assert 0 not in labels[[a.info["n"] for a in picked]]
 
 
+def wfl_reference_cur(columns, count, exclude=(), kernel_exponent=None):
+    """libAtoms wfl's CUR_conf_global(stochastic=False), from its definition: descriptors
+    as columns, centred over configs (or their dot-product kernel to a power, double-
+    centred); scipy's svds for the leading k = min(max(1, count // 2), min(shape) - 1)
+    singular vectors; leverage = squared right singular vectors summed, / k; excluded
+    configs scored 0; the count top scores."""
+    from scipy.sparse.linalg import svds
+
+    if kernel_exponent is not None:
+        mat = (columns.T @ columns) ** kernel_exponent
+        mat = mat - mat.mean(axis=0)[None, :] - mat.mean(axis=1)[:, None] + mat.mean()
+    else:
+        mat = columns - columns.mean(axis=1)[:, None]
+    k = min(max(1, count // 2), min(mat.shape) - 1)
+    _, _, vt = svds(mat, k=k, random_state=0)
+    scores = np.sum(vt ** 2, axis=0) / k
+    scores[list(exclude)] = 0
+    return sorted(np.argsort(scores)[-count:].tolist())
+
+
+@pytest.mark.parametrize("count, exponent", [(6, None), (9, None), (5, 2.0)])
+def test_wfl_cur_equals_the_reference_and_differs_from_greedy(wfl, tmp_path, count, exponent):
+    matrix, _ = clusters([30, 12, 6, 3, 2])
+    pool = descriptor_pool(tmp_path, matrix)
+    args = ["--kernel-exponent", str(exponent)] if exponent else []
+    result = wfl("select-cur", "-n", count, "--algorithm", "wfl", *args, pool)
+    assert result.code == 0, result.stderr
+    chosen = [a.info["n"] for a in read_text(result.stdout)]
+    assert chosen == wfl_reference_cur(matrix.T, count, kernel_exponent=exponent)
+    greedy = [a.info["n"] for a in read_text(wfl("select-cur", "-n", count, *args,
+                                                  pool).stdout)]
+    assert chosen != greedy
+
+
+def test_wfl_cur_with_exclude_equals_the_reference(wfl, tmp_path):
+    matrix, _ = clusters([20, 10, 6, 4])
+    configs = read_text(descriptor_pool(tmp_path, matrix).read_text())
+    excluded = [3, 17, 25]
+    write_configs(tmp_path / "train.xyz", [configs[i] for i in excluded])
+    pool = write_configs(tmp_path / "rest.xyz", [a for i, a in enumerate(configs)
+                                                if i not in excluded])
+    result = wfl("select-cur", "-n", 6, "--algorithm", "wfl", "--exclude",
+                 tmp_path / "train.xyz", pool)
+    assert result.code == 0, result.stderr
+    # wfl: the excluded configs are in its input, scored 0
+    assert [a.info["n"] for a in read_text(result.stdout)] == \
+        wfl_reference_cur(matrix.T, 6, exclude=excluded)
+    both = wfl("select-cur", "-n", 6, "--algorithm", "wfl", "--stochastic", pool)
+    assert both.code == 2 and "deterministic" in both.stderr
+
+
+@pytest.mark.parametrize("verb", ["select-cur", "select-fps"])
+def test_configs_that_failed_upstream_are_left_out(wfl, tmp_path, verb):
+    matrix, _ = clusters([6, 4])
+    configs = read_text(descriptor_pool(tmp_path, matrix).read_text())
+    configs[0].info["wfl_error"] = {"verb": "calc", "type": "X", "message": "m", "where": ""}
+    pool = write_configs(tmp_path / "failed.xyz", configs)
+    result = wfl(verb, "-n", len(configs), pool)
+    assert result.code == 0, result.stderr
+    assert [a.info["n"] for a in read_text(result.stdout)] == list(range(1, len(configs)))
+    assert f"wfl {verb}: left out 1 config that failed upstream" in result.stderr
+
+
 def test_select_computes_soap_when_absent(wfl, tmp_path):
     pytest.importorskip("featomic", reason="featomic is the descriptors extra; CI installs it")
     result = wfl("select-cur", "-n", "2", write_configs(tmp_path / "m.xyz", molecules()))

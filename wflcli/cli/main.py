@@ -20,6 +20,7 @@ COMMANDS = {
     "cache": "wflcli.cli.cache:cache",
     "calc": "wflcli.cli.calc:calc",
     "cat": "wflcli.cli.stream:cat",
+    "committee": "wflcli.cli.committee:committee",
     "completion": "wflcli.cli.completion:completion",
     "count": "wflcli.cli.stream:count",
     "descriptor": "wflcli.cli.descriptor:descriptor",
@@ -34,7 +35,10 @@ COMMANDS = {
     "rattle": "wflcli.cli.rattle:rattle",
     "remote": "wflcli.cli.remote:remote",
     "select-cur": "wflcli.cli.select:select_cur",
+    "select-flat": "wflcli.cli.select_keyed:select_flat",
     "select-fps": "wflcli.cli.select:select_fps",
+    "select-hull": "wflcli.cli.select_keyed:select_hull",
+    "select-top": "wflcli.cli.select_keyed:select_top",
     "smiles": "wflcli.cli.smiles:smiles",
     "split": "wflcli.cli.split:split",
 }

@@ -7,24 +7,28 @@ from __future__ import annotations
 import click
 
 
-def calc_options(required: bool = True, results: str | None = "results"):
+def calc_options(required: bool = True, results: str | None = "results",
+                 multiple: bool = False):
     """``--calc SPEC``, ``--calc-kwargs JSON`` and, unless ``results`` is None, ``--prefix``
     (``results`` names what the prefix is put on, for the help text). The command receives
     ``calc_spec``, ``calc_kwargs`` (and ``prefix``); ``calculator(...)`` turns them into
-    (spec, prefix)."""
+    (spec, prefix). ``multiple``: ``--calc`` is repeated (a committee), ``calc_spec`` is a
+    tuple and ``--calc-kwargs`` goes to every one."""
 
     def decorate(command):
         if results is not None:
             command = click.option(
                 "--prefix", help=f"Prefix of the {results} [default: calculator name + _]."
             )(command)
+        each = " for every --calc" if multiple else ""
         command = click.option("--calc-kwargs", metavar="JSON",
-                               help="More constructor arguments, as JSON (or a JSON/YAML "
-                                    "file).")(command)
+                               help=f"More constructor arguments{each}, as JSON (or a "
+                                    "JSON/YAML file).")(command)
         return click.option(
-            "--calc", "calc_spec", required=required, metavar="SPEC",
+            "--calc", "calc_spec", required=required, metavar="SPEC", multiple=multiple,
             help="Calculator: NAME[:key=value,...], e.g. emt, lj:sigma=2.3, "
-                 "tblite:method=GFN1-xTB, python:module:Class (wfl calc --list-calcs)."
+                 "tblite:method=GFN1-xTB, python:module:Class (wfl calc --list-calcs)"
+                 + ("; repeat it for each member." if multiple else ".")
         )(command)
 
     return decorate

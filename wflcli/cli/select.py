@@ -9,6 +9,8 @@ from wflcli.cli.options import output_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
+CUR_ALGORITHMS = ("greedy", "wfl")
+
 
 def selection_options(command):
     options = [
@@ -34,12 +36,11 @@ def selection_options(command):
     return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
 
 
-def run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,
+def run_selection(settings, verb, choose, files, count, key, by, proportional, exclude, rest,
                   keep_descriptor, output, soap):
     """Load, describe if needed, choose per group, and write selection and rest."""
-    verb = click.get_current_context().info_name
-    configs = read_valid(files, verb)
-    excluded_configs = read_valid([exclude], verb) if exclude else []
+    configs = read_valid(files, verb, settings.quiet)
+    excluded_configs = read_valid([exclude], verb, settings.quiet) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
     labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
     from wflcli.verbs.select import already_chosen, split_by_group
@@ -88,11 +89,14 @@ def _descriptors(configs, excluded_configs, key, soap):
               help="Select on the dot-product kernel raised to ZETA.")
 @click.option("--stochastic", is_flag=True,
               help="Draw by leverage score (seeded by --seed) instead of the greedy top.")
+@click.option("--algorithm", type=click.Choice(CUR_ALGORITHMS), default="greedy",
+              show_default=True, help="greedy: deflate after each pick (as skmatter); "
+                                      "wfl: libAtoms wfl's top leverage scores, no deflation.")
 @selection_options
 @click.pass_obj
-def select_cur(settings, kernel_exponent, stochastic, files, count, key, by, proportional,
-               exclude, keep_descriptor, rest, output, cutoff, l_max, n_max, atom_sigma,
-               species, no_normalize):
+def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, key, by,
+               proportional, exclude, keep_descriptor, rest, output, cutoff, l_max, n_max,
+               atom_sigma, species, no_normalize):
     """Select the N most diverse configs by CUR leverage scores (reads the whole input).
 
     \b
@@ -100,13 +104,32 @@ def select_cur(settings, kernel_exponent, stochastic, files, count, key, by, pro
       wfl select-cur -n 100 --by config_type --exclude train.xyz pool.xyz -o new.xyz
       wfl descriptor --species H,C,O pool.xyz | wfl select-cur -n 50 --rest rest.xyz
 
-    Greedy CUR picks the config with the top leverage score on the leading singular
-    vector, removes its direction, and repeats, so clusters are covered before any is
-    picked twice. The output keeps input order.
+    \b
+    Two algorithms pick different configs from the same descriptors:
+    greedy (default): the config with the top leverage score on the leading singular
+      vector, then its direction removed from every row, and again (the greedy
+      deflation CUR of skmatter's CUR selector; Imbalzano et al., J. Chem. Phys. 148,
+      241730 (2018)), so clusters are covered before any is picked twice;
+    wfl: the N top leverage scores on the leading max(1, N/2) singular vectors of the
+      centred descriptors (or centred kernel), no deflation: libAtoms wfl's
+      CUR_conf_global(stochastic=False) (Mahoney and Drineas, PNAS 106, 697 (2009)),
+      to reproduce a selection made with wfl.
+    The output keeps input order.
     """
-    from wflcli.verbs.select import cur_deterministic, cur_stochastic, kernel_features
+    from wflcli.verbs.select import (
+        cur_deterministic,
+        cur_stochastic,
+        cur_wfl,
+        kernel_features,
+    )
+
+    if algorithm == "wfl" and stochastic:
+        raise UsageError("--stochastic draws by leverage score; --algorithm wfl is "
+                         "deterministic (give one of them)")
 
     def choose(matrix, share, excluded):
+        if algorithm == "wfl":
+            return cur_wfl(matrix, share, excluded, kernel_exponent)
         try:
             features = kernel_features(matrix, kernel_exponent)
         except ValueError as exc:
@@ -120,8 +143,8 @@ def select_cur(settings, kernel_exponent, stochastic, files, count, key, by, pro
             return cur_stochastic(features, share, rng, excluded)
         return cur_deterministic(features, share, excluded)
 
-    return run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,
-                         keep_descriptor, output,
+    return run_selection(settings, "select-cur", choose, files, count, key, by, proportional,
+                         exclude, rest, keep_descriptor, output,
                          (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
 
 
@@ -141,6 +164,6 @@ def select_fps(settings, files, count, key, by, proportional, exclude, keep_desc
     """
     from wflcli.verbs.select import farthest_points
 
-    return run_selection(settings, farthest_points, files, count, key, by, proportional,
-                         exclude, rest, keep_descriptor, output,
+    return run_selection(settings, "select-fps", farthest_points, files, count, key, by,
+                         proportional, exclude, rest, keep_descriptor, output,
                          (cutoff, l_max, n_max, atom_sigma, species, no_normalize))

@@ -18,13 +18,14 @@ def read_all(files) -> list:
     return list(read_configs(files or ["-"], sys.stdin.buffer))
 
 
-def read_valid(files, verb: str) -> list:
+def read_valid(files, verb: str, quiet: bool = False) -> list:
     """The whole input without the configs that failed upstream (they carry
     ``info['wfl_error']``; nothing may compute on them), saying on stderr how many."""
     from wflcli.verbs.upstream import without_failed
 
     configs, left_out = without_failed(read_all(files))
-    say_left_out(verb, left_out)
+    if not quiet:
+        say_left_out(verb, left_out)
     return configs
 
 

@@ -61,7 +61,8 @@ def _check_depth(tree) -> None:
 
 
 class Expression:
-    """A checked expression; ``matches(atoms)`` evaluates it for one config."""
+    """A checked expression; ``matches(atoms)`` tests it on one config, ``value(atoms)``
+    gives its value there (a selection key)."""
 
     def __init__(self, text: str):
         self.text = text
@@ -106,7 +107,10 @@ class Expression:
                 self._check(child)
 
     def matches(self, atoms) -> bool:
-        return bool(np.all(self._eval(self.tree, _names(atoms))))
+        return bool(np.all(self.value(atoms)))
+
+    def value(self, atoms):
+        return self._eval(self.tree, _names(atoms))
 
     def _eval(self, node, names):
         if isinstance(node, ast.Constant):

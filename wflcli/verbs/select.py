@@ -70,6 +70,29 @@ def cur_stochastic(matrix: np.ndarray, count: int, rng, excluded: np.ndarray | N
                   .tolist())
 
 
+def cur_wfl(matrix: np.ndarray, count: int, excluded: np.ndarray | None = None,
+            exponent: float = 1.0) -> list[int]:
+    """libAtoms wfl's deterministic CUR, ``CUR_conf_global(stochastic=False)`` (wfl 0.3.5,
+    wfl/select/by_descriptor.py), for reproducing a selection made with it: descriptors
+    centred (or, with an exponent, the dot-product kernel raised to it and double-
+    centred), leverage scores on the leading k = max(1, count // 2) singular vectors
+    (at most rank - 1) without deflation, and the ``count`` top scores. Excluded rows
+    take part in the decomposition, as wfl's exclude_list does, but are never picked."""
+    rows = np.asarray(matrix, dtype=float)
+    if excluded is not None and len(excluded):
+        rows = np.vstack([rows, excluded])
+    if exponent != 1:
+        kernel = (rows @ rows.T) ** exponent
+        centred = (kernel - kernel.mean(axis=0) - kernel.mean(axis=1)[:, None]
+                   + kernel.mean())
+    else:
+        centred = rows - rows.mean(axis=0)
+    u = np.linalg.svd(centred, full_matrices=False)[0]
+    k = max(1, min(count // 2, min(centred.shape) - 1))
+    scores = np.sum(u[:len(matrix), :k] ** 2, axis=1) / k
+    return sorted(np.argsort(-scores, kind="stable")[:min(count, len(matrix))].tolist())
+
+
 def farthest_points(matrix: np.ndarray, count: int, excluded: np.ndarray | None = None):
     """Greedy farthest point sampling (Euclidean). Starts from the row farthest from the
     mean, or from the excluded rows when given; ties go to the lowest index."""
