@@ -17,7 +17,7 @@ from wflcli.errors import ExitStatus
 @click.option("--properties", metavar="LIST",
               help="Comma-separated properties [default: energy,forces,stress where the "
                    "calculator has them; stress only for periodic cells].")
-@click.option("--scratch", metavar="DIR",
+@click.option("--scratch", metavar="DIR", type=click.Path(file_okay=False),
               help="File-based codes: run each config in a new folder under DIR "
                    "[default: OUTPUT-files beside -o, else ./wfl-calc-files].")
 @click.option("--keep-files", type=click.Choice(KEEP_CHOICES), default="outputs",

@@ -6,17 +6,18 @@ import sys
 
 import click
 
+from wflcli.cli.options import files_argument
 from wflcli.cli.whole import read_all, write_text
 from wflcli.errors import ExitStatus, UsageError
 
 
 @click.command("error")
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("--ref", required=True, metavar="PREFIX", help="Prefix of the references.")
 @click.option("--pred", required=True, metavar="PREFIX", help="Prefix of the predictions.")
 @click.option("--by", metavar="KEY", help="Also per group of info[KEY] (e.g. config_type).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON (eV units).")
-@click.option("--plot", metavar="FILE", help="Parity plots and error histograms "
+@click.option("--plot", metavar="FILE", type=click.Path(), help="Parity plots and error histograms "
               "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
 @click.pass_obj
 def error(settings, files, ref, pred, by, as_json, plot):

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from wflcli.cli.complete import register_shells
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
@@ -128,6 +129,8 @@ def main() -> None:
 def run(argv: list[str]) -> int:
     """Run one command line and return its exit code; expected errors become one line."""
     settings = Settings()
+    if "_WFL_COMPLETE" in os.environ:  # the shell asks for completions at a TAB
+        register_shells()
     try:
         code = cli.main(args=argv, prog_name="wfl", standalone_mode=False, obj=settings)
     except click.exceptions.ClickException as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.complete import complete_calc
+
 
 def calc_options(required: bool = True, results: str | None = "results"):
     """``--calc SPEC``, ``--calc-kwargs JSON`` and, unless ``results`` is None, ``--prefix``
@@ -22,7 +24,7 @@ def calc_options(required: bool = True, results: str | None = "results"):
                                help="More constructor arguments, as JSON (or a JSON/YAML "
                                     "file).")(command)
         return click.option(
-            "--calc", "calc_spec", required=required, metavar="SPEC",
+            "--calc", "calc_spec", required=required, metavar="SPEC", shell_complete=complete_calc,
             help="Calculator: NAME[:key=value,...], e.g. emt, lj:sigma=2.3, "
                  "tblite:method=GFN1-xTB, python:module:Class (wfl calc --list-calcs)."
         )(command)
@@ -46,4 +48,10 @@ def default_prefix(name: str, prefix: str | None) -> str:
 
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
     """``-o/--output FILE``."""
-    return click.option("-o", "--output", metavar="FILE", help=help, **kwargs)
+    return click.option("-o", "--output", metavar="FILE", type=click.Path(), help=help,
+                        **kwargs)
+
+
+def files_argument(command):
+    """``[FILE]...``: the inputs (none, or ``-``: stdin)."""
+    return click.argument("files", nargs=-1, metavar="[FILE]...", type=click.Path())(command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import read_all, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
@@ -13,11 +13,13 @@ from wflcli.errors import ExitStatus, UsageError
 def selection_options(command):
     options = [
         output_option("Write the selection here (atomically) instead of stdout."),
-        click.option("--rest", metavar="FILE", help="Write the configs not selected here."),
+        click.option("--rest", metavar="FILE", type=click.Path(),
+                     help="Write the configs not selected here."),
         click.option("--keep-descriptor", is_flag=True,
                      help="Keep the descriptor in the output (default: drop it)."),
-        click.option("--exclude", metavar="FILE", help="Configs already chosen (a training "
-                     "set): never picked again, and the selection avoids what they cover."),
+        click.option("--exclude", metavar="FILE", type=click.Path(),
+                     help="Configs already chosen (a training set): never picked again, and "
+                          "the selection avoids what they cover."),
         click.option("--proportional", is_flag=True,
                      help="With --by: N in all, shared in proportion to group sizes."),
         click.option("--by", metavar="KEY", help="Select N per group of info[KEY] "
@@ -31,7 +33,7 @@ def selection_options(command):
     for option in options:
         command = option(command)
     command = soap_options(command)
-    return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+    return files_argument(command)
 
 
 def run_selection(settings, choose, files, count, key, by, proportional, exclude, rest,

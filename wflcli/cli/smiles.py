@@ -12,7 +12,7 @@ from wflcli.cli.perconfig import run_per_config
 
 @click.command()
 @click.argument("smiles", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+@click.option("-f", "--file", "files", multiple=True, metavar="FILE", type=click.Path(),
               help="Read SMILES from FILE, one per line, an optional name after it "
                    "(- for stdin; stdin is read when no SMILES and no file are given).")
 @click.option("--conformers", "-n", type=click.IntRange(min=1), default=1, show_default=True,
@@ -21,7 +21,7 @@ from wflcli.cli.perconfig import run_per_config
               show_default=True, help="Clean-up after embedding (UFF where MMFF lacks "
               "parameters).")
 @output_option()
-@click.option("--failed", "failed_output", metavar="FILE",
+@click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
               help="Write failed inputs here instead of into the output.")
 @click.pass_obj
 def smiles(settings, smiles, files, conformers, force_field, output, failed_output):

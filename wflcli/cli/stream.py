@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import write_configs, write_text
 from wflcli.errors import ExitStatus
 
@@ -21,7 +21,7 @@ def _configs(files):
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("-f", "--format", "fmt", metavar="FORMAT",
               help="Read FILEs with ASE in this format (traj, vasp-xdatcar, cif, ...); "
                    "calculator results become plain info/arrays keys.")
@@ -64,7 +64,7 @@ def _ase_configs(files, fmt):
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("-n", "count", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many configs.")
 def head(files, count):
@@ -79,7 +79,7 @@ def head(files, count):
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.option("--by", default="config_type", show_default=True, metavar="KEY",
               help="Count configs per value of info[KEY].")
@@ -115,7 +115,7 @@ def count(files, as_json, by):
 
 @click.command()
 @click.argument("keys", nargs=-1, required=True)
-@click.option("-i", "--input", "files", multiple=True, metavar="FILE",
+@click.option("-i", "--input", "files", multiple=True, metavar="FILE", type=click.Path(),
               help="Read this file (repeatable; default stdin).")
 @click.option("--no-header", is_flag=True, help="Leave out the line of key names.")
 def info(keys, files, no_header):
