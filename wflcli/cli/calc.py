@@ -20,7 +20,8 @@ from wflcli.errors import ExitStatus
 @click.option("--scratch", metavar="DIR", type=click.Path(file_okay=False),
               help="File-based codes: run each config in a new folder under DIR "
                    "[default: OUTPUT-files beside -o, else ./wfl-calc-files].")
-@click.option("--keep-files", type=click.Choice(KEEP_CHOICES), default="outputs",
+@click.option("--keep-files",
+              type=click.Choice(KEEP_CHOICES, case_sensitive=False), default="outputs",
               show_default=True,
               help="File-based codes: what stays in a config's folder after a successful "
                    "run (outputs: the code's input and output files). A failed run keeps "

@@ -12,7 +12,8 @@ _ENSEMBLES = ["nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-beren
 
 @click.command()
 @calc_options(results="frames' results")
-@click.option("--ensemble", type=click.Choice(_ENSEMBLES), default="nve", show_default=True,
+@click.option("--ensemble",
+              type=click.Choice(_ENSEMBLES, case_sensitive=False), default="nve", show_default=True,
               help="Integrator/thermostat (npt-mtk: isotropic MTK barostat).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--timestep", type=click.FloatRange(min=0, min_open=True), default=1.0,

@@ -114,16 +114,18 @@ def count(files, as_json, by):
 
 
 @click.command()
-@click.argument("keys", nargs=-1, required=True)
-@click.option("-i", "--input", "files", multiple=True, metavar="FILE", type=click.Path(),
-              help="Read this file (repeatable; default stdin).")
+@files_argument
+@click.option("-k", "--keys", "key_lists", multiple=True, required=True, metavar="KEY,...",
+              help="The columns: info keys, comma-separated (repeatable).")
+@click.option("-i", "--input", "more_files", multiple=True, metavar="FILE", type=click.Path(),
+              help="Also read this file (as a FILE argument; repeatable).")
 @click.option("--no-header", is_flag=True, help="Leave out the line of key names.")
-def info(keys, files, no_header):
+def info(files, key_lists, more_files, no_header):
     """Print info values as tab-separated columns, one config a line (streams).
 
     \b
     Example:
-      wfl info config_type REF_energy natoms -i train.xyz | sort -k2 -g | head
+      wfl info -k config_type,REF_energy,natoms train.xyz | sort -k2 -g | head
 
     Besides info keys: natoms, formula, index. Vectors print space-separated; a
     missing value prints as an empty field.
@@ -145,9 +147,12 @@ def info(keys, files, no_header):
             pass
         return json.dumps(value)
 
+    keys = [key for keys in key_lists for key in keys.split(",") if key]
+    if not keys:
+        raise click.UsageError("-k/--keys names no key")
     if not no_header:
         write_text("\t".join(keys) + "\n")
-    for index, atoms in enumerate(_configs(list(files))):
+    for index, atoms in enumerate(_configs([*files, *more_files])):
         derived = {"natoms": len(atoms), "formula": atoms.get_chemical_formula(),
                    "index": index}
         write_text("\t".join(text(atoms.info.get(k, derived.get(k))) for k in keys) + "\n")
