@@ -19,8 +19,10 @@ from wflcli.errors import ExitStatus, UsageError
 @click.option("--json", "as_json", is_flag=True, help="As JSON (eV units).")
 @click.option("--plot", metavar="FILE", type=click.Path(), help="Parity plots and error histograms "
               "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
+@click.option("--shift", is_flag=True, help="In the plot, predicted energies less their mean "
+              "offset from the references (the offset is given on the axis).")
 @click.pass_obj
-def error(settings, files, ref, pred, by, as_json, plot):
+def error(settings, files, ref, pred, by, as_json, plot, shift):
     """Errors of predictions against references (reads the whole input).
 
     \b
@@ -44,7 +46,7 @@ def error(settings, files, ref, pred, by, as_json, plot):
         from wflcli.report.parity import parity_plot
 
         require("matplotlib", "matplotlib", "plot", "wfl error --plot")
-        parity_plot(properties, plot, ref, pred)
+        parity_plot(properties, plot, ref, pred, shift)
     if as_json:
         write_text(error_table.as_json(properties, ref, pred))
     elif sys.stdout.isatty():
