@@ -14,10 +14,10 @@ from wflcli.cli.whole import write_configs, write_text
 from wflcli.errors import ExitStatus
 
 
-def _configs(files):
+def _configs(files, allow_empty: bool = False):
     from wflcli.io.reader import read_configs
 
-    return read_configs(files or ["-"], sys.stdin.buffer)
+    return read_configs(files or ["-"], sys.stdin.buffer, allow_empty)
 
 
 @click.command()
@@ -83,34 +83,62 @@ def head(files, count):
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.option("--by", default="config_type", show_default=True, metavar="KEY",
               help="Count configs per value of info[KEY].")
-def count(files, as_json, by):
+@click.option("--keys", "with_keys", is_flag=True,
+              help="Also the info and arrays keys: type and how many configs have each, "
+                   "and the result prefixes (REF_, GAP_, ...) they make.")
+def count(files, as_json, by, with_keys):
     """Count configs, atoms, elements and config types (reads the whole input).
 
     \b
     Example:
       wfl count train.xyz
-      wfl count --json *.xyz | jq .configs
-    """
-    from collections import Counter
+      wfl count --keys train.xyz test.xyz
+      wfl count --json *.xyz | jq .total.configs
 
-    configs = atoms_total = 0
-    species: Counter = Counter()
-    groups: Counter = Counter()
-    for atoms in _configs(files):
-        configs += 1
-        atoms_total += len(atoms)
-        species.update(atoms.get_chemical_symbols())
-        groups[str(atoms.info.get(by, "-"))] += 1
-    report = {"configs": configs, "atoms": atoms_total, "species": dict(sorted(species.items())),
-              by: dict(sorted(groups.items()))}
+    With several files: one block per file, then the total (--json: {"files": {...},
+    "total": {...}}). Empty input counts 0.
+    """
+    from wflcli.verbs.count import Tally
+
+    names = list(files) or ["-"]
+    tallies = {}
+    for name in names:
+        tally = tallies[name] = Tally()
+        for atoms in _configs([name], allow_empty=True):
+            tally.add(atoms, by)
+    total = Tally()
+    for tally in tallies.values():
+        total.merge(tally)
+
+    def report(tally: Tally) -> dict:
+        return {**tally.summary(by), **(tally.keys() if with_keys else {})}
+
     if as_json:
-        write_text(json.dumps(report) + "\n")
+        data = report(total) if len(names) == 1 else {
+            "files": {name: report(t) for name, t in tallies.items()}, "total": report(total)}
+        write_text(json.dumps(data) + "\n")
         return ExitStatus.OK
-    lines = [f"configs  {configs}", f"atoms    {atoms_total}",
-             "species  " + " ".join(f"{s}:{n}" for s, n in report["species"].items()),
-             f"{by}:"] + [f"  {name:20} {n}" for name, n in report[by].items()]
-    write_text("\n".join(lines) + "\n")
+    blocks = [(name, t) for name, t in tallies.items()] if len(names) > 1 else []
+    blocks.append(("total" if len(names) > 1 else "", total))
+    write_text("\n".join(_count_block(name, report(t), by) for name, t in blocks))
     return ExitStatus.OK
+
+
+def _count_block(name: str, report: dict, by: str) -> str:
+    lines = [f"== {name}"] if name else []
+    lines += [f"configs  {report['configs']}", f"atoms    {report['atoms']}",
+              "species  " + " ".join(f"{s}:{n}" for s, n in report["species"].items()),
+              f"{by}:"] + [f"  {group:20} {n}" for group, n in report[by].items()]
+    for part in ("info", "arrays"):
+        if part in report:
+            lines.append(f"{part} keys:")
+            lines += [f"  {row['key']:20} {row['type']:12} {row['configs']}"
+                      for row in report[part]]
+    if "prefixes" in report:
+        lines.append("result prefixes: " + (", ".join(
+            f"{prefix} ({', '.join(results)})" for prefix, results in
+            report["prefixes"].items()) or "none"))
+    return "\n".join(lines) + "\n"
 
 
 @click.command()
