@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument
 from wflcli.cli.whole import read_all, write_text
 from wflcli.errors import ExitStatus, UsageError
@@ -38,9 +39,14 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
-    properties = compare(read_all(files), ref, pred, by)
+    configs = read_all(files)
+    properties = compare(configs, ref, pred, by)
+    unmatched = _unmatched_prefixes(configs, (("--ref", ref), ("--pred", pred)))
     if not properties:
-        raise UsageError(f"no config has {ref}/{pred} energy, forces, stress or virial")
+        raise UsageError(f"no config has {ref}/{pred} energy, forces, stress or virial"
+                         + "".join(f"; {hint}" for hint in unmatched))
+    for hint in unmatched:
+        warn("error", hint)
     if plot:
         from wflcli.backends import require
         from wflcli.report.parity import parity_plot
@@ -56,3 +62,21 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
     else:
         write_text(error_table.plain(properties))
     return ExitStatus.OK
+
+
+def _unmatched_prefixes(configs, given) -> list[str]:
+    """For each prefix that names no result in any config: what the input has instead."""
+    import difflib
+
+    from wflcli.verbs.count import result_prefixes
+
+    keys = {key for atoms in configs for key in (*atoms.info, *atoms.arrays)}
+    present = list(result_prefixes(keys))
+    hints = []
+    for option, prefix in given:
+        if prefix not in present:
+            close = difflib.get_close_matches(prefix, present, n=1, cutoff=0.6)
+            meant = f" (did you mean {option} {close[0]}?)" if close else ""
+            hints.append(f"{option} {prefix} matches no results; the input has "
+                         f"{', '.join(present) or 'none'}{meant}")
+    return hints

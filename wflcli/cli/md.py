@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.notices import warn
 from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
 
@@ -62,5 +63,19 @@ def md(settings, calc_spec, calc_kwargs, prefix, ensemble, steps, timestep, temp
                             max_temperature=max_temperature).check()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for hint in _nve_hints(ensemble, temperature, keep_velocities):
+        warn("md", hint)
     task = MDTask(*calculator(calc_spec, calc_kwargs, prefix), options, settings.seed)
     return run_per_config(settings, task, files, output, failed_output)
+
+
+def _nve_hints(ensemble: str, temperature: str | None, keep_velocities: bool) -> list[str]:
+    """NVE holds no temperature: say so when the options suggest one was meant."""
+    if ensemble != "nve":
+        return []
+    if temperature is None:
+        return [] if keep_velocities else [
+            "--ensemble nve with no -T and no --keep-velocities: the atoms start at rest "
+            "(0 K)"]
+    return [f"-T {temperature} with --ensemble nve only draws the starting velocities; "
+            "nothing holds the temperature (a thermostat: --ensemble langevin, bussi, ...)"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
+from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import read_all, write_configs
 from wflcli.errors import ExitStatus, UsageError
@@ -49,6 +50,9 @@ def run_selection(settings, choose, files, count, key, by, proportional, exclude
 
     chosen: set[int] = set()
     candidates = [i for i in range(len(configs)) if i not in already]
+    if count > len(candidates):
+        warn(click.get_current_context().info_name, f"-n {count} is more than the "
+             f"{len(candidates)} configs to choose from: all of them are selected")
     for members, share in split_by_group([labels[i] for i in candidates], count,
                                          proportional).values():
         members = [candidates[m] for m in members]
