@@ -53,7 +53,7 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
     (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
     changes parameters for one config:
-      wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --parallel 2 mols.xyz
+      wfl --parallel 2 calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* mols.xyz
     """
     if list_calcs:
         from wflcli.calculators.codes import CODES
