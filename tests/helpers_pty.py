@@ -9,6 +9,7 @@ import pty
 import re
 import select
 import signal
+import struct
 import subprocess
 import termios
 import time
@@ -28,18 +29,20 @@ class Shell:
     """A shell in ``cwd`` with ``env``; ``type(text)`` sends keys, ``screen()`` reads what
     it printed since the last call (escape sequences removed)."""
 
-    def __init__(self, shell: str, cwd: Path, env: dict, script: Path):
+    def __init__(self, shell: str, cwd: Path, env: dict, script: Path | None = None,
+                 term: str | None = None, columns: int = 120):
         argv, load = SHELLS[shell]
         self.fd_parent, fd_child = pty.openpty()
+        fcntl.ioctl(fd_child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
         # fish draws its list of candidates only on a terminal it knows
-        env = dict(env, TERM="xterm" if shell == "fish" else "dumb", PS1="$ ", PROMPT="$ ",
-                   HOME=str(cwd), fish_greeting="")
+        env = dict(env, TERM=term or ("xterm" if shell == "fish" else "dumb"), PS1="$ ",
+                   PROMPT="$ ", HOME=str(cwd), fish_greeting="")
         self.process = subprocess.Popen(argv, stdin=fd_child, stdout=fd_child,
                                         stderr=fd_child, cwd=cwd, env=env,
                                         preexec_fn=_own_terminal)
         os.close(fd_child)
-        self._seen = b""
-        self.type(load.format(script=script) + "\n")
+        if script is not None:
+            self.type(load.format(script=script) + "\n")
         self.screen(settle=1.5)
 
     def type(self, text: str) -> None:

@@ -43,7 +43,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \
-                progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
+                progress_reporter(task.verb, not settings.quiet, files) as on_progress:
             summary = run_task(task, configs, stdout, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=chunk, cache=cache, refresh=settings.refresh,
