@@ -13,6 +13,9 @@ _wfl_completion() {
         elif [[ $type == 'file' ]]; then
             COMPREPLY=()
             compopt -o default
+        elif [[ $type == 'nospace' ]]; then
+            COMPREPLY+=($value)
+            compopt -o nospace
         elif [[ $type == 'plain' ]]; then
             COMPREPLY+=($value)
         fi

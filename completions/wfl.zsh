@@ -17,6 +17,8 @@ _wfl_completion() {
             fi
         elif [[ "$type" == "dir" ]]; then
             _path_files -/
+        elif [[ "$type" == "nospace" ]]; then
+            compadd -U -S "" -- "$key"
         elif [[ "$type" == "file" ]]; then
             _path_files -f
         fi

@@ -48,6 +48,51 @@ def test_unknown_verb_is_a_usage_error(wfl):
     assert result.code == 2 and "No such command" in result.stderr
 
 
+def test_misspelt_verb_gets_the_nearest_verbs(wfl):
+    result = wfl("cal")
+    assert result.code == 2 and "Did you mean 'calc' or 'cat'?" in result.stderr
+
+
+def test_no_verb_prints_the_help_and_is_a_usage_error(wfl):
+    result = wfl()
+    assert result.code == 2 and "Commands:" in result.stdout
+
+
+def test_json_without_version_is_a_usage_error(wfl):
+    result = wfl("--json")
+    assert result.code == 2 and "--json goes with --version" in result.stderr
+
+
+def test_a_global_option_after_the_verb_suggests_no_verb_option(wfl):
+    result = wfl("rattle", "--seed", "3", input="")
+    assert result.code == 2 and "--seed is a global option" in result.stderr
+    assert "Did you mean" not in result.stderr  # not rattle's --stdev
+
+
+def test_choices_take_any_case(wfl, cu_file):
+    result = wfl("optimize", "--calc", "emt", "--optimizer", "BFGS", "--steps", "2", cu_file)
+    assert result.code == 0, result.stderr
+    assert wfl("md", "--calc", "emt", "--ensemble", "NVE", "--steps", "1", cu_file).code == 0
+
+
+def test_short_f_means_a_format_wherever_it_exists(wfl):
+    from wflcli.cli.main import cli
+
+    for name in COMMANDS:
+        command = cli.get_command(None, name)
+        for param in getattr(command, "params", []):
+            if "-f" in getattr(param, "opts", ()):
+                assert "--format" in param.opts, f"wfl {name}: -f is {param.opts}"
+
+
+def test_info_takes_files_as_arguments(wfl, cu_file):
+    table = wfl("info", "-k", "natoms,formula", cu_file, cu_file).stdout.splitlines()
+    assert table[0] == "natoms\tformula" and len(table) == 41
+    assert table[1] == "32\tCu32"
+    aliased = wfl("info", "-k", "natoms", "-i", cu_file).stdout.splitlines()
+    assert aliased == ["natoms"] + ["32"] * 20
+
+
 def test_bad_global_option_value_is_a_usage_error(wfl):
     result = wfl("--parallel", "0", "calc", "--calc", "emt")
     assert result.code == 2 and "--parallel" in result.stderr

@@ -34,6 +34,15 @@ def test_every_command_has_a_man_page():
         assert (ROOT / "man" / f"wfl-{name}.1").exists()
 
 
+def test_man_pages_have_exit_status_environment_files_and_see_also():
+    page = (ROOT / "man" / "wfl-calc.1").read_text()
+    for section in ("EXIT STATUS", "ENVIRONMENT", "FILES", "SEE ALSO"):
+        assert f".SH {section}" in page, section
+    assert "\\fB3\\fR\nfinished, but some configs failed" in page
+    assert "\\fBWFL_PARALLEL\\fR\nthe default of \\-\\-parallel" in page
+    assert "wfl\\-remote\\-ls(1)" in (ROOT / "man" / "wfl-remote-show.1").read_text()
+
+
 @pytest.mark.skipif(shutil.which("groff") is None, reason="groff renders man pages; CI has it")
 def test_man_pages_render_cleanly():
     for page in sorted((ROOT / "man").glob("*.1")):

@@ -267,3 +267,27 @@ def test_a_successful_fit_removes_an_earlier_failure_log(wfl, tmp_path):
     good = UNIFORM_OO.replace("method=uniform", "method=cur_points")
     assert wfl("fit-gap", train, "--gap", good, "-o", tmp_path / "W.xml").code == 0
     assert not (tmp_path / "W.xml.failed.log").exists() and (tmp_path / "W.xml").exists()
+
+
+def test_parity_plot_names_methods_units_and_errors(wfl, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is the plot extra; CI installs it")
+    configs = rattled_cells(6, "Cu", (1, 1, 1))
+    for i, atoms in enumerate(configs):  # P is REF + 0.1 eV per config (25 meV/atom)
+        atoms.info.update(REF_energy=float(i), P_energy=i + 0.1, config_type=f"g{i % 2}",
+                          REF_stress=np.full(6, 0.01 * i), P_stress=np.full(6, 0.011 * i))
+        atoms.arrays["REF_forces"] = np.ones((4, 3)) * i
+        atoms.arrays["P_forces"] = np.ones((4, 3)) * i * 1.1
+    src = tmp_path / "in.xyz"
+    src.write_text("".join(format_config(a) for a in configs))
+    svg = tmp_path / "p.svg"
+    assert wfl("error", "--ref", "REF_", "--pred", "P_", "--by", "config_type", src,
+               "--plot", svg).code == 0
+    text = svg.read_text()
+    for label in ("REF (eV/atom)", "P (eV/atom)", "REF (eV/Å)", "REF (GPa)", "P − REF (eV/Å)",
+                  "Energy per atom", "Stress components", "g0", "g1", "MPa", "N    6"):
+        assert label in text, label
+    assert "RMSE 25 meV/atom" in text and "MAE  25 meV/atom" in text  # the table's numbers
+    shifted = tmp_path / "s.svg"
+    assert wfl("error", "--ref", "REF_", "--pred", "P_", src, "--plot", shifted,
+               "--shift").code == 0
+    assert "P (eV/atom) − 25 meV/atom" in shifted.read_text()

@@ -1,5 +1,5 @@
-"""Every command block of README.md marked runnable is run as it stands, so the README
-never goes stale. (Its set-up commands are run by CI itself.)"""
+"""Every command block of README.md marked runnable is run as it stands, in an empty
+folder, so the README never goes stale. (Its set-up commands are run by CI itself.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, write_configs
+from conftest import WFL_PROGRAM
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"<!-- runnable -->\n```sh\n(.*?)```", README.read_text(), re.DOTALL)
@@ -25,9 +25,6 @@ def test_the_readme_has_runnable_blocks():
 def test_readme_block_runs(block, tmp_path):
     for module in ("tblite", "rdkit", "featomic"):
         pytest.importorskip(module, reason="the README uses every extra; CI installs them")
-    from ase.build import bulk
-
-    write_configs(tmp_path / "cu.xyz", [bulk("Cu", "fcc", a=3.6, cubic=True)])
     env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)

@@ -80,7 +80,11 @@ def test_remote_config_shows_where_each_value_came_from(user_config, tmp_path):
                                                        "slurm, sge, pbs, local, not 'lsf'"),
     ("[systems.c]\nscheduler = 'slurm'\n", "systems.c.rundir: missing"),
     ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\nhots = 'a'\n", "systems.c.hots: unknown "
-                                                                     "key"),
+                                                                     "key (did you mean 'host'?"),
+    ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\n[systems.c.partitions.p]\nmax_time = '1:00'"
+     "\n", "systems.c.partitions.p.max_time: unknown key (did you mean 'time'?"),
+    ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\n[systems.c.partitions.p]\nncores = 4\n",
+     "systems.c.partitions.p.ncores: unknown key (did you mean 'cores'?"),
     ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\n[systems.c.partitions.p]\ncores = 'many'"
      "\n", "systems.c.partitions.p.cores: must be an integer"),
     ("[systems.c]\nscheduler = 'slurm'\nrundir = 'x'\nport = true\n", "systems.c.port: must "

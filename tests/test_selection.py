@@ -340,7 +340,7 @@ def test_cat_head_count_info(wfl, labelled, tmp_path):
     counted = json.loads(wfl("count", "--json", labelled).stdout)
     assert counted == {"configs": 6, "atoms": 24, "species": {"Cu": 24},
                        "config_type": {"md": 3, "opt": 3}}
-    table = wfl("info", "config_type", "REF_energy", "natoms", "-i", labelled).stdout
+    table = wfl("info", "-k", "config_type,REF_energy", "-k", "natoms", labelled).stdout
     assert table.splitlines()[:3] == ["config_type\tREF_energy\tnatoms", "opt\t-0.0\t4",
                                       "md\t-1.0\t4"]
     traj = tmp_path / "t.traj"

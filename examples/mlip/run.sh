@@ -6,7 +6,7 @@ WFL=${WFL:-wfl}
 export WFLCLI_HOME=${WFLCLI_HOME:-$PWD/.wflcli}
 
 $WFL -q atoms H C N O | $WFL -q calc --calc tblite --prefix REF_ -o isolated.xyz
-$WFL -q smiles -f molecules.smi \
+$WFL -q smiles -i molecules.smi \
   | $WFL -q md --calc tblite --ensemble langevin -T 300 --friction 0.02 --timestep 0.5 \
       --steps 600 --every 10 --max-temperature 2000 \
   | $WFL -q filter 'max(norm(tblite_forces)) < 5' \

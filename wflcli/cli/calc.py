@@ -17,10 +17,11 @@ from wflcli.errors import ExitStatus
 @click.option("--properties", metavar="LIST",
               help="Comma-separated properties [default: energy,forces,stress where the "
                    "calculator has them; stress only for periodic cells].")
-@click.option("--scratch", metavar="DIR",
+@click.option("--scratch", metavar="DIR", type=click.Path(file_okay=False),
               help="File-based codes: run each config in a new folder under DIR "
                    "[default: OUTPUT-files beside -o, else ./wfl-calc-files].")
-@click.option("--keep-files", type=click.Choice(KEEP_CHOICES), default="outputs",
+@click.option("--keep-files",
+              type=click.Choice(KEEP_CHOICES, case_sensitive=False), default="outputs",
               show_default=True,
               help="File-based codes: what stays in a config's folder after a successful "
                    "run (outputs: the code's input and output files). A failed run keeps "
@@ -56,7 +57,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
     (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
     changes, for one config, the parameters --overrides allows:
-      wfl calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --overrides charge mols.xyz
+      wfl --parallel 2 calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --overrides charge \
+          mols.xyz
     """
     if list_calcs:
         from wflcli.calculators.codes import CODES

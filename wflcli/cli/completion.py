@@ -11,8 +11,10 @@ SHELLS = ("bash", "zsh", "fish")
 def completion_script(shell: str) -> str:
     from click.shell_completion import get_completion_class
 
+    from wflcli.cli.complete import register_shells
     from wflcli.cli.main import cli
 
+    register_shells()
     completer = get_completion_class(shell)(cli, {}, "wfl", "_WFL_COMPLETE")
     return completer.source()
 

@@ -6,20 +6,24 @@ import sys
 
 import click
 
+from wflcli.cli.notices import warn
+from wflcli.cli.options import files_argument
 from wflcli.cli.whole import read_valid, write_text
 from wflcli.errors import ExitStatus, UsageError
 
 
 @click.command("error")
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("--ref", required=True, metavar="PREFIX", help="Prefix of the references.")
 @click.option("--pred", required=True, metavar="PREFIX", help="Prefix of the predictions.")
 @click.option("--by", metavar="KEY", help="Also per group of info[KEY] (e.g. config_type).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON (eV units).")
-@click.option("--plot", metavar="FILE", help="Parity plots and error histograms "
+@click.option("--plot", metavar="FILE", type=click.Path(), help="Parity plots and error histograms "
               "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
+@click.option("--shift", is_flag=True, help="In the plot, predicted energies less their mean "
+              "offset from the references (the offset is given on the axis).")
 @click.pass_obj
-def error(settings, files, ref, pred, by, as_json, plot):
+def error(settings, files, ref, pred, by, as_json, plot, shift):
     """Errors of predictions against references (reads the whole input).
 
     \b
@@ -36,15 +40,20 @@ def error(settings, files, ref, pred, by, as_json, plot):
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
-    properties = compare(read_valid(files, "error"), ref, pred, by)
+    configs = read_valid(files, "error")
+    properties = compare(configs, ref, pred, by)
+    unmatched = _unmatched_prefixes(configs, (("--ref", ref), ("--pred", pred)))
     if not properties:
-        raise UsageError(f"no config has {ref}/{pred} energy, forces, stress or virial")
+        raise UsageError(f"no config has {ref}/{pred} energy, forces, stress or virial"
+                         + "".join(f"; {hint}" for hint in unmatched))
+    for hint in unmatched:
+        warn("error", hint)
     if plot:
         from wflcli.backends import require
         from wflcli.report.parity import parity_plot
 
         require("matplotlib", "matplotlib", "plot", "wfl error --plot")
-        parity_plot(properties, plot, ref, pred)
+        parity_plot(properties, plot, ref, pred, shift)
     if as_json:
         write_text(error_table.as_json(properties, ref, pred))
     elif sys.stdout.isatty():
@@ -54,3 +63,21 @@ def error(settings, files, ref, pred, by, as_json, plot):
     else:
         write_text(error_table.plain(properties))
     return ExitStatus.OK
+
+
+def _unmatched_prefixes(configs, given) -> list[str]:
+    """For each prefix that names no result in any config: what the input has instead."""
+    import difflib
+
+    from wflcli.verbs.count import result_prefixes
+
+    keys = {key for atoms in configs for key in (*atoms.info, *atoms.arrays)}
+    present = list(result_prefixes(keys))
+    hints = []
+    for option, prefix in given:
+        if prefix not in present:
+            close = difflib.get_close_matches(prefix, present, n=1, cutoff=0.6)
+            meant = f" (did you mean {option} {close[0]}?)" if close else ""
+            hints.append(f"{option} {prefix} matches no results; the input has "
+                         f"{', '.join(present) or 'none'}{meant}")
+    return hints

@@ -7,16 +7,17 @@ from contextlib import nullcontext
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.stdout import data_stdout
 from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
 
 
 @click.command("filter")
 @click.argument("expression")
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("--invert", is_flag=True, help="Keep the configs for which it does not hold.")
-@click.option("--rejected", metavar="FILE", help="Write the configs not kept here.")
+@click.option("--rejected", metavar="FILE", type=click.Path(),
+              help="Write the configs not kept here.")
 @output_option()
 @click.pass_obj
 def filter_(settings, expression, files, invert, rejected, output):

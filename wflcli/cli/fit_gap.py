@@ -6,6 +6,7 @@ import json
 
 import click
 
+from wflcli.cli.options import files_argument
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -60,8 +61,8 @@ def _check_data(configs, descriptors, quiet: bool) -> None:
 
 
 @click.command("fit-gap")
-@click.argument("files", nargs=-1, metavar="[FILE]...")
-@click.option("-o", "--output", "model", required=True, metavar="GAP.xml",
+@files_argument
+@click.option("-o", "--output", "model", required=True, metavar="GAP.xml", type=click.Path(),
               help="The model file; its sparse files and GAP.xml.log go beside it.")
 @click.option("--ref", default="REF_", show_default=True, metavar="PREFIX",
               help="Prefix of the reference energy, forces and stress.")
@@ -75,7 +76,7 @@ def _check_data(configs, descriptors, quiet: bool) -> None:
               help="Sigmas for one config_type (repeatable).")
 @click.option("--e0", metavar="SPEC", help="Isolated-atom energies 'H:-13.6,C:-1029.8', or "
               "'average' [default: from the config_type=isolated_atom configs].")
-@click.option("--params", "params_file", metavar="FILE",
+@click.option("--params", "params_file", metavar="FILE", type=click.Path(),
               help="gap_fit settings as YAML or JSON (options given here win).")
 @click.option("--threads", type=click.IntRange(min=1), help="OMP_NUM_THREADS for the fit.")
 @click.option("--force", is_flag=True, help="Fit even if the model is up to date.")

@@ -23,7 +23,16 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        """Also keep the command's arguments as typed: ``--remote`` sends them on."""
-        name, command, rest = super().resolve_command(ctx, args)
+        """Also keep the command's arguments as typed: ``--remote`` sends them on. A
+        misspelt verb gets the nearest ones as a suggestion."""
+        try:
+            name, command, rest = super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=3)
+            if close and exc.message.startswith("No such command"):
+                exc.message += f" Did you mean {' or '.join(map(repr, close))}?"
+            raise
         ctx.meta["wfl.verb_args"] = list(rest)
         return name, command, rest

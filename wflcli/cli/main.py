@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from wflcli.cli.complete import register_shells
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
@@ -84,14 +85,16 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
     settings.quiet, settings.verbose = quiet, verbose
     settings.cache, settings.refresh = cache, refresh
     settings.remote, settings.outcomes, settings.positions = remote, outcomes, positions
+    if as_json and not version:
+        raise click.UsageError("--json goes with --version (wfl --version --json)")
     if version:
         from wflcli.cli.versions import version_text
 
         click.echo(version_text(as_json))
         ctx.exit(ExitStatus.OK)
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is None:  # as git does: the help, and a usage error
         click.echo(ctx.get_help())
-        ctx.exit(ExitStatus.OK)
+        ctx.exit(ExitStatus.USAGE)
     if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS:
         raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
                                f" wfl {ctx.invoked_subcommand} runs here")
@@ -134,6 +137,8 @@ def main() -> None:
 def run(argv: list[str]) -> int:
     """Run one command line and return its exit code; expected errors become one line."""
     settings = Settings()
+    if "_WFL_COMPLETE" in os.environ:  # the shell asks for completions at a TAB
+        register_shells()
     try:
         code = cli.main(args=argv, prog_name="wfl", standalone_mode=False, obj=settings)
     except click.exceptions.ClickException as exc:
@@ -180,6 +185,7 @@ def _hint_global_option(exc: click.exceptions.NoSuchOption) -> None:
     if exc.option_name in flags:
         exc.message = (f"{exc.option_name} is a global option: give it before the verb, "
                        f"as in wfl {exc.option_name} ... {exc.ctx.info_name} ...")
+        exc.possibilities = None  # the verb's own look-alike options were not meant
 
 
 def _store_problem(exc: Exception) -> WflError | None:

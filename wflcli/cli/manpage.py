@@ -9,6 +9,7 @@ import re
 import click
 
 from wflcli import __version__
+from wflcli.errors import ExitStatus
 
 
 def _roff(text: str) -> str:
@@ -56,7 +57,64 @@ def render(context: click.Context, path: list[str], date: str | None = None) -> 
             child = command.get_command(context, sub)
             lines += [".TP", f"\\fB{_roff(sub)}\\fR", _roff(child.get_short_help_str(80)),
                       f"See \\fB{_roff('-'.join(path + [sub]))}\\fR(1)."]
+    lines += _exit_status() + _environment(context) + _files() + _see_also(context, path)
     return "\n".join(lines) + "\n"
+
+
+_EXIT_MEANINGS = {ExitStatus.OK: "done", ExitStatus.ERROR: "an error (bad input names file "
+                  "and line)", ExitStatus.USAGE: "a usage error (options or arguments)",
+                  ExitStatus.SOME_FAILED: "finished, but some configs failed (each carries "
+                  "info['wfl_error'])", ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
+                  ExitStatus.TERMINATED: "terminated (SIGTERM)"}
+
+# read by wflcli whatever the command (the options' own variables are listed from click)
+_VARIABLES = {"WFLCLI_HOME": "the folder of the store and the user's config.toml "
+              "(default ~/.wflcli)",
+              "WFLCLI_BUSY_TIMEOUT": "seconds to wait for another process's lock on the "
+              "store (default 60)"}
+
+
+def _exit_status() -> list[str]:
+    lines = [".SH EXIT STATUS"]
+    for status, meaning in _EXIT_MEANINGS.items():
+        lines += [".TP", f"\\fB{int(status)}\\fR", _roff(meaning)]
+    return lines
+
+
+def _environment(context: click.Context) -> list[str]:
+    variables = {}
+    for ctx in (context.find_root(), context):
+        for param in ctx.command.get_params(ctx):
+            envvar = getattr(param, "envvar", None)
+            if isinstance(envvar, str):
+                variables[envvar] = f"the default of {max(param.opts, key=len)}"
+    variables.update(_VARIABLES)
+    lines = [".SH ENVIRONMENT"]
+    for name, meaning in variables.items():
+        lines += [".TP", f"\\fB{_roff(name)}\\fR", _roff(meaning)]
+    return lines
+
+
+def _files() -> list[str]:
+    return [".SH FILES", ".TP", "\\fB~/.wflcli/store.sqlite\\fR",
+            _roff("jobs and the per-config result cache (wfl cache, wfl remote)"),
+            ".TP", "\\fB~/.wflcli/config.toml\\fR, \\fB.wflcli/config.toml\\fR",
+            _roff("remote systems: the user's, and the project's (the nearest up from the "
+                  "working folder), which takes precedence")]
+
+
+def _see_also(context: click.Context, path: list[str]) -> list[str]:
+    """wfl's page lists the verbs', a verb's names wfl's, a subcommand's names its parent's
+    and its siblings'."""
+    if len(path) == 1:
+        return [".SH SEE ALSO", _roff(", ".join(
+            f"{'-'.join(path + [sub])}(1)" for sub in context.command.list_commands(context)))]
+    if len(path) == 2:
+        return [".SH SEE ALSO", "wfl(1)"]
+    parent = context.parent
+    siblings = [sub for sub in parent.command.list_commands(parent) if sub != path[-1]]
+    return [".SH SEE ALSO", _roff(", ".join([f"{'-'.join(path[:-1])}(1)"] + [
+        f"{'-'.join(path[:-1] + [sub])}(1)" for sub in siblings]))]
 
 
 def all_pages(root: click.Group, date: str | None = None) -> dict[str, str]:

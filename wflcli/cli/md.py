@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.notices import warn
 from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
 
@@ -12,7 +13,8 @@ _ENSEMBLES = ["nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-beren
 
 @click.command()
 @calc_options(results="frames' results")
-@click.option("--ensemble", type=click.Choice(_ENSEMBLES), default="nve", show_default=True,
+@click.option("--ensemble",
+              type=click.Choice(_ENSEMBLES, case_sensitive=False), default="nve", show_default=True,
               help="Integrator/thermostat (npt-mtk: isotropic MTK barostat).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--timestep", type=click.FloatRange(min=0, min_open=True), default=1.0,
@@ -61,5 +63,19 @@ def md(settings, calc_spec, calc_kwargs, prefix, ensemble, steps, timestep, temp
                             max_temperature=max_temperature).check()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for hint in _nve_hints(ensemble, temperature, keep_velocities):
+        warn("md", hint)
     task = MDTask(*calculator(calc_spec, calc_kwargs, prefix), options, settings.seed)
     return run_per_config(settings, task, files, output, failed_output)
+
+
+def _nve_hints(ensemble: str, temperature: str | None, keep_velocities: bool) -> list[str]:
+    """NVE holds no temperature: say so when the options suggest one was meant."""
+    if ensemble != "nve":
+        return []
+    if temperature is None:
+        return [] if keep_velocities else [
+            "--ensemble nve with no -T and no --keep-velocities: the atoms start at rest "
+            "(0 K)"]
+    return [f"-T {temperature} with --ensemble nve only draws the starting velocities; "
+            "nothing holds the temperature (a thermostat: --ensemble langevin, bussi, ...)"]

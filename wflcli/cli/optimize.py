@@ -10,7 +10,8 @@ from wflcli.cli.perconfig import config_io, run_per_config
 
 @click.command()
 @calc_options()
-@click.option("--optimizer", type=click.Choice(["bfgs", "lbfgs", "fire", "precon-lbfgs"]),
+@click.option("--optimizer",
+              type=click.Choice(["bfgs", "lbfgs", "fire", "precon-lbfgs"], case_sensitive=False),
               default="bfgs", show_default=True)
 @click.option("--fmax", type=click.FloatRange(min=0, min_open=True), default=0.05,
               show_default=True, help="Converged when every force is below this (eV/A).")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.complete import complete_calc
+
 
 def calc_options(required: bool = True, results: str | None = "results",
                  multiple: bool = False):
@@ -26,6 +28,7 @@ def calc_options(required: bool = True, results: str | None = "results",
                                     "JSON/YAML file).")(command)
         return click.option(
             "--calc", "calc_spec", required=required, metavar="SPEC", multiple=multiple,
+            shell_complete=complete_calc,
             help="Calculator: NAME[:key=value,...], e.g. emt, lj:sigma=2.3, "
                  "tblite:method=GFN1-xTB, python:module:Class (wfl calc --list-calcs)"
                  + ("; repeat it for each member." if multiple else ".")
@@ -50,4 +53,10 @@ def default_prefix(name: str, prefix: str | None) -> str:
 
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
     """``-o/--output FILE``."""
-    return click.option("-o", "--output", metavar="FILE", help=help, **kwargs)
+    return click.option("-o", "--output", metavar="FILE", type=click.Path(), help=help,
+                        **kwargs)
+
+
+def files_argument(command):
+    """``[FILE]...``: the inputs (none, or ``-``: stdin)."""
+    return click.argument("files", nargs=-1, metavar="[FILE]...", type=click.Path())(command)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
@@ -19,10 +19,10 @@ _SHOWN_FAILURES = 5
 
 def config_io(command):
     """Add FILE... arguments and the -o/--failed options."""
-    command = click.option("--failed", "failed_output", metavar="FILE",
+    command = click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
                            help="Write failed configs here instead of into the output.")(command)
     command = output_option()(command)
-    return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+    return files_argument(command)
 
 
 def run_per_config(settings: Settings, task, files, output, failed_output,
@@ -43,7 +43,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \
-                progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
+                progress_reporter(task.verb, not settings.quiet, files) as on_progress:
             summary = run_task(task, configs, stdout, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=chunk, cache=cache, refresh=settings.refresh,

@@ -9,6 +9,7 @@ import time
 import click
 
 from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
+from wflcli.cli.complete import complete_system
 from wflcli.errors import ExitStatus, UsageError
 
 _STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -290,7 +291,7 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
 
 
 @remote.command()
-@click.argument("system")
+@click.argument("system", shell_complete=complete_system)
 def doctor(system):
     """Check that jobs can run on SYSTEM: connection, rundir, scheduler commands, and the
     far side's wfl (run as a job runs it, after the system's commands).

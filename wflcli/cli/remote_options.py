@@ -7,12 +7,14 @@ import functools
 
 import click
 
+from wflcli.cli.complete import complete_system
 from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "committee", "descriptor", "md", "normal-modes", "optimize", "rattle")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",
+                 shell_complete=complete_system,
                  show_envvar=True, help="Run as batch jobs on this system (config.toml)."),
     click.option("--per-job", type=click.IntRange(min=1), default=50, envvar="WFL_PER_JOB",
                  show_envvar=True, show_default=True,

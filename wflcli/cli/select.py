@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
-from wflcli.cli.options import output_option
+from wflcli.cli.notices import warn
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
@@ -15,11 +16,13 @@ CUR_ALGORITHMS = ("greedy", "wfl")
 def selection_options(command):
     options = [
         output_option("Write the selection here (atomically) instead of stdout."),
-        click.option("--rest", metavar="FILE", help="Write the configs not selected here."),
+        click.option("--rest", metavar="FILE", type=click.Path(),
+                     help="Write the configs not selected here."),
         click.option("--keep-descriptor", is_flag=True,
                      help="Keep the descriptor in the output (default: drop it)."),
-        click.option("--exclude", metavar="FILE", help="Configs already chosen (a training "
-                     "set): never picked again, and the selection avoids what they cover."),
+        click.option("--exclude", metavar="FILE", type=click.Path(),
+                     help="Configs already chosen (a training set): never picked again, and "
+                          "the selection avoids what they cover."),
         click.option("--proportional", is_flag=True,
                      help="With --by: N in all, shared in proportion to group sizes."),
         click.option("--by", metavar="KEY", help="Select N per group of info[KEY] "
@@ -33,7 +36,7 @@ def selection_options(command):
     for option in options:
         command = option(command)
     command = soap_options(command)
-    return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+    return files_argument(command)
 
 
 def run_selection(settings, verb, choose, files, count, key, by, proportional, exclude, rest,
@@ -49,6 +52,9 @@ def run_selection(settings, verb, choose, files, count, key, by, proportional, e
 
     chosen: set[int] = set()
     candidates = [i for i in range(len(configs)) if i not in already]
+    if count > len(candidates):
+        warn(click.get_current_context().info_name, f"-n {count} is more than the "
+             f"{len(candidates)} configs to choose from: all of them are selected")
     for members, share in split_by_group([labels[i] for i in candidates], count,
                                          proportional).values():
         members = [candidates[m] for m in members]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -16,14 +16,14 @@ def keyed_options(key_help: str):
     """FILE..., -o, --rest and the key (an expression)."""
 
     def decorate(command):
-        command = click.option("--rest", metavar="FILE",
+        command = click.option("--rest", metavar="FILE", type=click.Path(),
                                help="Write the configs not selected here.")(command)
         command = output_option("Write the selection here (atomically) instead of "
                                 "stdout.")(command)
         if key_help:
             command = click.option("--key", metavar="EXPR", required=True,
                                    help=key_help)(command)
-        return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
+        return files_argument(command)
 
     return decorate
 

@@ -12,16 +12,17 @@ from wflcli.cli.perconfig import run_per_config
 
 @click.command()
 @click.argument("smiles", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+@click.option("-i", "--file", "files", multiple=True, metavar="FILE", type=click.Path(),
               help="Read SMILES from FILE, one per line, an optional name after it "
                    "(- for stdin; stdin is read when no SMILES and no file are given).")
 @click.option("--conformers", "-n", type=click.IntRange(min=1), default=1, show_default=True,
               help="Distinct conformers per molecule.")
-@click.option("--force-field", type=click.Choice(["mmff", "uff", "none"]), default="mmff",
+@click.option("--force-field",
+              type=click.Choice(["mmff", "uff", "none"], case_sensitive=False), default="mmff",
               show_default=True, help="Clean-up after embedding (UFF where MMFF lacks "
               "parameters).")
 @output_option()
-@click.option("--failed", "failed_output", metavar="FILE",
+@click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
               help="Write failed inputs here instead of into the output.")
 @click.pass_obj
 def smiles(settings, smiles, files, conformers, force_field, output, failed_output):
@@ -30,7 +31,7 @@ def smiles(settings, smiles, files, conformers, force_field, output, failed_outp
     \b
     Example:
       wfl smiles CCO c1ccccc1 C > molecules.xyz
-      wfl smiles --conformers 3 -f molecules.smi -o conformers.xyz
+      wfl smiles --conformers 3 -i molecules.smi -o conformers.xyz
 
     Each config carries info['smiles'], info['name'] (when given) and
     config_type=smiles; with --conformers N also info['conformer'] and

@@ -9,19 +9,19 @@ import sys
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.whole import say_left_out, write_configs, write_text
 from wflcli.errors import ExitStatus
 
 
-def _configs(files):
+def _configs(files, allow_empty: bool = False):
     from wflcli.io.reader import read_configs
 
-    return read_configs(files or ["-"], sys.stdin.buffer)
+    return read_configs(files or ["-"], sys.stdin.buffer, allow_empty)
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("-f", "--format", "fmt", metavar="FORMAT",
               help="Read FILEs with ASE in this format (traj, vasp-xdatcar, cif, ...); "
                    "calculator results become plain info/arrays keys.")
@@ -64,7 +64,7 @@ def _ase_configs(files, fmt):
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("-n", "count", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many configs.")
 def head(files, count):
@@ -79,58 +79,87 @@ def head(files, count):
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@files_argument
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.option("--by", default="config_type", show_default=True, metavar="KEY",
               help="Count configs per value of info[KEY].")
-def count(files, as_json, by):
+@click.option("--keys", "with_keys", is_flag=True,
+              help="Also the info and arrays keys: type and how many configs have each, "
+                   "and the result prefixes (REF_, GAP_, ...) they make.")
+def count(files, as_json, by, with_keys):
     """Count configs, atoms, elements and config types (reads the whole input; configs
     that failed upstream are left out and counted on stderr).
 
     \b
     Example:
       wfl count train.xyz
-      wfl count --json *.xyz | jq .configs
-    """
-    from collections import Counter
+      wfl count --keys train.xyz test.xyz
+      wfl count --json *.xyz | jq .total.configs
 
+    With several files: one block per file, then the total (--json: {"files": {...},
+    "total": {...}}). Empty input counts 0.
+    """
+    from wflcli.verbs.count import Tally
     from wflcli.verbs.upstream import failed_upstream
 
-    configs = atoms_total = left_out = 0
-    species: Counter = Counter()
-    groups: Counter = Counter()
-    for atoms in _configs(files):
-        if failed_upstream(atoms):
-            left_out += 1
-            continue
-        configs += 1
-        atoms_total += len(atoms)
-        species.update(atoms.get_chemical_symbols())
-        groups[str(atoms.info.get(by, "-"))] += 1
+    names = list(files) or ["-"]
+    tallies, left_out = {}, 0
+    for name in names:
+        tally = tallies[name] = Tally()
+        for atoms in _configs([name], allow_empty=True):
+            if failed_upstream(atoms):
+                left_out += 1
+            else:
+                tally.add(atoms, by)
     say_left_out("count", left_out)
-    report = {"configs": configs, "atoms": atoms_total, "species": dict(sorted(species.items())),
-              by: dict(sorted(groups.items()))}
+    total = Tally()
+    for tally in tallies.values():
+        total.merge(tally)
+
+    def report(tally: Tally) -> dict:
+        return {**tally.summary(by), **(tally.keys() if with_keys else {})}
+
     if as_json:
-        write_text(json.dumps(report) + "\n")
+        data = report(total) if len(names) == 1 else {
+            "files": {name: report(t) for name, t in tallies.items()}, "total": report(total)}
+        write_text(json.dumps(data) + "\n")
         return ExitStatus.OK
-    lines = [f"configs  {configs}", f"atoms    {atoms_total}",
-             "species  " + " ".join(f"{s}:{n}" for s, n in report["species"].items()),
-             f"{by}:"] + [f"  {name:20} {n}" for name, n in report[by].items()]
-    write_text("\n".join(lines) + "\n")
+    blocks = [(name, t) for name, t in tallies.items()] if len(names) > 1 else []
+    blocks.append(("total" if len(names) > 1 else "", total))
+    write_text("\n".join(_count_block(name, report(t), by) for name, t in blocks))
     return ExitStatus.OK
 
 
+def _count_block(name: str, report: dict, by: str) -> str:
+    lines = [f"== {name}"] if name else []
+    lines += [f"configs  {report['configs']}", f"atoms    {report['atoms']}",
+              "species  " + " ".join(f"{s}:{n}" for s, n in report["species"].items()),
+              f"{by}:"] + [f"  {group:20} {n}" for group, n in report[by].items()]
+    for part in ("info", "arrays"):
+        if part in report:
+            lines.append(f"{part} keys:")
+            lines += [f"  {row['key']:20} {row['type']:12} {row['configs']}"
+                      for row in report[part]]
+    if "prefixes" in report:
+        lines.append("result prefixes: " + (", ".join(
+            f"{prefix} ({', '.join(results)})" for prefix, results in
+            report["prefixes"].items()) or "none"))
+    return "\n".join(lines) + "\n"
+
+
 @click.command()
-@click.argument("keys", nargs=-1, required=True)
-@click.option("-i", "--input", "files", multiple=True, metavar="FILE",
-              help="Read this file (repeatable; default stdin).")
+@files_argument
+@click.option("-k", "--keys", "key_lists", multiple=True, required=True, metavar="KEY,...",
+              help="The columns: info keys, comma-separated (repeatable).")
+@click.option("-i", "--input", "more_files", multiple=True, metavar="FILE", type=click.Path(),
+              help="Also read this file (as a FILE argument; repeatable).")
 @click.option("--no-header", is_flag=True, help="Leave out the line of key names.")
-def info(keys, files, no_header):
+def info(files, key_lists, more_files, no_header):
     """Print info values as tab-separated columns, one config a line (streams).
 
     \b
     Example:
-      wfl info config_type REF_energy natoms -i train.xyz | sort -k2 -g | head
+      wfl info -k config_type,REF_energy,natoms train.xyz | sort -k2 -g | head
 
     Besides info keys: natoms, formula, index. Vectors print space-separated; a
     missing value prints as an empty field.
@@ -152,9 +181,12 @@ def info(keys, files, no_header):
             pass
         return json.dumps(value)
 
+    keys = [key for keys in key_lists for key in keys.split(",") if key]
+    if not keys:
+        raise click.UsageError("-k/--keys names no key")
     if not no_header:
         write_text("\t".join(keys) + "\n")
-    for index, atoms in enumerate(_configs(list(files))):
+    for index, atoms in enumerate(_configs([*files, *more_files])):
         derived = {"natoms": len(atoms), "formula": atoms.get_chemical_formula(),
                    "index": index}
         write_text("\t".join(text(atoms.info.get(k, derived.get(k))) for k in keys) + "\n")

@@ -102,11 +102,11 @@ def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
             annotation = decode_annotation(payload)
         else:
             count, text = decode_outputs(payload)
-            return Outcome(index, text, count, kind=kind, payload=payload)
+            return Outcome(index, text, count, kind=kind, payload=payload, cached=True)
     except (ValueError, KeyError, TypeError, zlib.error):  # damaged: not worth failing for
         return None
     apply_annotation(atoms, annotation)
-    return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload)
+    return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload, cached=True)
 
 
 def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):

@@ -24,6 +24,7 @@ class Summary:
 
     inputs: int = 0
     outputs: int = 0
+    cached: int = 0                              # inputs answered from the cache
     failed: list = field(default_factory=list)  # (input index, wfl_error dict)
 
 
@@ -47,6 +48,7 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | N
                 if outcomes is not None:
                     outcomes.write(outcome_line(outcome))
                 summary.inputs += 1
+                summary.cached += outcome.cached
                 sink.write(outcome.text)
                 summary.outputs += outcome.count
                 if outcome.failed:

@@ -111,6 +111,22 @@ class Config:
         return _build(name, self.systems[name], self.sources)
 
 
+# what ExPyRe's config.json calls some of our keys, for users who bring theirs along
+_EXPYRE_NAMES = {"max_time": "time", "max_mem": "memory", "ncores": "cores"}
+
+
+def unknown_key(key: str, known) -> str:
+    """The complaint about an unknown key, with the key that was probably meant."""
+    import difflib
+
+    meant = _EXPYRE_NAMES.get(key)
+    if meant not in known:
+        close = difflib.get_close_matches(key, known, n=1)
+        meant = close[0] if close else None
+    hint = f"did you mean '{meant}'? " if meant else ""
+    return f"unknown key ({hint}known: {', '.join(sorted(known))})"
+
+
 def user_config_path() -> Path:
     return store_home() / "config.toml"
 
@@ -170,7 +186,7 @@ def _merge(config: Config, path: Path, data: dict) -> None:
             expected = _SYSTEM_KEYS.get(setting)
             if expected is None:
                 raise ConfigError(str(path), f"{key}.{setting}",
-                                  f"unknown key (known: {', '.join(sorted(_SYSTEM_KEYS))})")
+                                  unknown_key(setting, _SYSTEM_KEYS))
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(str(path), f"{key}.{setting}",
                                   f"must be {_TYPE_WORDS[expected]}, not {value!r}")
@@ -220,8 +236,7 @@ def _build(name: str, settings: dict, sources: dict) -> System:
         for key, value in part.items():
             expected = _PARTITION_KEYS.get(key)
             if expected is None:
-                raise fault(f"partitions.{part_name}.{key}", "unknown key (known: "
-                            f"{', '.join(sorted(_PARTITION_KEYS))})")
+                raise fault(f"partitions.{part_name}.{key}", unknown_key(key, _PARTITION_KEYS))
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise fault(f"partitions.{part_name}.{key}",
                             f"must be {_TYPE_WORDS[expected]}, not {value!r}")

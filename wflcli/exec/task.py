@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from wflcli.exec import steps
 from wflcli.exec.payload import ANNOTATION, OUTPUTS, encode_annotation, encode_outputs
 from wflcli.io.writer import format_config
 
@@ -45,6 +46,11 @@ class ConfigContext:
 
         return np.random.default_rng(self.seed)
 
+    @staticmethod
+    def step(count: int = 1) -> None:
+        """Count steps of a dynamics or relaxation, for the progress line."""
+        steps.add(count)
+
 
 @dataclass
 class Outcome:
@@ -58,6 +64,7 @@ class Outcome:
     failed_text: str = ""       # the failed config
     kind: str = ""              # what payload holds, for the cache
     payload: bytes = b""
+    cached: bool = False        # answered from the cache
 
     @property
     def failed(self) -> bool:

@@ -22,15 +22,17 @@ _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge"
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
 
 
-def read_configs(sources: Iterable[str], stdin: BinaryIO) -> Iterator:
-    """Yield every config of every source in turn (``-`` is stdin)."""
+def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False
+                 ) -> Iterator:
+    """Yield every config of every source in turn (``-`` is stdin). Empty input is an
+    error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says)."""
     found = False
     for source in sources:
         with open_source(source, stdin) as (name, stream):
             for atoms in FrameReader(stream, name):
                 found = True
                 yield atoms
-    if not found:
+    if not found and not allow_empty:
         raise InputError(", ".join(sources) or "<stdin>", None, "no configurations in the input")
 
 

@@ -148,6 +148,7 @@ def trajectory(atoms, options: MDOptions, prefix: str, context) -> list:
 
     def observe() -> None:
         step = dynamics.nsteps
+        context.step()
         if options.temperature and options.ensemble in _RAMPABLE and options.steps:
             start, end = options.temperature
             dynamics.set_temperature(temperature_K=start + (end - start) * step / options.steps)

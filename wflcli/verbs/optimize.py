@@ -47,11 +47,11 @@ class OptimizeTask:
         def relax(atoms, context):
             calculator.reset()
             atoms.calc = calculator
-            return self._relax(atoms, optimizer_class)
+            return self._relax(atoms, optimizer_class, context)
 
         return relax
 
-    def _relax(self, atoms, optimizer_class) -> list:
+    def _relax(self, atoms, optimizer_class, context) -> list:
         from ase import units
 
         original_constraints = list(atoms.constraints)
@@ -66,6 +66,7 @@ class OptimizeTask:
             target = FrechetCellFilter(atoms, scalar_pressure=self.pressure * units.GPa)
         optimizer = optimizer_class(target, logfile=None)
         frames: list = []
+        optimizer.attach(context.step, interval=1)
         if self.traj_every:
             optimizer.attach(lambda: frames.append(self._frame(atoms, optimizer.nsteps)),
                              interval=self.traj_every)
