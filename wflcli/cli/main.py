@@ -22,7 +22,9 @@ COMMANDS = {
     "cat": "wflcli.cli.stream:cat",
     "completion": "wflcli.cli.completion:completion",
     "count": "wflcli.cli.stream:count",
+    "defects": "wflcli.cli.supercell:defects",
     "descriptor": "wflcli.cli.descriptor:descriptor",
+    "dimers": "wflcli.cli.dimers:dimers",
     "error": "wflcli.cli.error:error",
     "filter": "wflcli.cli.filter:filter_",
     "fit-gap": "wflcli.cli.fit_gap:fit_gap",
@@ -37,6 +39,7 @@ COMMANDS = {
     "select-fps": "wflcli.cli.select:select_fps",
     "smiles": "wflcli.cli.smiles:smiles",
     "split": "wflcli.cli.split:split",
+    "supercell": "wflcli.cli.supercell:supercell",
 }
 
 

@@ -1,0 +1,233 @@
+"""Generators of training structures: dimers, supercells, defects and surfaces, each checked
+against ASE called directly, for determinism under --parallel, the cache and --seed."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from conftest import read_text, write_configs
+from wflcli.exec import task as task_module
+
+
+def same_under_parallel(wfl_program, tmp_path, *args, input=None):
+    """stdout of a serial run, after checking that --parallel 2 (one config a chunk) writes
+    the same bytes."""
+    env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "parallel-home"))
+    serial = wfl_program("--no-cache", *args, input=input, env=env)
+    parallel = wfl_program("--no-cache", "--parallel", "2", "--chunk", "1", *args, input=input,
+                           env=env)
+    assert serial.returncode == 0, serial.stderr.decode()
+    assert parallel.returncode == 0, parallel.stderr.decode()
+    assert parallel.stdout == serial.stdout
+    return serial.stdout
+
+
+def served_from_cache(wfl, monkeypatch, task_class, *args, input=None):
+    """Run twice; the second time the task cannot start, so its output must come from the
+    cache."""
+    first = wfl(*args, input=input)
+    assert first.code == 0, first.stderr
+
+    def cannot_start(self):
+        raise AssertionError("computed again instead of served from the cache")
+
+    monkeypatch.setattr(task_class, "start", cannot_start)
+    monkeypatch.setattr(task_module, "_started", {})
+    second = wfl(*args, input=input)
+    assert second.code == 0, second.stderr
+    assert second.stdout == first.stdout
+
+
+# --- dimers ---------------------------------------------------------------------------------
+
+def test_dimers_cover_every_pair_at_exact_distances(wfl):
+    result = wfl("dimers", "H", "C", "O", "--range", "0.5:5.0", "--step", "0.05")
+    assert result.code == 0, result.stderr
+    dimers = read_text(result.stdout)
+    grid = [round(0.5 + 0.05 * k, 12) for k in range(91)]
+    pairs = ["H-H", "H-C", "H-O", "C-C", "C-O", "O-O"]
+    assert [d.info["dimer_pair"] for d in dimers] == [p for p in pairs for _ in grid]
+    assert [d.info["dimer_distance"] for d in dimers] == grid * len(pairs)
+    for d in dimers:
+        assert d.get_distance(0, 1) == d.info["dimer_distance"]
+        assert "-".join(d.get_chemical_symbols()) == d.info["dimer_pair"]
+        assert d.info["config_type"] == "dimer" and not d.pbc.any()
+    assert dimers[-1].info["dimer_distance"] == 5.0
+
+
+def test_dimers_relative_to_covalent_radii_in_a_box(wfl):
+    from ase.data import atomic_numbers, covalent_radii
+
+    result = wfl("dimers", "--pairs", "C-O,H-H", "--relative", "--range", "0.8:1.2",
+                 "--step", "0.2", "--box", "15")
+    dimers = read_text(result.stdout)
+    assert [d.info["dimer_pair"] for d in dimers] == ["C-O"] * 3 + ["H-H"] * 3
+    for d in dimers:
+        a, b = (atomic_numbers[s] for s in d.get_chemical_symbols())
+        expected = d.info["dimer_relative_distance"] * (covalent_radii[a] + covalent_radii[b])
+        assert d.info["dimer_distance"] == pytest.approx(expected, abs=1e-14)
+        assert d.get_distance(0, 1) == pytest.approx(d.info["dimer_distance"], abs=1e-12)
+        assert np.allclose(d.positions.mean(axis=0), 7.5) and np.allclose(d.cell.lengths(), 15)
+    assert [d.info["dimer_relative_distance"] for d in dimers[:3]] == [0.8, 1.0, 1.2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pairs", "H-"], "pair 'H-' does not name two elements"),
+    (["--pairs", "H-Xx"], "unknown element 'Xx'"),
+    (["H", "--pairs", "C-O"], "pair C-O names an element not among the SPECIES"),
+    ([], "name the SPECIES, or the --pairs"),
+    (["H", "--range", "3:1"], "need 0 < START <= STOP"),
+    (["H", "--range", "5", "--box", "4"], "is not like 0.5:5.0"),
+    (["H", "--box", "4"], "--box 4 is not larger than the longest distance"),
+])
+def test_dimers_bad_input_is_a_usage_error(wfl, args, message):
+    result = wfl("dimers", *args)
+    assert result.code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_dimers_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    from wflcli.verbs.dimers import DimerTask
+
+    args = ["dimers", "H", "C", "O", "--step", "0.5"]
+    assert len(read_text(same_under_parallel(wfl_program, tmp_path, *args))) == 6 * 10
+    served_from_cache(wfl, monkeypatch, DimerTask, *args)
+
+
+# --- supercells -----------------------------------------------------------------------------
+
+def test_supercell_is_the_largest_cube_under_the_limit(wfl, tmp_path):
+    src = write_configs(tmp_path / "prim.xyz", [bulk("Cu"), bulk("NaCl", "rocksalt", a=5.64),
+                                                bulk("Si", cubic=True)])
+    result = wfl("supercell", "--max-atoms", "70", src)
+    assert result.code == 0, result.stderr
+    cells = read_text(result.stdout)
+    assert [len(c) for c in cells] == [32, 64, 64]
+    for cell, a in zip(cells, [3.61, 5.64, 5.43]):
+        assert np.allclose(cell.cell.cellpar(), [2 * a] * 3 + [90] * 3)
+        assert cell.info["supercell_deviation"] < 1e-12
+    matrix = cells[0].info["supercell_matrix"].reshape(3, 3)
+    assert np.allclose(matrix @ bulk("Cu").cell.array, cells[0].cell.array)
+    assert cells[2].info["supercell_matrix"].tolist() == [2, 0, 0, 0, 2, 0, 0, 0, 2]
+
+
+def test_supercell_of_a_non_cubic_cell_and_bad_inputs(wfl, tmp_path):
+    from ase import Atoms
+    from ase.build import make_supercell
+
+    ti = bulk("Ti", "hcp", a=2.95, c=4.68)
+    src = write_configs(tmp_path / "in.xyz", [ti, Atoms("H2", [[0, 0, 0], [0, 0, 0.7]]),
+                                              bulk("Cu", cubic=True)])
+    result = wfl("supercell", "-N", "40", src)
+    assert result.code == 3
+    hcp, molecule, cu = read_text(result.stdout)
+    assert len(hcp) <= 40
+    expected = make_supercell(ti, hcp.info["supercell_matrix"].reshape(3, 3))
+    assert np.allclose(hcp.positions, expected.positions)
+    assert "needs a periodic cell" in molecule.info["wfl_error"]["message"]
+    assert len(cu) == 32
+    small = wfl("supercell", "-N", "3", write_configs(tmp_path / "cu.xyz", [cu]))
+    assert small.code == 3 and "the input has 32 atoms, more than --max-atoms 3" in small.stderr
+
+
+def test_supercell_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    from wflcli.verbs.supercell import SupercellTask
+
+    src = write_configs(tmp_path / "prim.xyz", [bulk("Cu"), bulk("Al"), bulk("Fe")])
+    same_under_parallel(wfl_program, tmp_path, "supercell", "-N", "20", src)
+    served_from_cache(wfl, monkeypatch, SupercellTask, "supercell", "-N", "20", src)
+
+
+# --- defects --------------------------------------------------------------------------------
+
+@pytest.fixture
+def nacl(tmp_path):
+    return write_configs(tmp_path / "nacl.xyz", [bulk("NaCl", "rocksalt", a=5.64, cubic=True)
+                                                 * (2, 2, 2)])
+
+
+def test_vacancies_remove_the_atoms_they_name(wfl, nacl):
+    (perfect,) = read_text(nacl.read_text())
+    result = wfl("defects", "--kind", "vacancy", "-n", "5", "--count", "3", nacl)
+    assert result.code == 0, result.stderr
+    out = read_text(result.stdout)
+    assert [c.info["defect_copy"] for c in out] == list(range(5))
+    for config in out:
+        removed = config.info["defect_atoms"]
+        assert config.info["defect"] == "vacancy" and len(set(removed)) == 3
+        kept = [i for i in range(len(perfect)) if i not in removed]
+        assert np.array_equal(config.positions, perfect.positions[kept])
+        assert config.get_chemical_symbols() == [perfect.get_chemical_symbols()[i] for i in kept]
+    assert len({tuple(c.info["defect_atoms"]) for c in out}) > 1
+
+
+def test_antisites_swap_species_and_keep_the_composition(wfl, nacl):
+    (perfect,) = read_text(nacl.read_text())
+    out = read_text(wfl("defects", "--kind", "antisite", "-n", "3", "--count", "2",
+                        nacl).stdout)
+    for config in out:
+        assert Counter(config.numbers) == Counter(perfect.numbers)
+        changed = np.flatnonzero(config.numbers != perfect.numbers)
+        assert sorted(changed) == sorted(config.info["defect_atoms"]) and len(changed) == 4
+        assert np.array_equal(config.positions, perfect.positions)
+
+
+def test_interstitials_respect_the_minimum_distance(wfl, nacl):
+    from ase.geometry import get_distances
+
+    (perfect,) = read_text(nacl.read_text())
+    out = read_text(wfl("defects", "--kind", "interstitial", "--element", "H", "-n", "4",
+                        "--count", "2", "--min-distance", "1.2", nacl).stdout)
+    for config in out:
+        assert len(config) == len(perfect) + 2
+        assert config.get_chemical_symbols()[-2:] == ["H", "H"]
+        assert list(config.info["defect_atoms"]) == [len(perfect), len(perfect) + 1]
+        for index in config.info["defect_atoms"]:
+            others = [i for i in range(len(config)) if i != index]
+            _, distances = get_distances(config.positions[index], config.positions[others],
+                                         cell=config.cell, pbc=True)
+            assert distances.min() >= 1.2
+
+
+def test_surface_slab_equals_ase_surface(wfl, tmp_path):
+    from ase.build import surface
+
+    cu = bulk("Cu", cubic=True)
+    src = write_configs(tmp_path / "cu.xyz", [cu])
+    result = wfl("defects", "--kind", "surface", "--miller", "1,1,1", "--layers", "3",
+                 "--vacuum", "8", src)
+    (slab,) = read_text(result.stdout)
+    expected = surface(cu, (1, 1, 1), 3, vacuum=8, periodic=True)
+    assert np.allclose(slab.positions, expected.positions)
+    assert np.allclose(slab.cell.array, expected.cell.array)
+    assert slab.info["miller"].tolist() == [1, 1, 1] and slab.info["defect"] == "surface"
+    assert slab.pbc.tolist() == [True, True, False]
+
+
+def test_defects_that_cannot_be_made_fail_with_the_reason(wfl, tmp_path, nacl):
+    cu = write_configs(tmp_path / "cu.xyz", [bulk("Cu", cubic=True)])
+    cases = [(["--kind", "antisite", cu], "antisites need at least two species"),
+             (["--kind", "vacancy", "--count", "4", cu], "cannot remove 4 of 4 atoms"),
+             (["--kind", "interstitial", "--min-distance", "3", cu], "no room for an interstitial")]
+    for args, message in cases:
+        result = wfl("defects", *args)
+        assert result.code == 3 and message in result.stderr
+        assert message in read_text(result.stdout)[0].info["wfl_error"]["message"]
+    assert wfl("defects", "--kind", "surface", "--miller", "0,0,0", cu).code == 2
+    assert wfl("defects", "--kind", "interstitial", "--element", "Q", cu).code == 2
+
+
+def test_defects_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    from wflcli.verbs.defects import DefectTask
+
+    cells = [bulk("NaCl", "rocksalt", a=a, cubic=True) for a in (5.5, 5.6, 5.7)]
+    src = write_configs(tmp_path / "in.xyz", cells)
+    args = ["defects", "--kind", "interstitial", "-n", "3", src]
+    first = same_under_parallel(wfl_program, tmp_path, *args)
+    other_seed = wfl_program("--no-cache", "--seed", "5", *args)
+    assert other_seed.returncode == 0 and other_seed.stdout != first
+    served_from_cache(wfl, monkeypatch, DefectTask, *args)
