@@ -231,3 +231,88 @@ def test_defects_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch
     other_seed = wfl_program("--no-cache", "--seed", "5", *args)
     assert other_seed.returncode == 0 and other_seed.stdout != first
     served_from_cache(wfl, monkeypatch, DefectTask, *args)
+
+
+# --- nudged elastic band --------------------------------------------------------------------
+
+def hop_endpoints():
+    """An Au adatom on Al(100) in two neighbouring hollow sites, both relaxed with EMT."""
+    from ase.build import add_adsorbate, fcc100
+    from ase.calculators.emt import EMT
+    from ase.constraints import FixAtoms
+    from ase.optimize import BFGS
+
+    slab = fcc100("Al", size=(2, 2, 3))
+    add_adsorbate(slab, "Au", 1.7, "hollow")
+    slab.center(axis=2, vacuum=4.0)
+    del slab.info["adsorbate_info"]
+    slab.set_constraint(FixAtoms(mask=[atom.tag > 1 for atom in slab]))
+    final = slab.copy()
+    final.positions[-1, 0] += slab.cell[0, 0] / 2
+    ends = []
+    for end in (slab, final):
+        end.calc = EMT()
+        BFGS(end, logfile=None).run(fmax=0.05)
+        end.calc = None
+        ends.append(end)
+    return ends
+
+
+def test_neb_barrier_equals_ase_neb(wfl, tmp_path):
+    from ase.calculators.emt import EMT
+    from ase.mep import NEB
+    from ase.optimize import FIRE
+
+    initial, final = hop_endpoints()
+    src = write_configs(tmp_path / "ends.xyz", [initial, final])
+    result = wfl("neb", "--calc", "emt", "--images", "3", "--climb", "--fmax", "0.05", src)
+    assert result.code == 0, result.stderr
+    band = read_text(result.stdout)
+    (initial, final) = read_text(src.read_text())  # the endpoints as wfl read them
+    images = [initial] + [initial.copy() for _ in range(3)] + [final]
+    for image in images:
+        image.calc = EMT()
+    neb = NEB(images, k=0.1, climb=True, method="improvedtangent")
+    neb.interpolate()
+    FIRE(neb, logfile=None).run(fmax=0.05, steps=1000)
+    expected = [image.get_potential_energy() for image in images]
+    assert [b.info["neb_image"] for b in band] == list(range(5))
+    energies = [b.info["emt_energy"] for b in band]
+    assert np.allclose(energies, expected, rtol=0, atol=1e-6)
+    barrier = max(expected) - expected[0]
+    assert all(abs(b.info["neb_barrier"] - barrier) < 1e-6 for b in band)
+    assert 0.1 < barrier < 1.0 and band[0].info["neb_converged"]
+    assert np.allclose(band[2].positions, images[2].positions, atol=1e-8)
+    assert band[2].constraints and len(band[2].constraints[0].index) == 8
+
+
+def test_neb_pairs_by_key_and_bad_pairs_fail_with_the_reason(wfl, tmp_path):
+    from ase.build import molecule
+
+    initial, final = hop_endpoints()
+    for end in (initial, final):
+        end.info["path"] = "hop"
+    water = molecule("H2O")
+    water.info["path"] = "lonely"
+    src = write_configs(tmp_path / "ends.xyz", [initial, water, final])
+    result = wfl("neb", "--calc", "emt", "--images", "1", "--steps", "5", "--by", "path", src)
+    assert result.code == 3
+    out = read_text(result.stdout)
+    assert len(out) == 4 and [b.info.get("neb_image") for b in out[:3]] == [0, 1, 2]
+    assert "path=lonely has 1 configs; a band needs two endpoints" in result.stderr
+    consecutive = wfl("neb", "--calc", "emt", "--images", "1", "--steps", "5", src)
+    assert consecutive.code == 3
+    assert "the endpoints have different atoms" in consecutive.stderr
+    assert "an odd number of endpoints" in consecutive.stderr
+
+
+def test_neb_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    from wflcli.verbs.neb import NebTask
+
+    initial, final = hop_endpoints()
+    src = write_configs(tmp_path / "ends.xyz", [initial, final, final, initial])
+    args = ["neb", "--calc", "emt", "--images", "2", "--steps", "20", src]
+    bands = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    assert len(bands) == 8
+    assert bands[0].info["neb_barrier"] == pytest.approx(bands[4].info["neb_reverse_barrier"])
+    served_from_cache(wfl, monkeypatch, NebTask, *args)

@@ -32,6 +32,7 @@ COMMANDS = {
     "info": "wflcli.cli.stream:info",
     "md": "wflcli.cli.md:md",
     "optimize": "wflcli.cli.optimize:optimize",
+    "neb": "wflcli.cli.neb:neb",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "rattle": "wflcli.cli.rattle:rattle",
     "remote": "wflcli.cli.remote:remote",

@@ -9,8 +9,8 @@ import click
 
 from wflcli.cli.settings import RemoteOptions
 
-REMOTE_VERBS = ("calc", "defects", "descriptor", "md", "normal-modes", "optimize", "rattle",
-                "supercell")
+REMOTE_VERBS = ("calc", "defects", "descriptor", "md", "neb", "normal-modes", "optimize",
+                "rattle", "supercell")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",
