@@ -316,3 +316,135 @@ def test_neb_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
     assert len(bands) == 8
     assert bands[0].info["neb_barrier"] == pytest.approx(bands[4].info["neb_reverse_barrier"])
     served_from_cache(wfl, monkeypatch, NebTask, *args)
+
+
+# --- phonons --------------------------------------------------------------------------------
+
+def phonopy_frequencies_directly(unitcell, qpoints):
+    """EMT Cu phonons with phonopy's own API: the reference for wfl phonons."""
+    from ase import Atoms
+    from ase.calculators.emt import EMT
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    phonon = Phonopy(PhonopyAtoms(symbols=unitcell.get_chemical_symbols(),
+                                  cell=unitcell.cell.array,
+                                  scaled_positions=unitcell.get_scaled_positions()),
+                     supercell_matrix=np.diag([2, 2, 2]), primitive_matrix="auto")
+    phonon.generate_displacements(distance=0.01)
+    forces = []
+    for cell in phonon.supercells_with_displacements:
+        atoms = Atoms(cell.symbols, cell=cell.cell, scaled_positions=cell.scaled_positions,
+                      pbc=True)
+        atoms.calc = EMT()
+        forces.append(atoms.get_forces())
+    phonon.forces = forces
+    phonon.produce_force_constants()
+    phonon.run_qpoints(qpoints)
+    return phonon, phonon.qpoints.frequencies
+
+
+def frequency_table(path):
+    rows = [line.split("\t") for line in path.read_text().splitlines()[1:]]
+    table: dict = {}
+    for name, q, band, value in rows:
+        table.setdefault((name, q), []).append((int(band), float(value)))
+    return {key: [v for _, v in sorted(values)] for key, values in table.items()}
+
+
+def test_phonon_frequencies_equal_phonopy_api(wfl, tmp_path):
+    pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
+    unitcell = bulk("Cu", "fcc", a=3.61)
+    src = write_configs(tmp_path / "cu.xyz", [unitcell])
+    displaced = wfl("phonons", "displace", "--supercell", "2x2x2", "--amplitude", "0.01", src)
+    assert displaced.code == 0, displaced.stderr
+    labelled = wfl("calc", "--calc", "emt", "--prefix", "REF_", input=displaced.stdout)
+    folder = tmp_path / "ph"
+    collected = wfl("phonons", "collect", "--q", "0,0,0", "--q", "0.5,0,0.5", "-d", folder,
+                    input=labelled.stdout)
+    assert collected.code == 0, collected.stderr
+    (fc_cell,) = read_text(collected.stdout)
+    phonon, expected = phonopy_frequencies_directly(unitcell, [[0, 0, 0], [0.5, 0, 0.5]])
+    table = frequency_table(folder / "frequencies.tsv")
+    name = fc_cell.info["phonon_name"]
+    assert np.abs(np.array(table[(name, "0,0,0")]) - expected[0]).max() < 1e-6
+    assert np.abs(np.array(table[(name, "0.5,0,0.5")]) - expected[1]).max() < 1e-6
+    assert 5 < max(expected[1]) < 9  # X point of Cu: a few THz
+    assert np.allclose(fc_cell.arrays["phonon_force_constants"].reshape(8, 8, 3, 3),
+                       phonon.force_constants, rtol=0, atol=1e-9)
+    for suffix in ("phonopy.yaml", "band.png", "dos.png"):
+        assert (folder / f"{name}-{suffix}").stat().st_size > 1000
+
+
+def test_phonon_samples_are_thermal_seeded_and_parallel_safe(wfl, wfl_program, tmp_path,
+                                                             monkeypatch):
+    pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
+    from wflcli.verbs.phonons import SampleTask
+
+    src = write_configs(tmp_path / "cells.xyz", [bulk("Cu", a=3.61), bulk("Al", a=4.05)])
+    displaced = same_under_parallel(wfl_program, tmp_path, "phonons", "displace", src)
+    labelled = wfl("calc", "--calc", "emt", input=displaced)
+    collected = wfl("phonons", "collect", "-d", tmp_path / "ph", input=labelled.stdout)
+    assert collected.code == 0, collected.stderr
+    fc = write_configs(tmp_path / "fc.xyz", read_text(collected.stdout))
+    args = ["phonons", "sample", "-T", "300", "-n", "30", fc]
+    out = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    assert len(out) == 60 and [s.info["phonon_sample"] for s in out[:30]] == list(range(30))
+    perfect = read_text(fc.read_text())
+    hot = read_text(wfl("phonons", "sample", "-T", "1200", "-n", "30", fc).stdout)
+    spread = [np.std(s.positions - perfect[0].positions) for s in out[:30]]
+    hot_spread = [np.std(s.positions - perfect[0].positions) for s in hot[:30]]
+    assert 0.02 < np.mean(spread) < 0.2  # Cu at 300 K: about a tenth of an angstrom
+    assert np.mean(hot_spread) == pytest.approx(2 * np.mean(spread), rel=0.25)  # sqrt(T)
+    other_seed = wfl("--seed", "3", *args)
+    assert other_seed.stdout != wfl(*args).stdout
+    served_from_cache(wfl, monkeypatch, SampleTask, *args)
+
+
+def test_phonons_bad_input(wfl, tmp_path):
+    pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
+    from ase import Atoms
+
+    dummy = Atoms("X", cell=[3, 3, 3], pbc=True)
+    src = write_configs(tmp_path / "bad.xyz", [dummy, Atoms("H2", [[0, 0, 0], [0, 0, 0.7]]),
+                                               bulk("Cu")])
+    result = wfl("phonons", "displace", src)
+    assert result.code == 3
+    assert "phonopy rejects this structure: Invalid symbol: X" in result.stderr
+    assert "phonons need a periodic cell" in result.stderr
+    displaced = read_text(result.stdout)
+    cu = [a for a in displaced if "phonon_id" in a.info]
+    assert len(cu) == 1 and len(cu[0]) == 8
+    part = write_configs(tmp_path / "part.xyz", cu)
+    unlabelled = wfl("phonons", "collect", "--forces", "REF_forces", "-d", tmp_path / "d", part)
+    assert unlabelled.code == 2 and "no arrays['REF_forces']" in unlabelled.stderr
+    labelled = wfl("calc", "--calc", "emt", input=result.stdout)
+    collected = wfl("phonons", "collect", "-d", tmp_path / "d2", input=labelled.stdout)
+    assert collected.code == 0 and "left out 2 configs that failed upstream" in collected.stderr
+    assert wfl("phonons", "collect", src).code == 2
+    assert wfl("phonons", "sample", "-T", "300", part).code == 3
+    assert wfl("phonons", "displace", "--supercell", "2x0x2", src).code == 2
+
+
+# --- --remote -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_generators_through_the_local_scheduler_equal_local_runs(tmp_path):
+    """Endpoint pairs (neb), a group's subcommand (phonons displace) and a seeded verb
+    (defects) run as batch jobs and come back byte for byte as run here."""
+    import subprocess
+
+    from helpers_remote import WFL, system_toml, write_config
+
+    pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
+    ends = write_configs(tmp_path / "ends.xyz", hop_endpoints() * 2)
+    cells = write_configs(tmp_path / "cells.xyz", [bulk("Cu", cubic=True), bulk("Al", cubic=True)])
+    for args in (["neb", "--calc", "emt", "--images", "2", "--steps", "10", ends],
+                 ["phonons", "displace", cells],
+                 ["defects", "--kind", "vacancy", "-n", "3", cells]):
+        local = subprocess.run([WFL, "--no-cache", *map(str, args)], capture_output=True)
+        remote = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "1",
+                                 *map(str, args)], capture_output=True, timeout=300)
+        assert remote.returncode == 0, remote.stderr.decode()
+        assert remote.stdout == local.stdout and local.stdout

@@ -34,6 +34,7 @@ COMMANDS = {
     "optimize": "wflcli.cli.optimize:optimize",
     "neb": "wflcli.cli.neb:neb",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
+    "phonons": "wflcli.cli.phonons:phonons",
     "rattle": "wflcli.cli.rattle:rattle",
     "remote": "wflcli.cli.remote:remote",
     "select-cur": "wflcli.cli.select:select_cur",

@@ -4,6 +4,8 @@ it needs, so a flag means the same thing, with the same words, everywhere."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 
@@ -47,3 +49,14 @@ def default_prefix(name: str, prefix: str | None) -> str:
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
     """``-o/--output FILE``."""
     return click.option("-o", "--output", metavar="FILE", help=help, **kwargs)
+
+
+def repeats(ctx, param, value):
+    """A click callback: ``2x2x2`` (or ``2,2,2``) as a tuple of three positive integers;
+    none given is (1, 1, 1)."""
+    if value is None:
+        return (1, 1, 1)
+    match = re.fullmatch(r"\s*(\d+)\s*[xX, ]\s*(\d+)\s*[xX, ]\s*(\d+)\s*", value)
+    if not match or 0 in (repeat := tuple(int(g) for g in match.groups())):
+        raise click.BadParameter(f"{value!r} is not like 2x2x2")
+    return repeat

@@ -10,7 +10,7 @@ import click
 from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "defects", "descriptor", "md", "neb", "normal-modes", "optimize",
-                "rattle", "supercell")
+                "phonons", "rattle", "supercell")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",
