@@ -448,3 +448,111 @@ def test_generators_through_the_local_scheduler_equal_local_runs(tmp_path):
                                  *map(str, args)], capture_output=True, timeout=300)
         assert remote.returncode == 0, remote.stderr.decode()
         assert remote.stdout == local.stdout and local.stdout
+
+
+# --- random structures ----------------------------------------------------------------------
+
+def spacegroup(atoms, symprec=1e-3) -> int:
+    import spglib
+
+    cell = (atoms.cell.array, atoms.get_scaled_positions(), atoms.numbers)
+    return spglib.get_symmetry_dataset(cell, symprec=symprec).number
+
+
+def min_separations(atoms) -> dict:
+    distances = atoms.get_all_distances(mic=True)
+    symbols = atoms.get_chemical_symbols()
+    found: dict = {}
+    for i in range(len(atoms)):
+        for j in range(i + 1, len(atoms)):
+            pair = "-".join(sorted((symbols[i], symbols[j])))
+            found[pair] = min(found.get(pair, np.inf), distances[i, j])
+    return found
+
+
+@pytest.mark.slow
+def test_random_structures_have_the_space_group_volume_and_separations(wfl):
+    pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
+    result = wfl("random", "Si8", "Na4Cl4", "-n", "4", "--space-groups", "2-230",
+                 "--volume", "25", "--min-distance", "2.0", "--min-distance", "Na-Cl=2.6")
+    assert result.code == 0, result.stderr
+    out = read_text(result.stdout)
+    assert [c.info["random_composition"] for c in out] == ["Si8"] * 4 + ["Na4Cl4"] * 4
+    assert [c.info["random_number"] for c in out] == list(range(4)) * 2
+    for config in out:
+        assert config.get_chemical_formula() in ("Si8", "Cl4Na4")
+        assert config.pbc.all() and config.get_volume() / len(config) == pytest.approx(25)
+        assert spacegroup(config) == config.info["random_space_group"] >= 2
+        separations = min_separations(config)
+        assert all(d >= 2.0 - 1e-9 for d in separations.values())
+        assert separations.get("Cl-Na", np.inf) >= 2.6 - 1e-9
+    assert len({c.info["random_space_group"] for c in out}) > 2
+
+
+def test_random_in_one_space_group_with_pyxtal_defaults(wfl):
+    pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
+    out = read_text(wfl("random", "C8", "-n", "4", "--space-groups", "227").stdout)
+    assert [spacegroup(c) for c in out] == [227] * 4
+    assert len({c.get_volume() for c in out}) == 4
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["Xy4"], 2, "not a formula of known elements"),
+    (["Si8", "--volume", "5", "--min-distance", "2.5"], 2, "impossible separations"),
+    (["Si8", "--min-distance", "Si-=2"], 2, "is not like 2.0 or Na-Cl=2.4"),
+    (["Si8", "--space-groups", "0-3"], 2, "space groups are 1 to 230"),
+    ([], 2, "name the compositions"),
+    (["Og4", "--space-groups", "225"], 3, "pyxtal has no radius for Og"),
+    (["Si7", "--space-groups", "225,227"], 3, "fits none of the space groups asked for"),
+])
+def test_random_bad_input(wfl, args, code, message):
+    pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
+    result = wfl("random", *args)
+    assert result.code == code and message in result.stderr, result.stderr
+
+
+def test_random_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
+    from wflcli.verbs.random_structures import RandomTask
+
+    args = ["random", "Si4", "Mg2O2", "-n", "2", "--volume", "20", "--space-groups",
+            "12,62,225"]
+    first = same_under_parallel(wfl_program, tmp_path, *args)
+    other_seed = wfl_program("--no-cache", "--seed", "9", *args)
+    assert other_seed.returncode == 0 and other_seed.stdout != first
+    served_from_cache(wfl, monkeypatch, RandomTask, *args)
+
+
+def test_buildcell_missing_is_a_clear_error(wfl, tmp_path, monkeypatch):
+    seed = tmp_path / "Si.cell"
+    seed.write_text("%BLOCK LATTICE_CART\n4 0 0\n0 4 0\n0 0 4\n%ENDBLOCK LATTICE_CART\n"
+                    "#VARVOL=20\n%BLOCK POSITIONS_FRAC\nSi 0 0 0 # Si1 % NUM=8\n"
+                    "%ENDBLOCK POSITIONS_FRAC\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = wfl("random", "--buildcell", seed, "-n", "2")
+    assert result.code == 2 and "needs AIRSS's buildcell on PATH" in result.stderr
+
+
+def test_buildcell_output_is_read_back(wfl, tmp_path, monkeypatch):
+    """AIRSS is not installable here, so a stand-in buildcell (a shell script that checks
+    it got the seed file on stdin and prints a .cell file) tests the plumbing only."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    program = folder / "buildcell"
+    program.write_text("#!/bin/sh\ngrep -q 'NUM=2' || exit 5\n"
+                       "printf '%%BLOCK LATTICE_CART\\n3 0 0\\n0 3 0\\n0 0 3\\n"
+                       "%%ENDBLOCK LATTICE_CART\\n%%BLOCK POSITIONS_FRAC\\n"
+                       "Si 0 0 0\\nSi 0.5 0.5 0.5\\n%%ENDBLOCK POSITIONS_FRAC\\n'\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    seed = tmp_path / "Si.cell"
+    seed.write_text("#VARVOL=20\n%BLOCK POSITIONS_FRAC\nSi 0 0 0 # Si1 % NUM=2\n"
+                    "%ENDBLOCK POSITIONS_FRAC\n")
+    result = wfl("random", "--buildcell", seed, "-n", "2")
+    assert result.code == 0, result.stderr
+    out = read_text(result.stdout)
+    assert [c.info["random_number"] for c in out] == [0, 1]
+    assert np.allclose(out[0].positions, [[0, 0, 0], [1.5, 1.5, 1.5]])
+    seed.write_text("no number of atoms\n")
+    failed = wfl("random", "--buildcell", seed)
+    assert failed.code == 3 and "buildcell failed (exit 5)" in failed.stderr

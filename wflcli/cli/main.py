@@ -35,6 +35,7 @@ COMMANDS = {
     "neb": "wflcli.cli.neb:neb",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "phonons": "wflcli.cli.phonons:phonons",
+    "random": "wflcli.cli.random:random_",
     "rattle": "wflcli.cli.rattle:rattle",
     "remote": "wflcli.cli.remote:remote",
     "select-cur": "wflcli.cli.select:select_cur",
