@@ -14,13 +14,13 @@ from conftest import read_text, write_configs
 from wflcli.exec import task as task_module
 
 
-def same_under_parallel(wfl_program, tmp_path, *args, input=None):
+def same_under_parallel(wfl_program, tmp_path, *args, input=None, **kwargs):
     """stdout of a serial run, after checking that --parallel 2 (one config a chunk) writes
     the same bytes."""
     env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "parallel-home"))
-    serial = wfl_program("--no-cache", *args, input=input, env=env)
+    serial = wfl_program("--no-cache", *args, input=input, env=env, **kwargs)
     parallel = wfl_program("--no-cache", "--parallel", "2", "--chunk", "1", *args, input=input,
-                           env=env)
+                           env=env, **kwargs)
     assert serial.returncode == 0, serial.stderr.decode()
     assert parallel.returncode == 0, parallel.stderr.decode()
     assert parallel.stdout == serial.stdout
@@ -556,3 +556,75 @@ def test_buildcell_output_is_read_back(wfl, tmp_path, monkeypatch):
     seed.write_text("no number of atoms\n")
     failed = wfl("random", "--buildcell", seed)
     assert failed.code == 3 and "buildcell failed (exit 5)" in failed.stderr
+
+
+# --- minima hopping -------------------------------------------------------------------------
+
+def cu_cluster(seed: int):
+    from ase.cluster import Icosahedron
+
+    cluster = Icosahedron("Cu", 2)[:7]
+    cluster.center(vacuum=5.0)
+    cluster.rattle(0.1, seed=seed)
+    return cluster
+
+
+def test_minima_hopping_equals_ase_minima_hopping(tmp_path, monkeypatch):
+    from ase.calculators.emt import EMT
+    from ase.io import Trajectory
+    from ase.optimize.minimahopping import MinimaHopping
+
+    from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.exec.task import ConfigContext
+    from wflcli.verbs.minima_hopping import MinimaHoppingTask
+
+    cluster = cu_cluster(1)
+    task = MinimaHoppingTask(parse_calc_spec("emt"), "emt_", steps=3, temperature=1200)
+    monkeypatch.chdir(tmp_path)
+    ours = task.start()(cluster.copy(), ConfigContext(0, 1234))
+    assert os.listdir(tmp_path) == []  # ASE's files went to a scratch folder
+    direct = cluster.copy()
+    direct.calc = EMT()
+    MinimaHopping(direct, rng=np.random.default_rng(1234), T0=1200, fmax=0.05, Ediff0=0.5,
+                  mdmin=2, timestep=1.0)(totalsteps=3)
+    with Trajectory("minima.traj") as found:
+        expected = list(found)
+    assert len(ours) == len(expected) >= 2
+    for mine, theirs in zip(ours, expected):
+        assert mine.info["emt_energy"] == theirs.get_potential_energy()
+        assert np.array_equal(mine.positions, theirs.positions)
+    assert [m.info["minimum_number"] for m in ours] == list(range(len(ours)))
+
+
+def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path):
+    from ase.calculators.emt import EMT
+
+    src = write_configs(tmp_path / "in.xyz", [cu_cluster(1), cu_cluster(2)])
+    args = ["minima-hopping", "--calc", "emt", "--steps", "2", "--fmax", "0.02", src]
+    work = tmp_path / "work"
+    work.mkdir()
+    out = same_under_parallel(wfl_program, tmp_path, *args, cwd=work)
+    assert os.listdir(work) == []
+    minima = read_text(out)
+    assert len({m.info["minimum_origin"] for m in minima}) == 2
+    for minimum in minima:
+        minimum.calc = EMT()
+        assert minimum.get_potential_energy() == pytest.approx(minimum.info["emt_energy"],
+                                                               abs=1e-9)
+        assert np.abs(minimum.get_forces()).max() < 0.02 * 1.01
+    other_seed = wfl_program("--no-cache", "--seed", "4", *args, cwd=work)
+    assert other_seed.returncode == 0 and other_seed.stdout != out
+
+
+def test_minima_hopping_cache_and_failures(wfl, tmp_path, monkeypatch):
+    from wflcli.verbs.minima_hopping import MinimaHoppingTask
+
+    monkeypatch.chdir(tmp_path)
+    iron = bulk("Fe", cubic=True)
+    src = write_configs(tmp_path / "in.xyz", [cu_cluster(3), iron])
+    args = ["minima-hopping", "--calc", "emt", "--steps", "1", src]
+    result = wfl(*args)
+    assert result.code == 3 and "NotImplementedError" in result.stderr
+    assert os.getcwd() == str(tmp_path) and sorted(os.listdir(tmp_path)) == ["in.xyz"]
+    served_from_cache(wfl, monkeypatch, MinimaHoppingTask, "minima-hopping", "--calc", "emt",
+                      "--steps", "1", write_configs(tmp_path / "cu.xyz", [cu_cluster(3)]))

@@ -31,6 +31,7 @@ COMMANDS = {
     "head": "wflcli.cli.stream:head",
     "info": "wflcli.cli.stream:info",
     "md": "wflcli.cli.md:md",
+    "minima-hopping": "wflcli.cli.minima_hopping:minima_hopping",
     "optimize": "wflcli.cli.optimize:optimize",
     "neb": "wflcli.cli.neb:neb",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",

@@ -9,8 +9,8 @@ import click
 
 from wflcli.cli.settings import RemoteOptions
 
-REMOTE_VERBS = ("calc", "defects", "descriptor", "md", "neb", "normal-modes", "optimize",
-                "phonons", "rattle", "supercell")
+REMOTE_VERBS = ("calc", "defects", "descriptor", "md", "minima-hopping", "neb",
+                "normal-modes", "optimize", "phonons", "rattle", "supercell")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",
