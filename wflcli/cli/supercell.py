@@ -69,7 +69,7 @@ def defects(settings, kind, copies, count, element, min_distance, miller, layers
       wfl defects --kind surface --miller 1,1,1 --layers 4 --vacuum 10 bulk.xyz
 
     Point defects are placed at random (from --seed and each config's content); each
-    output carries info['defect'] (the kind), info['defect_atoms'] (indices removed,
+    output carries config_type and info['defect'] (the kind), info['defect_atoms'] (indices removed,
     swapped or added) and info['defect_copy']. A slab carries info['miller'] and is
     periodic in the plane only. An input where the defect cannot be made (too few atoms,
     one species for antisites, no room for an interstitial) fails with the reason.

@@ -48,8 +48,8 @@ class DefectTask:
             outputs = []
             for copy in range(self.copies):
                 new, where = make(atoms, context.rng)
-                new.info.update(defect=self.kind, defect_atoms=np.asarray(where),
-                                defect_copy=copy)
+                new.info.update(config_type=self.kind, defect=self.kind,
+                                defect_atoms=np.asarray(where), defect_copy=copy)
                 outputs.append(new)
             return outputs
 
@@ -108,6 +108,6 @@ class DefectTask:
         slab = surface(atoms, self.miller, self.layers, vacuum=self.vacuum, periodic=True)
         slab.pbc = (True, True, False)
         slab.info.update(atoms.info)
-        slab.info.update(defect="surface", miller=np.array(self.miller),
+        slab.info.update(config_type="surface", defect="surface", miller=np.array(self.miller),
                          surface_layers=self.layers)
         return slab

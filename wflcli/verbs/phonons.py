@@ -49,14 +49,19 @@ def setup_id(setup: dict) -> str:
 
 
 def phonopy_for(setup: dict, symprec: float = 1e-5):
-    """A Phonopy object for a setup (primitive cell found by phonopy)."""
+    """A Phonopy object for a setup (primitive cell found by phonopy, as asked: its notice
+    that this default changed in version 4 is not news to a wflcli user)."""
+    import warnings
+
     from ase import Atoms
     from phonopy import Phonopy
 
     unitcell = Atoms(setup["numbers"], cell=setup["cell"],
                      scaled_positions=setup["scaled_positions"], pbc=True)
-    return Phonopy(_phonopy_atoms(unitcell), supercell_matrix=setup["supercell_matrix"],
-                   primitive_matrix="auto", symprec=symprec)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="primitive_matrix defaulted to 'auto'")
+        return Phonopy(_phonopy_atoms(unitcell), supercell_matrix=setup["supercell_matrix"],
+                       primitive_matrix="auto", symprec=symprec)
 
 
 @dataclass(frozen=True)
