@@ -134,6 +134,7 @@ def test_supercell_of_a_non_cubic_cell_and_bad_inputs(wfl, tmp_path):
     assert small.code == 3 and "the input has 32 atoms, more than --max-atoms 3" in small.stderr
 
 
+@pytest.mark.slow
 def test_supercell_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
     from wflcli.verbs.supercell import SupercellTask
 
@@ -306,6 +307,7 @@ def test_neb_pairs_by_key_and_bad_pairs_fail_with_the_reason(wfl, tmp_path):
     assert "an odd number of endpoints" in consecutive.stderr
 
 
+@pytest.mark.slow
 def test_neb_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
     from wflcli.verbs.neb import NebTask
 
@@ -376,6 +378,7 @@ def test_phonon_frequencies_equal_phonopy_api(wfl, tmp_path):
         assert (folder / f"{name}-{suffix}").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_phonon_samples_are_thermal_seeded_and_parallel_safe(wfl, wfl_program, tmp_path,
                                                              monkeypatch):
     pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
@@ -511,6 +514,7 @@ def test_random_bad_input(wfl, args, code, message):
     assert result.code == code and message in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_random_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
     pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
     from wflcli.verbs.random_structures import RandomTask
@@ -596,6 +600,7 @@ def test_minima_hopping_equals_ase_minima_hopping(tmp_path, monkeypatch):
     assert [m.info["minimum_number"] for m in ours] == list(range(len(ours)))
 
 
+@pytest.mark.slow
 def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path):
     from ase.calculators.emt import EMT
 

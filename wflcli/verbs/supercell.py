@@ -3,8 +3,10 @@
 Candidates are the integer matrices with entries in [-2, 2] and their integer multiples
 (the same shape, k^3 times larger). A cell's distance from a cube is
 |G / V^(2/3) - I| (G the metric tensor), zero exactly for a cube and independent of
-rotation; among equally cubic cells (to 1e-6) the one with the most atoms wins, then the
-simplest matrix (smallest entries, fewest negative, most diagonal), so the answer is deterministic.
+rotation, of the order of the cell vectors and of their signs: so only one matrix of each
+set that differs by those is searched. Among equally cubic cells (to 1e-6) the one with
+the most atoms wins, then the simplest matrix (smallest entries, then fewest negative and
+most diagonal once its rows are ordered and signed), so the answer is deterministic.
 """
 
 from __future__ import annotations
@@ -21,19 +23,18 @@ _TIE = 1e-6
 
 @lru_cache(maxsize=1)
 def _candidate_matrices() -> tuple[np.ndarray, np.ndarray]:
-    """Every 3x3 integer matrix with entries in the range and a positive determinant, and
-    its determinant."""
-    values = np.arange(-_ENTRY_RANGE, _ENTRY_RANGE + 1, dtype=np.int64)
-    rows = np.array(list(itertools.product(values, repeat=3)))
-    a, b, c = np.meshgrid(np.arange(len(rows)), np.arange(len(rows)), np.arange(len(rows)),
-                          indexing="ij")
-    matrices = np.stack([rows[a.ravel()], rows[b.ravel()], rows[c.ravel()]], axis=1)
+    """One matrix per set of rows (rows in increasing order, each with its first nonzero
+    entry positive), turned to a positive determinant, and the determinants; smallest
+    entries first."""
+    values = range(-_ENTRY_RANGE, _ENTRY_RANGE + 1)
+    rows = [r for r in itertools.product(values, repeat=3) if any(r)
+            and next(x for x in r if x) > 0]
+    matrices = np.array(list(itertools.combinations(rows, 3)), dtype=np.int64)
     determinants = np.rint(np.linalg.det(matrices)).astype(np.int64)
-    keep = determinants > 0
-    matrices, determinants = matrices[keep], determinants[keep]
-    flat = matrices.reshape(len(matrices), 9)  # simplest first: small, then positive entries
-    off_diagonal = np.abs(flat[:, [1, 2, 3, 5, 6, 7]]).sum(axis=1)
-    order = np.lexsort((off_diagonal, (flat < 0).sum(axis=1), np.abs(flat).sum(axis=1)))
+    keep = determinants != 0
+    matrices = matrices[keep] * np.sign(determinants[keep])[:, None, None]
+    determinants = np.abs(determinants[keep])
+    order = np.argsort(np.abs(matrices).reshape(len(matrices), 9).sum(axis=1), kind="stable")
     return matrices[order], determinants[order]
 
 
@@ -43,6 +44,22 @@ def cubic_deviation(cells: np.ndarray) -> np.ndarray:
     volume = np.abs(np.linalg.det(cells))
     scaled = metric / volume[..., None, None] ** (2 / 3)
     return np.linalg.norm(scaled - np.eye(3), axis=(-2, -1))
+
+
+def _niceness(matrix: np.ndarray) -> tuple:
+    """Smaller is nicer: fewer negative entries, less weight off the diagonal, then larger
+    leading entries (a fixed order, so ties break the same way everywhere)."""
+    off_diagonal = np.abs(matrix).sum() - np.abs(np.diag(matrix)).sum()
+    return int((matrix < 0).sum()), int(off_diagonal), tuple((-matrix.ravel()).tolist())
+
+
+def _nicest(matrix: np.ndarray) -> np.ndarray:
+    """The same supercell with its rows reordered and signed to be nicest (positive
+    determinant kept)."""
+    forms = [matrix[list(order)] * np.array(signs)[:, None]
+             for order in itertools.permutations(range(3))
+             for signs in itertools.product((1, -1), repeat=3)]
+    return min((m for m in forms if np.linalg.det(m) > 0), key=_niceness)
 
 
 def most_cubic_matrix(cell: np.ndarray, natoms: int, max_atoms: int) -> np.ndarray:
@@ -56,10 +73,12 @@ def most_cubic_matrix(cell: np.ndarray, natoms: int, max_atoms: int) -> np.ndarr
     multiples = np.floor(np.cbrt(most / determinants) + 1e-9).astype(np.int64)
     sizes = multiples ** 3 * determinants
     deviation = cubic_deviation(matrices @ cell)
-    best = deviation.min()
-    tied = np.flatnonzero(deviation <= best + _TIE)
-    chosen = tied[np.argmax(sizes[tied])]  # the first of the largest: argmax takes the first
-    return multiples[chosen] * matrices[chosen]
+    tied = np.flatnonzero(deviation <= deviation.min() + _TIE)
+    tied = tied[sizes[tied] == sizes[tied].max()]
+    simplest = np.abs(matrices[tied]).reshape(len(tied), 9).sum(axis=1)
+    tied = tied[simplest == simplest.min()]
+    chosen = min(tied, key=lambda i: _niceness(_nicest(matrices[i])))
+    return multiples[chosen] * _nicest(matrices[chosen])
 
 
 @dataclass(frozen=True)
