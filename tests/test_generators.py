@@ -420,11 +420,17 @@ def test_phonons_bad_input(wfl, tmp_path):
     assert len(cu) == 1 and len(cu[0]) == 8
     part = write_configs(tmp_path / "part.xyz", cu)
     unlabelled = wfl("phonons", "collect", "--forces", "REF_forces", "-d", tmp_path / "d", part)
-    assert unlabelled.code == 2 and "no arrays['REF_forces']" in unlabelled.stderr
+    assert unlabelled.code == 1 and "no arrays['REF_forces']" in unlabelled.stderr
+    half = write_configs(tmp_path / "half.xyz", read_text(
+        wfl("phonons", "displace", write_configs(tmp_path / "nacl.xyz", [
+            bulk("NaCl", "rocksalt", a=5.64)])).stdout)[:1])
+    incomplete = wfl("phonons", "collect", "--forces", "REF_forces", "-d", tmp_path / "d", half)
+    assert incomplete.code == 1 and "1 of 2 displaced supercells (missing: [1])" in \
+        incomplete.stderr
     labelled = wfl("calc", "--calc", "emt", input=result.stdout)
     collected = wfl("phonons", "collect", "-d", tmp_path / "d2", input=labelled.stdout)
     assert collected.code == 0 and "left out 2 configs that failed upstream" in collected.stderr
-    assert wfl("phonons", "collect", src).code == 2
+    assert wfl("phonons", "collect", src).code == 1
     assert wfl("phonons", "sample", "-T", "300", part).code == 3
     assert wfl("phonons", "displace", "--supercell", "2x0x2", src).code == 2
 
@@ -633,3 +639,17 @@ def test_minima_hopping_cache_and_failures(wfl, tmp_path, monkeypatch):
     assert os.getcwd() == str(tmp_path) and sorted(os.listdir(tmp_path)) == ["in.xyz"]
     served_from_cache(wfl, monkeypatch, MinimaHoppingTask, "minima-hopping", "--calc", "emt",
                       "--steps", "1", write_configs(tmp_path / "cu.xyz", [cu_cluster(3)]))
+
+
+def test_help_without_phonopy_or_pyxtal_and_the_extra_to_install(tmp_path):
+    from test_cli import run_without
+
+    blocked = ("phonopy", "pyxtal")
+    for argv in (["phonons", "displace", "--help"], ["phonons", "collect", "--help"],
+                 ["random", "--help"]):
+        assert run_without(argv, blocked=blocked).returncode == 0
+    cu = write_configs(tmp_path / "cu.xyz", [bulk("Cu")])
+    result = run_without(["phonons", "displace", str(cu)], blocked=blocked)
+    assert result.returncode == 1 and b"pip install 'wflcli[phonons]'" in result.stderr
+    result = run_without(["random", "Si8"], blocked=blocked)
+    assert result.returncode == 1 and b"pip install 'wflcli[random]'" in result.stderr

@@ -9,7 +9,7 @@ import click
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.options import output_option, repeats
 from wflcli.cli.perconfig import config_io, run_per_config
-from wflcli.errors import ExitStatus, UsageError
+from wflcli.errors import ExitStatus, UsageError, WflError
 
 
 @click.group(cls=LazyGroup, lazy_commands={})
@@ -101,10 +101,12 @@ def collect(settings, files, forces_key, qpoints, folder, mesh, output):
     one supercell per input with arrays['phonon_force_constants'], for
     `wfl phonons sample`.
     """
+    from wflcli.backends import require
     from wflcli.cli.whole import read_all, write_configs
     from wflcli.verbs.upstream import without_failed
 
     _require_phonopy()
+    require("matplotlib", "matplotlib", "phonons", "wfl phonons collect (its plots)")
     if settings.remote.system:
         raise UsageError("wfl phonons collect runs here (only displace and sample take "
                          "--remote)")
@@ -115,11 +117,11 @@ def collect(settings, files, forces_key, qpoints, folder, mesh, output):
     groups: dict = {}
     for atoms in configs:
         if "phonon_id" not in atoms.info:
-            raise UsageError("an input config has no info['phonon_id']: give the output of "
-                             "wfl phonons displace, labelled")
+            raise WflError("an input config has no info['phonon_id']: give the output of "
+                           "wfl phonons displace, labelled")
         groups.setdefault(atoms.info["phonon_id"], []).append(atoms)
     if not groups:
-        raise UsageError("no displaced supercells in the input")
+        raise WflError("no displaced supercells in the input")
     forces_key = forces_key or _forces_key(configs[0])
     os.makedirs(folder, exist_ok=True)
     write_configs(_collected(groups, forces_key, qpoints, folder, mesh), output)
@@ -145,7 +147,7 @@ def _collected(groups: dict, forces_key: str, qpoints, folder: str, mesh: int) -
         try:
             phonon = force_constants(group, forces_key)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise WflError(str(exc)) from None
         name = f"{group[0].get_chemical_formula()}-{phonon_id}"
         for label, values in zip(labels, frequencies(phonon, qpoints)):
             rows += [f"{name}\t{label}\t{band}\t{float(value)!r}\n"
