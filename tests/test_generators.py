@@ -11,6 +11,7 @@ import pytest
 from ase.build import bulk
 
 from conftest import read_text, write_configs
+
 from wflcli.exec import task as task_module
 
 
@@ -448,13 +449,16 @@ def test_generators_through_the_local_scheduler_equal_local_runs(tmp_path):
     pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
     ends = write_configs(tmp_path / "ends.xyz", hop_endpoints() * 2)
-    cells = write_configs(tmp_path / "cells.xyz", [bulk("Cu", cubic=True), bulk("Al", cubic=True)])
+    cells = write_configs(tmp_path / "cells.xyz",
+                          [bulk("Cu", cubic=True), bulk("Al", cubic=True)])
     for args in (["neb", "--calc", "emt", "--images", "2", "--steps", "10", ends],
                  ["phonons", "displace", cells],
                  ["defects", "--kind", "vacancy", "-n", "3", cells]):
-        local = subprocess.run([WFL, "--no-cache", *map(str, args)], capture_output=True)
+        local = subprocess.run([WFL, "--no-cache", *map(str, args)], capture_output=True,
+                               check=False)
         remote = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "1",
-                                 *map(str, args)], capture_output=True, timeout=300)
+                                 *map(str, args)], capture_output=True, timeout=300,
+                                 check=False)
         assert remote.returncode == 0, remote.stderr.decode()
         assert remote.stdout == local.stdout and local.stdout
 
@@ -653,3 +657,15 @@ def test_help_without_phonopy_or_pyxtal_and_the_extra_to_install(tmp_path):
     assert result.returncode == 1 and b"pip install 'wflcli[phonons]'" in result.stderr
     result = run_without(["random", "Si8"], blocked=blocked)
     assert result.returncode == 1 and b"pip install 'wflcli[random]'" in result.stderr
+
+
+def test_phonon_displacements_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+    pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
+    from wflcli.verbs.phonons import DisplaceTask
+
+    src = write_configs(tmp_path / "cells.xyz", [bulk("NaCl", "rocksalt", a=5.64), bulk("Cu")])
+    args = ["phonons", "displace", "--supercell", "2x2x1", "--amplitude", "0.02", src]
+    out = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    assert [len(a) for a in out] == [8, 8, 4]
+    assert all(np.linalg.norm(a.info["phonon_vector"]) == pytest.approx(0.02) for a in out)
+    served_from_cache(wfl, monkeypatch, DisplaceTask, *args)

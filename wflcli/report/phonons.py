@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 
@@ -17,7 +19,7 @@ def _pyplot():
 def band_plot(phonon, qpoints, labels, path: str, points_per_segment: int = 51) -> None:
     """Frequencies along straight segments joining the q-points in order."""
     plt = _pyplot()
-    segments = [np.linspace(a, b, points_per_segment) for a, b in zip(qpoints, qpoints[1:])]
+    segments = [np.linspace(a, b, points_per_segment) for a, b in pairwise(qpoints)]
     phonon.run_band_structure(segments)
     bands = phonon.band_structure
     figure, axes = plt.subplots(figsize=(6, 4.5))
