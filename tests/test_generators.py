@@ -432,6 +432,8 @@ def test_phonons_bad_input(wfl, tmp_path):
     collected = wfl("phonons", "collect", "-d", tmp_path / "d2", input=labelled.stdout)
     assert collected.code == 0 and "left out 2 configs that failed upstream" in collected.stderr
     assert wfl("phonons", "collect", src).code == 1
+    remote = wfl("--remote", "anywhere", "phonons", "collect", part)
+    assert remote.code == 2 and "wfl phonons collect runs here" in remote.stderr
     assert wfl("phonons", "sample", "-T", "300", part).code == 3
     assert wfl("phonons", "displace", "--supercell", "2x0x2", src).code == 2
 

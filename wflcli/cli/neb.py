@@ -44,7 +44,8 @@ def neb(settings, calc_spec, calc_kwargs, prefix, images, climb, relax_ends, int
       wfl neb --calc emt --by reaction minima.xyz -o bands.xyz
 
     Endpoints are consecutive pairs of the input (1st and 2nd, 3rd and 4th, ...), or the
-    two configs of each group with --by. Each band is written as its images, endpoints
+    two configs of each group with --by (which reads the whole input first); the first
+    endpoint's info and fixed atoms go to every image. Each band is written as its images, endpoints
     included, each with its results under the prefix, info['neb_image'] and, on every
     image, info['neb_barrier'] (highest image energy minus the initial one),
     info['neb_reverse_barrier'], info['neb_converged'] and info['neb_steps']. Endpoints
