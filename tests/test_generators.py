@@ -515,6 +515,7 @@ def test_random_in_one_space_group_with_pyxtal_defaults(wfl):
     (["Xy4"], 2, "not a formula of known elements"),
     (["Si8", "--volume", "5", "--min-distance", "2.5"], 2, "impossible separations"),
     (["Si8", "--min-distance", "Si-=2"], 2, "is not like 2.0 or Na-Cl=2.4"),
+    (["Si8", "--min-distance", "Si-*=2"], 2, "is not like 2.0 or Na-Cl=2.4"),
     (["Si8", "--space-groups", "0-3"], 2, "space groups are 1 to 230"),
     ([], 2, "name the compositions"),
     (["Og4", "--space-groups", "225"], 3, "pyxtal has no radius for Og"),

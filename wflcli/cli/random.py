@@ -34,8 +34,8 @@ def _separations(ctx, param, values):
             distance = float(number)
         except ValueError:
             distance = -1.0
-        if len(ends) != 2 or distance <= 0 or not all(e in atomic_numbers or e == "*"
-                                                      for e in ends):
+        named = ends == ["*", "*"] or all(e in atomic_numbers for e in ends)
+        if len(ends) != 2 or distance <= 0 or not named:
             raise click.BadParameter(f"{value!r} is not like 2.0 or Na-Cl=2.4")
         found.append((*ends, distance))
     return tuple(found)
