@@ -614,15 +614,17 @@ def test_minima_hopping_equals_ase_minima_hopping(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path):
+def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path, monkeypatch):
     from ase.calculators.emt import EMT
 
     src = write_configs(tmp_path / "in.xyz", [cu_cluster(1), cu_cluster(2)])
     args = ["minima-hopping", "--calc", "emt", "--steps", "2", "--fmax", "0.02", src]
-    work = tmp_path / "work"
+    work, scratch = tmp_path / "work", tmp_path / "scratch"
     work.mkdir()
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     out = same_under_parallel(wfl_program, tmp_path, *args, cwd=work)
-    assert os.listdir(work) == []
+    assert os.listdir(work) == [] and os.listdir(scratch) == []  # nothing left behind
     minima = read_text(out)
     assert len({m.info["minimum_origin"] for m in minima}) == 2
     for minimum in minima:
