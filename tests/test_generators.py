@@ -674,3 +674,18 @@ def test_phonon_displacements_parallel_and_cache(wfl, wfl_program, tmp_path, mon
     assert [len(a) for a in out] == [8, 8, 4]
     assert all(np.linalg.norm(a.info["phonon_vector"]) == pytest.approx(0.02) for a in out)
     served_from_cache(wfl, monkeypatch, DisplaceTask, *args)
+
+
+def test_neb_relax_ends_relaxes_both_endpoints(wfl, tmp_path):
+    initial, final = hop_endpoints()
+    for end, seed in ((initial, 1), (final, 2)):
+        end.rattle(0.05, seed=seed)
+    src = write_configs(tmp_path / "ends.xyz", [initial, final])
+    result = wfl("neb", "--calc", "emt", "--images", "1", "--steps", "300", "--relax-ends",
+                 "--fmax", "0.03", src)
+    assert result.code == 0, result.stderr
+    band = read_text(result.stdout)
+    for end, unrelaxed in ((band[0], initial), (band[-1], final)):
+        free = [i for i in range(len(end)) if i not in end.constraints[0].index]
+        assert len(free) == 5 and np.abs(end.arrays["emt_forces"][free]).max() < 0.03
+        assert not np.allclose(end.positions, unrelaxed.positions)

@@ -24,7 +24,8 @@ from wflcli.cli.perconfig import config_io, run_per_config
 @click.option("--fmax", type=click.FloatRange(min=0, min_open=True), default=0.05,
               show_default=True, help="Converged when every NEB force is below this (eV/A).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="At most this many optimizer steps.")
+              help="At most this many optimizer steps (the band, and each endpoint with "
+                   "--relax-ends).")
 @click.option("--spring", type=click.FloatRange(min=0, min_open=True), default=0.1,
               show_default=True, help="Spring constant between images (eV/A^2).")
 @click.option("--method", type=click.Choice(["improvedtangent", "aseneb", "eb", "spline",
