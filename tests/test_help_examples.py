@@ -65,9 +65,13 @@ def test_there_are_examples_of_every_verb():
 
 
 @pytest.mark.parametrize("where, line", EXAMPLES, ids=[w for w, _ in EXAMPLES])
-def test_help_example_is_a_valid_command_line(where, line):
+def test_help_example_is_a_valid_command_line(where, line, tmp_path, monkeypatch):
     stages = _stages(line)
     assert stages, line
+    monkeypatch.chdir(tmp_path)  # where the files an example names exist (empty)
+    for word in (word for args in stages for word in args):
+        if re.fullmatch(r"[\w-]+\.[A-Za-z]\w*", word):
+            (tmp_path / word).touch()
     for args in stages:
         command = cli.make_context("wfl", list(args), resilient_parsing=False)
         while isinstance(command.command, click.Group) and _unparsed(command):

@@ -77,7 +77,7 @@ def test_smiles_from_file_with_names_and_invalid_entries(wfl, tmp_path):
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
     listing = tmp_path / "mols.smi"
     listing.write_text("# a comment\nCCO ethanol\n\nC1CC broken ring\nO water\n")
-    result = wfl("smiles", "-f", listing)
+    result = wfl("smiles", "-i", listing)
     assert result.code == 3
     mols = read_text(result.stdout)
     assert [m.info.get("name") for m in mols] == ["ethanol", "broken ring", "water"]

@@ -4,6 +4,8 @@ it needs, so a flag means the same thing, with the same words, everywhere."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from wflcli.cli.complete import complete_calc
@@ -60,3 +62,14 @@ def output_option(help: str = "Write here (atomically) instead of stdout.", **kw
 def files_argument(command):
     """``[FILE]...``: the inputs (none, or ``-``: stdin)."""
     return click.argument("files", nargs=-1, metavar="[FILE]...", type=click.Path())(command)
+
+
+def repeats(ctx, param, value):
+    """A click callback: ``2x2x2`` (or ``2,2,2``) as a tuple of three positive integers;
+    none given is (1, 1, 1)."""
+    if value is None:
+        return (1, 1, 1)
+    match = re.fullmatch(r"\s*(\d+)\s*[xX, ]\s*(\d+)\s*[xX, ]\s*(\d+)\s*", value)
+    if not match or 0 in (repeat := tuple(int(g) for g in match.groups())):
+        raise click.BadParameter(f"{value!r} is not like 2x2x2")
+    return repeat

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
+from wflcli.cli.options import repeats
 from wflcli.cli.perconfig import config_io, run_per_config
-
-
-def _supercell(ctx, param, value):
-    if value is None:
-        return (1, 1, 1)
-    match = re.fullmatch(r"\s*(\d+)\s*[xX, ]\s*(\d+)\s*[xX, ]\s*(\d+)\s*", value)
-    if not match or 0 in (repeat := tuple(int(g) for g in match.groups())):
-        raise click.BadParameter(f"{value!r} is not like 2x2x2")
-    return repeat
 
 
 @click.command()
@@ -25,7 +15,7 @@ def _supercell(ctx, param, value):
               help="Standard deviation of each displacement component (A).")
 @click.option("--strain", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Random symmetric cell strain, components uniform in [-S, S].")
-@click.option("--supercell", callback=_supercell, metavar="AxBxC",
+@click.option("--supercell", callback=repeats, metavar="AxBxC",
               help="Repeat each input first, e.g. 2x2x2.")
 @config_io
 @click.pass_obj

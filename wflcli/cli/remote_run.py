@@ -41,11 +41,12 @@ def portable_args(command: click.Command, args: list[str]) -> list[str]:
     return kept
 
 
-def remote_command(settings: Settings, verb: str, verb_args: list[str],
+def remote_command(settings: Settings, verb_words: list[str], verb_args: list[str],
                    workers: int) -> list[str]:
-    """Global options and the verb, as one task runs them."""
+    """Global options and the verb (one word, or a group's two: ``phonons displace``), as
+    one task runs them."""
     return ["--seed", str(settings.seed), "--parallel", str(workers), "--chunk",
-            str(settings.chunk), verb, *verb_args]
+            str(settings.chunk), *verb_words, *verb_args]
 
 
 def batch_backend(settings: Settings, verb: str, threads: int | None = None):
@@ -66,7 +67,8 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None):
     command = context.command
     args = portable_args(command, context.meta.get(VERB_ARGS, []))
     workers = max(1, cores // threads) if threads else cores
-    spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, workers),
+    words = context.command_path.split()[1:]  # as typed, without the program's name
+    spec = BatchSpec(verb=verb, command=remote_command(settings, words, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
                      retries=options.retries, reuse_done=not settings.refresh)
 

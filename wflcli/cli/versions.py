@@ -9,7 +9,7 @@ from importlib import metadata
 from wflcli import __version__
 
 _REPORTED = ("ase", "numpy", "click", "rich", "asyncssh", "tblite", "rdkit", "quippy-ase",
-             "matplotlib")
+             "matplotlib", "phonopy", "pyxtal")
 
 
 def version_text(as_json: bool) -> str:
