@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import WFL_PROGRAM, rattled_cells, read_text, write_configs
 
 CALCULATOR = """

@@ -28,6 +28,7 @@ COMMANDS = {
     "fit-gap": "wflcli.cli.fit_gap:fit_gap",
     "head": "wflcli.cli.stream:head",
     "info": "wflcli.cli.stream:info",
+    "map": "wflcli.cli.map:map_",
     "md": "wflcli.cli.md:md",
     "optimize": "wflcli.cli.optimize:optimize",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",

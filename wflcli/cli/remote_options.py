@@ -9,7 +9,7 @@ import click
 
 from wflcli.cli.settings import RemoteOptions
 
-REMOTE_VERBS = ("calc", "descriptor", "md", "normal-modes", "optimize", "rattle")
+REMOTE_VERBS = ("calc", "descriptor", "map", "md", "normal-modes", "optimize", "rattle")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",

@@ -48,9 +48,11 @@ def remote_command(settings: Settings, verb: str, verb_args: list[str],
             str(settings.chunk), verb, *verb_args]
 
 
-def batch_backend(settings: Settings, verb: str, threads: int | None = None):
+def batch_backend(settings: Settings, verb: str, threads: int | None = None,
+                  args: list[str] | None = None):
     """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
-    whose calculations take ``threads`` each runs cores / threads of them at once."""
+    whose calculations take ``threads`` each runs cores / threads of them at once; it runs
+    the verb with ``args``, else with the options typed here."""
     from wflcli.exec.batch.backend import BatchBackend
     from wflcli.exec.batch.engine import BatchSpec
     from wflcli.exec.batch.resources import resolve_resources
@@ -62,9 +64,9 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None):
     resources = resolve_resources(system, cores=cores, memory=options.memory,
                                   time=options.time, partition=options.partition,
                                   gpus=options.gpus, account=options.account, qos=options.qos)
-    context = click.get_current_context()
-    command = context.command
-    args = portable_args(command, context.meta.get(VERB_ARGS, []))
+    if args is None:
+        context = click.get_current_context()
+        args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
     workers = max(1, cores // threads) if threads else cores
     spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",

@@ -42,11 +42,16 @@ def load_target(text: str, what: str):
     """The object a target names; an import that fails, or a missing name, is a usage
     error saying which file or module and, for an error inside it, where."""
     where, name = split_target(text, what)
-    module = _load_file(where, what) if is_file_target(where) else _load_module(where, what)
     try:
-        return getattr(module, name)
+        return getattr(target_module(text, what), name)
     except AttributeError:
         raise UsageError(f"{what}: {where} has no {name}") from None
+
+
+def target_module(text: str, what: str):
+    """The module a target's name is looked up in (imported once per process)."""
+    where, name = split_target(text, what)
+    return _load_file(where, what) if is_file_target(where) else _load_module(where, name, what)
 
 
 def check_call(target, text: str, what: str, positional: int, keywords: dict) -> None:
@@ -75,20 +80,18 @@ def accepts(target, parameter: str) -> bool:
         return False
 
 
-def _load_module(name: str, what: str):
+def _load_module(module: str, name: str, what: str):
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):  # the module itself is not there
-            hint = ""
-            here = name.replace(".", os.sep) + ".py"
-            if os.path.isfile(here):
-                hint = (f"; {here} is a file in this folder: give it as "
-                        f"./{here}:NAME (a module is found on sys.path, not here)")
-            raise UsageError(f"{what}: cannot import {name} ({exc}){hint}") from None
-        raise UsageError(f"{what}: cannot import {name} ({exc})") from None
+        hint = ""
+        here = module.replace(".", os.sep) + ".py"
+        if exc.name and module.startswith(exc.name) and os.path.isfile(here):
+            hint = (f"; {here} is a file in this folder: give it as ./{here}:{name} "
+                    "(a module name is looked up on sys.path, not here)")
+        raise UsageError(f"{what}: cannot import {module} ({exc}){hint}") from None
     except Exception as exc:
-        raise UsageError(f"{what}: cannot import {name} ({_reason(exc)})") from None
+        raise UsageError(f"{what}: cannot import {module} ({_reason(exc)})") from None
 
 
 def _load_file(path: str, what: str):

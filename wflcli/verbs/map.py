@@ -1,0 +1,117 @@
+"""``wfl map``: a user's function over every config (or every line of text), as a verb.
+
+The function gets one ``Atoms`` (or, with ``--lines``, one ``str``) and its keyword
+arguments, plus ``rng`` (the config's generator, seeded from content) when it has such a
+parameter and the ``--init`` factory's result under ``init_as``; it returns Atoms, a list
+of Atoms (in order) or None (dropped). A failure is that config's alone, located in the
+user's file.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import traceback
+from dataclasses import dataclass
+
+from wflcli.usercode.function import RNG, FunctionSpec
+from wflcli.usercode.target import load_target
+
+LINE = "wfl_line"  # info key of a --lines placeholder: the line given to the function
+
+
+def line_placeholder(line: str):
+    """The input config for one line of text: no atoms, the line in info."""
+    from ase import Atoms
+
+    return Atoms(info={LINE: line})
+
+
+@dataclass(frozen=True)
+class MapTask:
+    function: FunctionSpec
+    lines: bool = False  # inputs are line placeholders: the function gets the text
+    seed: int = 0
+
+    verb = "map"
+
+    def parameters(self) -> dict:
+        # --seed changes nothing for a function that takes no rng
+        return {**self.function.fingerprint, "lines": self.lines,
+                "seed": self.seed if self.function.takes_rng else None}
+
+    def start(self):
+        spec = self.function
+        function = load_target(spec.target, "map")
+        kwargs = spec.kwargs
+        fresh = any(isinstance(v, (dict, list)) for v in kwargs.values())  # may be mutated
+        state = load_target(spec.init, "--init")() if spec.init else None  # once per worker
+        name = getattr(function, "__qualname__", spec.target)
+
+        def apply(atoms, context):
+            given = atoms.info[LINE] if self.lines else atoms
+            keywords = copy.deepcopy(kwargs) if fresh else dict(kwargs)
+            if spec.init:
+                keywords[spec.init_as] = state
+            if spec.takes_rng:
+                keywords[RNG] = context.rng
+            original = atoms if self.lines else atoms.copy()
+            try:
+                return _outputs(function(given, **keywords), name)
+            except Exception as exc:  # failures are data: this config's alone
+                from wflcli.exec.task import mark_failed
+
+                return [mark_failed(original, self.verb, exc,
+                                    where=_where(exc, function, spec.sources))]
+
+        return apply
+
+
+class ReturnTypeError(TypeError):
+    """The function returned something that is not Atoms, a list of Atoms or None."""
+
+
+def _outputs(result, name: str) -> list:
+    from ase import Atoms
+
+    if result is None:
+        return []
+    if isinstance(result, Atoms):
+        return [_plain(result)]
+    if isinstance(result, (list, tuple)):
+        for item in result:
+            if not isinstance(item, Atoms):
+                raise ReturnTypeError(f"{name} returned a {type(result).__name__} holding a "
+                                      f"{type(item).__name__}; it must return Atoms, a list "
+                                      "of Atoms or None")
+        return [_plain(atoms) for atoms in result]
+    raise ReturnTypeError(f"{name} returned {type(result).__name__}; it must return Atoms, "
+                          "a list of Atoms or None")
+
+
+def _plain(atoms):
+    """Results of a calculator the function attached become info/arrays values, as
+    ``ase.io.write`` would write them."""
+    calculator = atoms.calc
+    if calculator is not None and getattr(calculator, "results", None):
+        from wflcli.verbs.results import results_annotation
+
+        found = results_annotation(len(atoms), dict(calculator.results), "")
+        atoms = atoms.copy()
+        atoms.info.update(found["info"])
+        atoms.arrays.update(found["arrays"])
+    return atoms
+
+
+def _where(exc: BaseException, function, sources: tuple) -> str:
+    """The deepest frame in the user's own files (their function or a helper of theirs),
+    else the deepest frame; for a wrong return value, the function's definition."""
+    if isinstance(exc, ReturnTypeError):
+        try:
+            return (f"{inspect.getsourcefile(function)}:"
+                    f"{inspect.getsourcelines(function)[1]} in {function.__name__}")
+        except (TypeError, OSError, AttributeError):
+            return ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if frame.filename in sources] or frames
+    return f"{own[-1].filename}:{own[-1].lineno} in {own[-1].name}" if own else ""
