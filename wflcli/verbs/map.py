@@ -55,16 +55,24 @@ class MapTask:
                 keywords[spec.init_as] = state
             if spec.takes_rng:
                 keywords[RNG] = context.rng
-            original = atoms if self.lines else atoms.copy()
             try:
                 return _outputs(function(given, **keywords), name)
-            except Exception as exc:  # failures are data: this config's alone
-                from wflcli.exec.task import mark_failed
-
-                return [mark_failed(original, self.verb, exc,
-                                    where=_where(exc, function, spec.sources))]
+            except Exception as exc:  # the executor fails this config alone, as it was given
+                _locate(exc, _where(exc, function, spec.sources))
+                raise
 
         return apply
+
+
+def _locate(exc: BaseException, where: str) -> None:
+    """Where the config failed, in the user's code: ``exc.details`` is what the executor's
+    ``mark_failed`` records over its own guess (the deepest frame, often in a library)."""
+    details = getattr(exc, "details", None)
+    if details is None or isinstance(details, dict):
+        try:
+            exc.details = {**(details or {}), "where": where}
+        except AttributeError:  # an exception that takes no attributes: the guess stays
+            pass
 
 
 class ReturnTypeError(TypeError):
