@@ -4,28 +4,12 @@ with ``--parallel 2`` against serial."""
 
 from __future__ import annotations
 
-from benchmarks.common import (
-    ROOT,
-    WORK,
-    Measurement,
-    fresh_store,
-    python_script,
-    timed,
-    wfl,
-)
+from benchmarks.calc_emt import GENERATE, inputs
+from benchmarks.common import ROOT, WORK, Measurement, fresh_store, python_script, timed, wfl
 
 OPS = ROOT / "map_ops.py"
 
-GENERATE = """
-import sys
-from ase.build import bulk
-from wflcli.io.writer import format_config
-with open(sys.argv[1], "w") as out:
-    for i in range({count}):
-        atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 1, 1)
-        atoms.rattle(stdev=0.05, seed=i)
-        out.write(format_config(atoms))
-"""
+EIGHT_ATOM_CELLS = GENERATE.replace("* (2, 2, 2)", "* (2, 1, 1)")
 
 PLAIN_LOOP = """
 import sys, ase.io
@@ -35,14 +19,6 @@ with open(sys.argv[2], "w") as out:
     for atoms in ase.io.iread(sys.argv[1]):
         ase.io.write(out, f(atoms), format="extxyz")
 """
-
-
-def inputs(count: int):
-    path = WORK / f"cu8_{count}.xyz"
-    if not path.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        timed(python_script(GENERATE.format(count=count)) + [str(path)])
-    return path
 
 
 def _plain(function: str, source, out) -> list[str]:
@@ -60,7 +36,7 @@ def _measure(contenders: dict, count: int, repeat: int) -> list[Measurement]:
 
 def run(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11a: every wfl run from an empty store (results written to the cache)."""
-    source, out = inputs(count), WORK / "map_out.xyz"
+    source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_out.xyz"
     return _measure({
         "plain loop: iread -> f -> write": _plain("tag", source, out),
         "wfl map (serial)": wfl("map", f"{OPS}:tag", str(source), "-o", str(out)),
@@ -71,7 +47,7 @@ def run(count: int, repeat: int) -> list[Measurement]:
 
 def run_parallel(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11b: a CPU-bound function, serial and on two workers."""
-    source, out = inputs(count), WORK / "map_busy_out.xyz"
+    source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_busy_out.xyz"
     busy = [f"{OPS}:busy", str(source), "-o", str(out)]
     return _measure({
         "plain loop: iread -> busy -> write": _plain("busy", source, out),
