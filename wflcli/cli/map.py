@@ -52,12 +52,15 @@ def map_(settings, function, kwargs_json, init, init_as, lines, lines_as_configs
     the run is split). An exception, or any other return value, fails that config alone:
     it keeps info['wfl_error'] with the line of your file, and the exit code is 3.
 
-    \b
     Results are cached per config, keyed on the function's source and that of the
     modules it imports from its folder or package (installed packages by version),
-    the keywords, --init, files they name, and the config:
-      wfl --remote cluster map /home/me/ops.py:relax in.xyz -o out.xyz
+    the keywords, --init, the files they name, and the config.
+
+    \b
+    A model loaded once per worker, text lines as inputs, batch jobs (give the
+    function by absolute path or as an installed module):
       wfl map ops.py:from_smiles --lines mols.smi --init ops.py:load_model > out.xyz
+      wfl --remote cluster map /home/me/ops.py:relax in.xyz -o out.xyz
     """
     from wflcli.calculators.spec import json_kwargs, set_dotted, typed_value
     from wflcli.usercode.function import function_spec
