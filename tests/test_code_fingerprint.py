@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conftest import WFL_PROGRAM, rattled_cells, read_text, write_configs
 
 CALCULATOR = """
 import os
+import sys
 from ase.calculators.emt import EMT
 {import_line}
 
@@ -162,3 +164,16 @@ def test_fingerprint_reads_imports_without_running_them(tmp_path, monkeypatch):
         {"module entry", "module late", "module dynamic"}
     assert found["distribution numpy"] == importlib.metadata.version("numpy")
     assert not any("json" in key for key in found)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("python:./missing.py:Calc", "--calc python: no such file './missing.py'"),
+    ("python:./mycalc.py:Nope", "mycalc.py has no Nope"),
+])
+def test_file_spelling_errors(wfl, tmp_path, monkeypatch, spec, message):
+    (tmp_path / "mycalc.py").write_text("X = 1\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    source = write_configs(tmp_path / "in.xyz", rattled_cells(1, "Cu", (1, 1, 1)))
+    result = wfl("calc", "--calc", spec, source)
+    assert result.code == 2 and message in result.stderr and result.stdout == ""

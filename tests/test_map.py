@@ -359,3 +359,14 @@ def test_help_starts_with_the_papers_example(wfl):
     example = text.index("Example")
     assert text.index('def cap_bonds(atoms, cap_with="H"):') > example
     assert "wfl --parallel 4 map my_ops.py:cap_bonds cap_with=H in.xyz -o out.xyz" in text
+
+
+def test_configs_that_failed_upstream_pass_through_uncomputed(wfl, ops):
+    source, configs = cells(ops, 3)
+    configs[1].info["wfl_error"] = {"verb": "calc", "type": "X", "message": "m", "where": ""}
+    write_configs(source, configs)
+    result = wfl("map", "my_ops.py:cap_bonds", source)
+    assert result.code == 3 and len(calls(ops)) == 2
+    got = read_text(result.stdout)
+    assert [len(a) for a in got] == [5, 4, 5]
+    assert got[1].info["wfl_error"]["verb"] == "calc"
