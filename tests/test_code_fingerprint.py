@@ -12,11 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from conftest import WFL_PROGRAM, rattled_cells, read_text, write_configs
 
 CALCULATOR = """
 import os
-import sys
 from ase.calculators.emt import EMT
 {import_line}
 
