@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -110,6 +111,7 @@ def main() -> None:
     chosen = [s for s in SCENARIOS if not args.only or _number(s.heading) in args.only
               or _number(s.heading).rstrip("ab") in args.only]
     sections, medians = [], {}
+    load_before = os.getloadavg()[0]
     for scenario in chosen:
         size = scenario.sizes[0 if args.quick else 1]
         try:
@@ -126,7 +128,8 @@ def main() -> None:
     print("## Against the targets\n\n" + targets + "\n", flush=True)
     if args.only:
         if not args.quick:
-            _update_results(sections, targets, machine(), command, repeat)
+            load = f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+            _update_results(sections, targets, f"{machine()}; {load}", command, repeat)
         return
     sections.insert(0, "## Against the targets\n\nFrom the medians below. A ceiling is "
                     "what the compute-only limit leaves for any tool on this machine.\n\n"
