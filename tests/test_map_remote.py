@@ -54,8 +54,7 @@ def wfl_run(*args, cwd, input=None):
                           timeout=300)
 
 
-def same_as_local(ops, system: str, per_job: int) -> None:
-    function = f"{ops / 'my_ops.py'}:cap_bonds"
+def same_as_local(ops, system: str, per_job: int, function: str) -> None:
     args = ["map", function, "cap_with=He", "in.xyz"]
     local = wfl_run("--no-cache", "--seed", "3", *args, cwd=ops)
     remote = wfl_run("--no-cache", "--seed", "3", "--remote", system, "--per-job", per_job,
@@ -69,7 +68,7 @@ def same_as_local(ops, system: str, per_job: int) -> None:
 @pytest.mark.slow
 def test_local_scheduler_gives_the_local_output(ops):
     write_config(system_toml("here", "local", ops / "runs", ssh=False))
-    same_as_local(ops, "here", 6)
+    same_as_local(ops, "here", 6, "my_ops.py:cap_bonds")  # the job gets the absolute path
     init = ["map", f"{ops / 'my_ops.py'}:scaled", "--init", f"{ops / 'my_ops.py'}:load",
             "in.xyz"]
     local = wfl_run("--no-cache", *init, cwd=ops)
@@ -90,4 +89,4 @@ def test_local_scheduler_gives_the_local_output(ops):
 def test_slurm_over_ssh_gives_the_local_output(ops):
     require_cluster("slurm")
     write_config(system_toml("slurm-local", "slurm", ops / "runs", ssh=True))
-    same_as_local(ops, "slurm-local", 9)
+    same_as_local(ops, "slurm-local", 9, f"{ops / 'my_ops.py'}:cap_bonds")
