@@ -85,8 +85,11 @@ SCENARIOS = [
              "configs", "The function is `benchmarks/map_ops.py:tag`. Plain loop: "
              "`ase.io.iread` -> f -> `ase.io.write` per config, in one process, as a user "
              "would write it. `wfl map` starts from an empty store and writes every result "
-             "to it; `--no-cache` neither reads nor writes it. Target: serial at least 2x "
-             "the plain loop.", map_function.run, (2000, 20000),
+             "to it; `--no-cache` neither reads nor writes it. Besides reading and writing, "
+             "wfl formats each input config once more (its digest: cache key and seed), "
+             "copies it for the function, compresses the outputs for the store, and looks "
+             "up and stores each config. Target: serial at least 2x the plain loop.",
+             map_function.run, (2000, 20000),
              "plain loop: iread -> f -> write"),
     Scenario("11b. `wfl map`: a CPU-bound function (about 10 ms of pure Python per config) "
              "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
