@@ -59,6 +59,10 @@ def load_model():
     return {"scale": 1.5}
 
 
+def broken_model():
+    return helper.explode(0)
+
+
 def scaled(atoms, state):
     log("call")
     atoms.info["scale"] = state["scale"]
@@ -370,3 +374,14 @@ def test_configs_that_failed_upstream_pass_through_uncomputed(wfl, ops):
     got = read_text(result.stdout)
     assert [len(a) for a in got] == [5, 4, 5]
     assert got[1].info["wfl_error"]["verb"] == "calc"
+
+
+@pytest.mark.parametrize("parallel", ["1", "2"])
+def test_a_failing_init_stops_the_run_with_its_location(ops, parallel):
+    source, _ = cells(ops, 4)
+    done = run("--parallel", parallel, "map", "my_ops.py:scaled", "--init",
+               "my_ops.py:broken_model", source, "-o", "out.xyz", cwd=ops)
+    assert done.returncode == 1 and not (ops / "out.xyz").exists()
+    assert (f"wfl: error: --init {ops / 'my_ops.py'}:broken_model failed: ValueError: too "
+            f"many atoms: 0, {ops / 'helper.py'}:6") in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()

@@ -91,7 +91,7 @@ def _load_module(module: str, name: str, what: str):
                     "(a module name is looked up on sys.path, not here)")
         raise UsageError(f"{what}: cannot import {module} ({exc}){hint}") from None
     except Exception as exc:
-        raise UsageError(f"{what}: cannot import {module} ({_reason(exc)})") from None
+        raise UsageError(f"{what}: cannot import {module} ({described(exc)})") from None
 
 
 def _load_file(path: str, what: str):
@@ -116,11 +116,11 @@ def _load_file(path: str, what: str):
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise UsageError(f"{what}: cannot import {path} ({_reason(exc)})") from None
+        raise UsageError(f"{what}: cannot import {path} ({described(exc)})") from None
     return module
 
 
-def _reason(exc: BaseException) -> str:
+def described(exc: BaseException) -> str:
     """The exception and where it happened: file:line of a syntax error, else the last
     frame of the traceback."""
     if isinstance(exc, SyntaxError):

@@ -14,8 +14,9 @@ import inspect
 import traceback
 from dataclasses import dataclass
 
+from wflcli.errors import WflError
 from wflcli.usercode.function import RNG, FunctionSpec
-from wflcli.usercode.target import load_target
+from wflcli.usercode.target import described, load_target
 
 LINE = "wfl_line"  # info key of a --lines placeholder: the line given to the function
 
@@ -45,7 +46,7 @@ class MapTask:
         function = load_target(spec.target, "map")
         kwargs = spec.kwargs
         fresh = any(isinstance(v, (dict, list)) for v in kwargs.values())  # may be mutated
-        state = load_target(spec.init, "--init")() if spec.init else None  # once per worker
+        state = _initialized(spec.init) if spec.init else None  # once per worker
         name = getattr(function, "__qualname__", spec.target)
 
         def apply(atoms, context):
@@ -62,6 +63,14 @@ class MapTask:
                 raise
 
         return apply
+
+
+def _initialized(factory: str):
+    """The factory's result; its failure stops the run (no config could be computed)."""
+    try:
+        return load_target(factory, "--init")()
+    except Exception as exc:
+        raise WflError(f"--init {factory} failed: {described(exc)}") from None
 
 
 def _locate(exc: BaseException, where: str) -> None:
