@@ -1,8 +1,10 @@
 """Plain text inputs with one item per line: SMILES lists (``value [name]``, with blank
-lines and ``#`` comments skipped), and whole lines for ``wfl map --lines``."""
+lines and ``#`` comments skipped; a comment starts a line or follows a space), and whole
+lines for ``wfl map --lines``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -10,9 +12,12 @@ from wflcli.errors import InputError
 from wflcli.io.sources import open_source
 
 
+_COMMENT = re.compile(r"^#|\s#")  # a # after a space or at the start: C#N is a SMILES
+
+
 def named_lines(sources: Iterable[str], stdin: BinaryIO) -> Iterator[tuple[str, str | None]]:
     for line in _stripped_lines(sources, stdin):
-        line = line.split("#", 1)[0].strip()
+        line = _COMMENT.split(line, 1)[0].strip()
         if line:
             value, _, label = line.partition(" ")
             yield value, label.strip() or None
