@@ -91,7 +91,7 @@ SCENARIOS = [
              "up and stores each config. Target: serial at least 2x the plain loop.",
              map_function.run, (2000, 20000),
              "plain loop: iread -> f -> write"),
-    Scenario("11b. `wfl map`: a CPU-bound function (about 10 ms of pure Python per config) "
+    Scenario("11b. `wfl map`: a CPU-bound function (about 3 ms of pure Python per config) "
              "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
              "Target: `--parallel 2` at least 1.8x serial.", map_function.run_parallel,
              (100, 2000), "wfl map busy (serial)"),

@@ -8,7 +8,7 @@ def tag(atoms):
 
 
 def busy(atoms, rounds=500):
-    """CPU-bound, pure Python: inverse-square pair sums, repeated (about 10 ms per config)."""
+    """CPU-bound, pure Python: inverse-square pair sums, repeated (about 3 ms of CPU per config)."""
     positions = atoms.positions.tolist()
     total = 0.0
     for _ in range(rounds):
