@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
 from wflcli.errors import MissingBackend, UsageError
-from wflcli.usercode.fingerprint import code_fingerprint, files_fingerprint
+from wflcli.usercode.fingerprint import (code_fingerprint, distributions_fingerprint,
+                                         files_fingerprint)
 from wflcli.usercode.target import load_target, normalized_target, target_module
 
 _WORDS = {"true": True, "t": True, "false": False, "f": False, "none": None}
@@ -225,9 +226,14 @@ def _check_type(name: str, key: str, value, default) -> None:
 def _fingerprint(spec: CalcSpec) -> tuple:
     """The calculator's code (a ``python:`` class's module and the modules it imports;
     installed packages by version) and every file its parameters name, nested ones too."""
-    defined_in = getattr(calculator_class(spec), "__module__", None) or ""
-    module = sys.modules.get(defined_in) or target_module(spec.target, f"--calc {spec.name}")
-    found = {**code_fingerprint(module), **files_fingerprint(spec.parameters)}
+    kind = KINDS.get(spec.name)
+    if kind is not None:  # a backend we know: its package's version
+        code = distributions_fingerprint([kind.package])
+    else:
+        defined_in = getattr(calculator_class(spec), "__module__", None) or ""
+        code = code_fingerprint(sys.modules.get(defined_in)
+                                or target_module(spec.target, f"--calc {spec.name}"))
+    found = {**code, **files_fingerprint(spec.parameters)}
     return tuple(sorted(found.items()))
 
 

@@ -29,8 +29,15 @@ def code_fingerprint(module: ModuleType | str) -> dict[str, str]:
     """``{"module NAME": sha256, "distribution NAME": version, "python": version}`` for a
     module (or its name) and the code it reaches."""
     code, distributions = _walk(module)
-    found = {"python": platform.python_version()}
+    found = distributions_fingerprint(distributions)
     found.update((f"module {name}", file_sha256(path)) for name, path in code.items())
+    return found
+
+
+def distributions_fingerprint(distributions) -> dict[str, str]:
+    """``{"distribution NAME": version, "python": version}``: for code known to come from
+    these installed distributions (a built-in calculator's backend)."""
+    found = {"python": platform.python_version()}
     found.update((f"distribution {name}", _version(name)) for name in distributions)
     return found
 
