@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, nwchem_calc,
-                        remote_slurm, startup_memory_md)
+from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, map_function,
+                        nwchem_calc, remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -80,6 +81,20 @@ SCENARIOS = [
              "twice); the second loop asks for the forces first (one run, as wflcli). libAtoms "
              "wfl has no NWChem calculator, so it is not a contender here.", nwchem_calc.run,
              (4, 24), "plain ASE loop, a folder per config"),
+    Scenario("11a. `wfl map`: a trivial function (adds one info key) over {n} 8-atom Cu "
+             "configs", "The function is `benchmarks/map_ops.py:tag`. Plain loop: "
+             "`ase.io.iread` -> f -> `ase.io.write` per config, in one process, as a user "
+             "would write it. `wfl map` starts from an empty store and writes every result "
+             "to it; `--no-cache` neither reads nor writes it. Besides reading and writing, "
+             "wfl formats each input config once more (its digest: cache key and seed), "
+             "copies it for the function, compresses the outputs for the store, and looks "
+             "up and stores each config. Target: serial at least 2x the plain loop.",
+             map_function.run, (2000, 20000),
+             "plain loop: iread -> f -> write"),
+    Scenario("11b. `wfl map`: a CPU-bound function (about 3 ms of pure Python per config) "
+             "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
+             "Target: `--parallel 2` at least 1.8x serial.", map_function.run_parallel,
+             (100, 2000), "wfl map busy (serial)"),
 ]
 
 
@@ -88,11 +103,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small inputs, one repetition (a smoke run); RESULTS.md untouched")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", metavar="N", action="append",
+                        help="run only the scenarios numbered N (11 runs 11a and 11b; "
+                             "repeatable); their sections and targets replace those in "
+                             "RESULTS.md")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
-    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    command = ("python -m benchmarks" + (" --quick" if args.quick else "")
+               + "".join(f" --only {n}" for n in args.only or ()))
+    chosen = [s for s in SCENARIOS if not args.only or _number(s.heading) in args.only
+              or _number(s.heading).rstrip("ab") in args.only]
     sections, medians = [], {}
-    for scenario in SCENARIOS:
+    load_before = os.getloadavg()[0]
+    for scenario in chosen:
         size = scenario.sizes[0 if args.quick else 1]
         try:
             measurements = scenario.run(size, repeat)
@@ -104,16 +127,55 @@ def main() -> None:
         sections.append(f"## {scenario.heading.format(n=size)}\n\n{scenario.text}\n\n"
                         + result)
         print(sections[-1] + "\n", flush=True)
+    targets = targets_table(medians, measured_only=bool(args.only))
+    print("## Against the targets\n\n" + targets + "\n", flush=True)
+    if args.only:
+        if not args.quick:
+            load = f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+            _update_results(sections, targets, f"{machine()}; {load}", command, repeat)
+        return
     sections.insert(0, "## Against the targets\n\nFrom the medians below. A ceiling is "
                     "what the compute-only limit leaves for any tool on this machine.\n\n"
-                    + targets_table(medians))
-    print(sections[0] + "\n", flush=True)
+                    + targets)
     report = (f"# Benchmark results\n\nMachine: {machine()}\n\n"
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"
               + "\n\n".join(sections) + "\n")
     if not args.quick:
         (ROOT / "RESULTS.md").write_text(report)
+
+
+def _number(heading: str) -> str:
+    return heading.split(".", 1)[0]
+
+
+def _update_results(sections: list[str], targets: str, where: str, command: str,
+                    repeat: int) -> None:
+    """Put a partial run's sections (replacing those of the same number) and its target
+    rows (replacing those of the same claim) into RESULTS.md, saying when and how."""
+    path = ROOT / "RESULTS.md"
+    text = path.read_text()
+    stamp = (f"Run on its own: {datetime.date.today()}, `{command}`, repetitions: {repeat}; "
+             f"machine: {where}.")
+    for section in sections:
+        heading = section.split("\n", 1)[0]
+        number = heading.split(".", 1)[0] + "."
+        body = section.replace("\n\n", f"\n\n{stamp}\n\n", 1)
+        start = text.find("\n" + number)
+        if start < 0:
+            text = text.rstrip("\n") + "\n\n" + body + "\n"
+            continue
+        end = text.find("\n## ", start + 1)
+        text = text[:start + 1] + body + ("\n" + text[end:] if end >= 0 else "\n")
+    for row in targets.splitlines()[2:]:
+        claim = row.split("|")[1]
+        old = next((line for line in text.splitlines() if line.startswith(f"|{claim}|")), None)
+        if old is not None:
+            text = text.replace(old, row)
+        else:  # a new target: last row of the targets table
+            table_end = text.find("\n\n", text.find("| target | measured |"))
+            text = text[:table_end] + "\n" + row + text[table_end:]
+    path.write_text(text)
 
 
 if __name__ == "__main__":

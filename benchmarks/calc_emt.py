@@ -47,11 +47,12 @@ print(time.perf_counter() - started)
 """
 
 
-def inputs(count: int):
-    path = WORK / f"cu32_{count}.xyz"
+def inputs(count: int, name: str = "cu32", script: str = GENERATE):
+    """``count`` configs that ``script`` writes, made once and kept in WORK."""
+    path = WORK / f"{name}_{count}.xyz"
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
-        timed(python_script(GENERATE.format(count=count)) + [str(path)])
+        timed(python_script(script.format(count=count)) + [str(path)])
     return path
 
 

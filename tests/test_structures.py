@@ -85,6 +85,16 @@ def test_smiles_from_file_with_names_and_invalid_entries(wfl, tmp_path):
     assert "invalid SMILES 'C1CC'" in result.stderr
 
 
+def test_a_triple_bond_in_a_smiles_file_is_not_a_comment(wfl, tmp_path):
+    pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
+    listing = tmp_path / "mols.smi"
+    listing.write_text("C#N hydrogen cyanide # a comment\n#C#C not read\nC#C\n")
+    mols = read_text(wfl("smiles", "-i", listing).stdout)
+    assert [(m.info["smiles"], m.info.get("name")) for m in mols] == \
+        [("C#N", "hydrogen cyanide"), ("C#C", None)]
+    assert [m.get_chemical_formula() for m in mols] == ["CHN", "C2H2"]
+
+
 def test_smiles_from_stdin(wfl):
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
     result = wfl("smiles", input="C methane\nN\n")

@@ -6,16 +6,18 @@ error, not thousands of failed configs), and built again in each worker process.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
 import json
 import os
+import sys
 from dataclasses import dataclass
 
 from wflcli.calculators.known_keys import known_keys
 from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
 from wflcli.errors import MissingBackend, UsageError
+from wflcli.usercode.fingerprint import (code_fingerprint, distributions_fingerprint,
+                                         files_fingerprint)
+from wflcli.usercode.target import load_target, normalized_target, target_module
 
 _WORDS = {"true": True, "t": True, "false": False, "f": False, "none": None}
 
@@ -27,7 +29,7 @@ class CalcSpec:
     name: str
     target: str        # "module:Class"
     params: tuple      # sorted (key, value) pairs, JSON-able values
-    files: tuple = ()  # (what, sha256) of every file the calculator loads
+    files: tuple = ()  # (what, digest): the calculator's code, its files, versions
 
     @property
     def parameters(self) -> dict:
@@ -63,14 +65,14 @@ class CalcSpec:
 
 
 def calculator_class(spec: CalcSpec):
-    module_name, class_name = spec.target.rsplit(":", 1)
     kind = KINDS.get(spec.name)
+    if kind is None:
+        return load_target(spec.target, f"--calc {spec.name}")
+    module_name, class_name = spec.target.rsplit(":", 1)
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        if kind is not None:
-            raise MissingBackend(kind.package, kind.extra, f"--calc {spec.name}") from None
-        raise UsageError(f"--calc {spec.name}: cannot import {module_name} ({exc})") from None
+    except ImportError:
+        raise MissingBackend(kind.package, kind.extra, f"--calc {spec.name}") from None
     try:
         return getattr(module, class_name)
     except AttributeError:
@@ -85,8 +87,9 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
         module_name, _, rest = rest.partition(":")
         class_name, _, rest = rest.partition(":")
         if not module_name or not class_name:
-            raise UsageError("--calc python needs python:package.module:ClassName")
-        target, kind = f"{module_name}:{class_name}", None
+            raise UsageError("--calc python needs python:package.module:ClassName "
+                             "or python:path/to/file.py:ClassName")
+        target, kind = normalized_target(f"{module_name}:{class_name}", "--calc python"), None
     elif name in KINDS:
         kind = KINDS[name]
         target = kind.target
@@ -94,7 +97,7 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
         raise UsageError(f"--calc: unknown calculator {name!r}; known: "
                          f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
     params = _key_values(rest, text, kind.positional if kind else "")
-    params.update(_json_kwargs(kwargs_json))
+    params.update(json_kwargs(kwargs_json))
     if kind is not None:
         params = _checked(kind, params)
     spec = CalcSpec(name, target, tuple(sorted(params.items())))
@@ -102,7 +105,7 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
         _probe(spec)
     else:
         calculator_class(spec)  # at least the package must be there
-    return CalcSpec(name, target, spec.params, _file_hashes(spec))
+    return CalcSpec(name, target, spec.params, _fingerprint(spec))
 
 
 def _key_values(text: str, whole: str, positional: str = "") -> dict:
@@ -114,17 +117,17 @@ def _key_values(text: str, whole: str, positional: str = "") -> dict:
             continue
         if not eq or not key.strip():
             raise UsageError(f"--calc {whole!r}: expected key=value, got {item!r}")
-        _set_dotted(params, key.strip(), _value(value.strip()))
+        set_dotted(params, key.strip(), typed_value(value.strip()))
     return params
 
 
-def _set_dotted(params: dict, key: str, value) -> None:
+def set_dotted(params: dict, key: str, value, what: str = "--calc") -> None:
     """``dft.xc=PBE`` sets ``params["dft"]["xc"]``: nested parameters from the command line."""
     *tables, last = key.split(".")
     for table in tables:
         params = params.setdefault(table, {})
         if not isinstance(params, dict):
-            raise UsageError(f"--calc: {key}: {table} already has a value that is not a table")
+            raise UsageError(f"{what}: {key}: {table} already has a value that is not a table")
     params[last] = value
 
 
@@ -145,7 +148,8 @@ def _existing_file(value: str, whole: str) -> str:
     return os.path.abspath(value)
 
 
-def _value(text: str):
+def typed_value(text: str):
+    """A command-line value: true/false/none, an int, a float, else the text."""
     if text.lower() in _WORDS:
         return _WORDS[text.lower()]
     for kind in (int, float):
@@ -156,20 +160,21 @@ def _value(text: str):
     return text
 
 
-def _json_kwargs(kwargs_json: str | None) -> dict:
-    """``--calc-kwargs``: a JSON object, or a JSON or YAML file holding one."""
+def json_kwargs(kwargs_json: str | None, option: str = "--calc-kwargs",
+                what: str = "constructor arguments") -> dict:
+    """``--calc-kwargs`` (or ``option``): a JSON object, or a JSON or YAML file holding one."""
     if not kwargs_json:
         return {}
     if os.path.isfile(kwargs_json):
-        return _kwargs_file(kwargs_json)
+        return _kwargs_file(kwargs_json, option, what)
     try:
         value = json.loads(kwargs_json)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--calc-kwargs is not valid JSON (nor a file): {exc}") from None
-    return _table(value, "--calc-kwargs")
+        raise UsageError(f"{option} is not valid JSON (nor a file): {exc}") from None
+    return _table(value, option, what)
 
 
-def _kwargs_file(path: str) -> dict:
+def _kwargs_file(path: str, option: str, what: str) -> dict:
     import yaml  # YAML is a superset of JSON: one parser reads both
 
     try:
@@ -178,17 +183,16 @@ def _kwargs_file(path: str) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise UsageError(f"--calc-kwargs {where}: not valid JSON or YAML "
+        raise UsageError(f"{option} {where}: not valid JSON or YAML "
                          f"({getattr(exc, 'problem', None) or exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--calc-kwargs {path}: cannot read it ({exc})") from None
-    return _table(value, f"--calc-kwargs {path}")
+        raise UsageError(f"{option} {path}: cannot read it ({exc})") from None
+    return _table(value, f"{option} {path}", what)
 
 
-def _table(value, what: str) -> dict:
+def _table(value, option: str, what: str) -> dict:
     if not isinstance(value, dict):
-        raise UsageError(f"{what} must be an object of constructor arguments, "
-                         "e.g. '{\"sigma\": 2.5}'")
+        raise UsageError(f"{option} must be an object of {what}, e.g. '{{\"sigma\": 2.5}}'")
     return value
 
 
@@ -220,35 +224,18 @@ def _check_type(name: str, key: str, value, default) -> None:
         raise UsageError(f"--calc {name}: {key}={value} must be a number")
 
 
-def _file_hashes(spec: CalcSpec) -> tuple:
-    """Content hashes of the files a spec names (a model, a parameter file) and, for a
-    ``python:`` spec, of the calculator's own module, so editing any of them is seen."""
-    paths = {}
-    for key, value in spec.params:
-        if isinstance(value, str) and os.path.isfile(value):
-            paths[f"parameter {key}"] = value
-            for companion in _companions(value):  # GAP.xml.sparseGAP_...: part of the model
-                paths[f"file {os.path.basename(companion)}"] = companion
-    if spec.name == PYTHON:
-        module = importlib.util.find_spec(spec.target.split(":")[0])
-        if module is not None and module.origin and os.path.isfile(module.origin):
-            paths["module source"] = module.origin
-    return tuple(sorted((what, file_sha256(path)) for what, path in paths.items()))
-
-
-def _companions(path: str) -> list[str]:
-    folder, name = os.path.split(os.path.abspath(path))
-    return sorted(os.path.join(folder, other) for other in os.listdir(folder)
-                  if other.startswith(name + ".") and not other.endswith(".log")
-                  and os.path.isfile(os.path.join(folder, other)))
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _fingerprint(spec: CalcSpec) -> tuple:
+    """The calculator's code (a ``python:`` class's module and the modules it imports;
+    installed packages by version) and every file its parameters name, nested ones too."""
+    kind = KINDS.get(spec.name)
+    if kind is not None:  # a backend we know: its package's version
+        code = distributions_fingerprint([kind.package])
+    else:
+        defined_in = getattr(calculator_class(spec), "__module__", None) or ""
+        code = code_fingerprint(sys.modules.get(defined_in)
+                                or target_module(spec.target, f"--calc {spec.name}"))
+    found = {**code, **files_fingerprint(spec.parameters)}
+    return tuple(sorted(found.items()))
 
 
 def _probe(spec: CalcSpec) -> None:

@@ -32,6 +32,7 @@ COMMANDS = {
     "fit-gap": "wflcli.cli.fit_gap:fit_gap",
     "head": "wflcli.cli.stream:head",
     "info": "wflcli.cli.stream:info",
+    "map": "wflcli.cli.map:map_",
     "md": "wflcli.cli.md:md",
     "minima-hopping": "wflcli.cli.minima_hopping:minima_hopping",
     "optimize": "wflcli.cli.optimize:optimize",

@@ -59,9 +59,9 @@ def output_option(help: str = "Write here (atomically) instead of stdout.", **kw
                         **kwargs)
 
 
-def files_argument(command):
+def files_argument(command, metavar: str = "[FILE]..."):
     """``[FILE]...``: the inputs (none, or ``-``: stdin)."""
-    return click.argument("files", nargs=-1, metavar="[FILE]...", type=click.Path())(command)
+    return click.argument("files", nargs=-1, metavar=metavar, type=click.Path())(command)
 
 
 def repeats(ctx, param, value):

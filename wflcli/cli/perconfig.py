@@ -17,19 +17,23 @@ from wflcli.errors import ExitStatus, ReaderGone
 _SHOWN_FAILURES = 5
 
 
-def config_io(command):
-    """Add FILE... arguments and the -o/--failed options."""
+def config_io(command=None, *, metavar: str = "[FILE]..."):
+    """Add FILE... arguments (shown as ``metavar``) and the -o/--failed options."""
+    if command is None:
+        return lambda command: config_io(command, metavar=metavar)
     command = click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
                            help="Write failed configs here instead of into the output.")(command)
     command = output_option()(command)
-    return files_argument(command)
+    return files_argument(command, metavar=metavar)
 
 
 def run_per_config(settings: Settings, task, files, output, failed_output,
-                   configs=None, threads: int | None = None) -> int:
+                   configs=None, threads: int | None = None,
+                   remote_args: list[str] | None = None) -> int:
     """Run a task over the extxyz inputs (or the ``configs`` given) and return the exit
     code. ``threads``: what one config's calculation uses (a batch task then runs
-    cores / threads workers)."""
+    cores / threads workers). ``remote_args``: the verb's arguments for a batch task, when
+    not those typed (less input files and outputs)."""
     from wflcli.exec.pipeline import run_task
     from wflcli.io.reader import read_configs
     from wflcli.store.cache import open_result_cache
@@ -39,7 +43,8 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     positions = read_positions(settings.positions) if settings.positions else None
     backend, chunk = None, settings.chunk
     if settings.remote.system:
-        backend, chunk = batch_backend(settings, task.verb, threads), settings.remote.per_job
+        backend = batch_backend(settings, task.verb, threads, remote_args)
+        chunk = settings.remote.per_job
     cache = open_result_cache() if settings.cache else None
     try:
         with data_stdout() as stdout, \

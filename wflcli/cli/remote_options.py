@@ -10,8 +10,8 @@ import click
 from wflcli.cli.complete import complete_system
 from wflcli.cli.settings import RemoteOptions
 
-REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "md", "minima-hopping", "neb",
-                "normal-modes", "optimize", "phonons", "rattle", "supercell")
+REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "minima-hopping",
+                "neb", "normal-modes", "optimize", "phonons", "rattle", "supercell")
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",

@@ -49,9 +49,11 @@ def remote_command(settings: Settings, verb_words: list[str], verb_args: list[st
             str(settings.chunk), *verb_words, *verb_args]
 
 
-def batch_backend(settings: Settings, verb: str, threads: int | None = None):
+def batch_backend(settings: Settings, verb: str, threads: int | None = None,
+                  args: list[str] | None = None):
     """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
-    whose calculations take ``threads`` each runs cores / threads of them at once."""
+    whose calculations take ``threads`` each runs cores / threads of them at once; it runs
+    the verb with ``args``, else with the options typed here."""
     from wflcli.exec.batch.backend import BatchBackend
     from wflcli.exec.batch.engine import BatchSpec
     from wflcli.exec.batch.resources import resolve_resources
@@ -63,9 +65,9 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None):
     resources = resolve_resources(system, cores=cores, memory=options.memory,
                                   time=options.time, partition=options.partition,
                                   gpus=options.gpus, account=options.account, qos=options.qos)
-    context = click.get_current_context()
-    command = context.command
-    args = portable_args(command, context.meta.get(VERB_ARGS, []))
+    if args is None:
+        context = click.get_current_context()
+        args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
     workers = max(1, cores // threads) if threads else cores
     words = context.command_path.split()[1:]  # as typed, without the program's name
     spec = BatchSpec(verb=verb, command=remote_command(settings, words, args, workers),
