@@ -71,7 +71,7 @@ def test_touching_an_input_reruns_only_what_depends_on_it(workflow):
     os.utime(folder / "ref_test.xyz")
     planned = make(folder, env, "-n", "all").stdout
     assert "calc --calc gap:GAP.xml" in planned and " error --ref REF_" in planned
-    for upstream in ("fit-gap", " md --calc", " smiles -f", " select-cur ", " atoms "):
+    for upstream in ("fit-gap", " md --calc", " smiles -i", " select-cur ", " atoms "):
         assert upstream not in planned, upstream
     assert make(folder, env, "all").returncode == 0
     assert make(folder, env, "-q", "all").returncode == 0
