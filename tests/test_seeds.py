@@ -63,3 +63,25 @@ def test_the_seed_changes_random_numbers(configs):
     first = noise_by_config(Noise(seed=1), [a.copy() for a in configs], SerialBackend(), 1)
     second = noise_by_config(Noise(seed=2), [a.copy() for a in configs], SerialBackend(), 1)
     assert all(first[k] != second[k] for k in first)
+
+
+def test_random_numbers_do_not_follow_the_code(wfl, tmp_path):
+    """Edited code is computed again (the cache key has its fingerprint), with the same
+    random numbers: they come from --seed, the verb, its parameters and the config."""
+    from wflcli.io.writer import format_config
+
+    source = tmp_path / "ops.py"
+    body = ("def jitter(atoms, rng):\n"
+            "    with open(__file__ + '.calls', 'a') as calls:\n"
+            "        calls.write('x')\n"
+            "    atoms.info['r'] = float(rng.random())\n"
+            "    return atoms\n")
+    source.write_text("# first\n" + body)
+    inputs = tmp_path / "in.xyz"
+    inputs.write_text("".join(format_config(a) for a in rattled_cells(3, "Cu", (1, 1, 1))))
+    first = wfl("map", f"{source}:jitter", inputs)
+    source.write_text("# edited\n" + body)
+    second = wfl("map", f"{source}:jitter", inputs)
+    assert first.code == second.code == 0
+    assert (tmp_path / "ops.py.calls").read_text() == "x" * 6  # computed twice
+    assert second.stdout == first.stdout

@@ -42,9 +42,10 @@ class CalcSpec:
 
     @property
     def fingerprint(self) -> dict:
-        """Everything that decides the results: for the cache key and worker reuse."""
+        """Everything that decides the results: for the cache key and worker reuse. The
+        code and files (``code``) are not part of the per-config seeds."""
         return {"name": self.name, "target": self.target, "parameters": self.parameters,
-                "files": dict(self.files)}
+                "code": dict(self.files)}
 
     def build(self, parameters: dict | None = None):
         """A new calculator instance, with the spec's parameters or the ones given."""

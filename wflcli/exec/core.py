@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from wflcli.exec.digest import cache_key, config_digest, config_seed
 from wflcli.exec.feed import END, STALLED, Feed
 from wflcli.exec.payload import ANNOTATION, decode_annotation, decode_outputs
-from wflcli.exec.task import Outcome, Task, apply_annotation, task_identity
+from wflcli.exec.task import Outcome, Task, apply_annotation, seed_identity, task_identity
 from wflcli.io.writer import format_config
 
 STALL_SECONDS = 0.1
@@ -73,13 +73,13 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
 
 def _entries(task: Task, configs: Iterable, cache, refresh: bool,
              positions: Iterable[int] | None) -> Iterator[Entry]:
-    identity = task_identity(task)
+    identity, seeding = task_identity(task), seed_identity(task)
     for index, atoms in zip(itertools.count() if positions is None else positions, configs):
         if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
             yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms))
             continue
         digest = config_digest(atoms, task)
-        entry = Entry(index, atoms, config_seed(identity, digest))
+        entry = Entry(index, atoms, config_seed(seeding, digest))
         if cache is not None:
             # a task that records the input position in its outputs must not share results
             # between positions; its random numbers still come from content alone

@@ -76,6 +76,26 @@ def task_identity(task: Task) -> str:
     return json.dumps([task.verb, task.parameters()], sort_keys=True, separators=(",", ":"))
 
 
+# in a fingerprint (CalcSpec, map's FunctionSpec): the code and files behind it
+CODE_KEY = "code"
+
+
+def seed_identity(task: Task) -> str:
+    """The identity that random numbers derive from: without the ``code`` entries, so they
+    follow --seed, the verb, its parameters and the config, and stay the same when a
+    package is upgraded, on a cluster with other versions, or after a comment is edited."""
+    return json.dumps([task.verb, _without_code(task.parameters())], sort_keys=True,
+                      separators=(",", ":"))
+
+
+def _without_code(value):
+    if isinstance(value, dict):
+        return {key: _without_code(item) for key, item in value.items() if key != CODE_KEY}
+    if isinstance(value, (list, tuple)):
+        return [_without_code(item) for item in value]
+    return value
+
+
 _started: dict[str, Callable] = {}
 
 
