@@ -4,6 +4,7 @@ methods' results (for calculators that cannot read them) are not, so relabelling
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -15,27 +16,12 @@ from ase.constraints import FixAtoms
 
 from conftest import rattled_cells, read_text, write_configs
 
-HERE = Path(__file__).parent
 COUNTING = "python:helpers_calc:CountingEMT"
-
-
-@pytest.fixture
-def calc_log(tmp_path, monkeypatch):
-    log = tmp_path / "calls.log"
-    monkeypatch.setenv("CALC_LOG", str(log))
-    monkeypatch.syspath_prepend(str(HERE))
-
-    def calls() -> int:
-        count = len(log.read_text().splitlines()) if log.exists() else 0
-        log.unlink(missing_ok=True)
-        return count
-
-    return calls
 
 
 def stored_entries() -> int:
     store = Path(os.environ["WFLCLI_HOME"]) / "store.sqlite"
-    with sqlite3.connect(store) as db:
+    with contextlib.closing(sqlite3.connect(store)) as db:
         return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
 
 

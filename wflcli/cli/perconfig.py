@@ -32,7 +32,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     cores / threads workers)."""
     from wflcli.exec.pipeline import run_task
     from wflcli.io.reader import read_configs
-    from wflcli.store.cache import open_result_cache
+    from wflcli.store.cache import cache_for_run
 
     if configs is None:
         configs = read_configs(files or ["-"], sys.stdin.buffer)
@@ -40,7 +40,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     backend, chunk = None, settings.chunk
     if settings.remote.system:
         backend, chunk = batch_backend(settings, task.verb, threads), settings.remote.per_job
-    cache = open_result_cache() if settings.cache else None
+    cache = cache_for_run() if settings.cache else None  # None, with a warning, if unusable
     try:
         with data_stdout() as stdout, \
                 progress_reporter(task.verb, enabled=not settings.quiet) as on_progress:
