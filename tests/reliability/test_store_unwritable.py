@@ -23,15 +23,16 @@ import pytest
 from conftest import WFL_PROGRAM, rattled_cells, write_configs
 
 FIRST, LATER = 40, 20  # configs cached before the store breaks, and configs after
+COUNTING = "python:helpers_calc:CountingEMT"  # EMT that counts its calculations
 
 
 @pytest.fixture
-def inputs(tmp_path):
+def inputs(tmp_path, calc_log):
     configs = rattled_cells(FIRST + LATER, "Cu", (1, 1, 1))
     first = write_configs(tmp_path / "first.xyz", configs[:FIRST])
     later = write_configs(tmp_path / "later.xyz", configs[FIRST:])
-    whole = run("--no-cache", "calc", "--calc", "emt", first, later)
-    assert whole.returncode == 0
+    whole = run("--no-cache", "calc", "--calc", COUNTING, first, later)
+    assert whole.returncode == 0 and calc_log() == FIRST + LATER
     return first, later, whole.stdout
 
 
@@ -87,23 +88,25 @@ def fill(disk: Path) -> None:
             pass
 
 
-def test_a_full_disk_under_the_store(inputs, small_disk):
+def test_a_full_disk_under_the_store(inputs, small_disk, calc_log):
     first, later, expected = inputs
-    assert run("calc", "--calc", "emt", first, home=small_disk).returncode == 0
+    assert run("calc", "--calc", COUNTING, first, home=small_disk).returncode == 0
+    calc_log()
     fill(small_disk)
-    done = run("calc", "--calc", "emt", first, later, home=small_disk)
+    done = run("calc", "--calc", COUNTING, first, later, home=small_disk)
     assert_whole_output_and_one_warning(done, expected, "not cached", "full",
                                         str(small_disk / "store.sqlite"))
-    assert entries(small_disk / "store.sqlite") == FIRST  # the hits were still served
+    assert calc_log() == LATER  # the hits were still served
+    assert entries(small_disk / "store.sqlite") == FIRST
 
 
 def test_a_full_disk_before_the_store_exists(inputs, small_disk):
     first, later, expected = inputs
     fill(small_disk)
-    done = run("calc", "--calc", "emt", first, later, home=small_disk)
+    done = run("calc", "--calc", COUNTING, first, later, home=small_disk)
     assert_whole_output_and_one_warning(done, expected, "without the cache", "full")
     os.unlink(small_disk / "filler")  # space again: the empty file left is ours to set up
-    assert run("calc", "--calc", "emt", first, home=small_disk).returncode == 0
+    assert run("calc", "--calc", COUNTING, first, home=small_disk).returncode == 0
     assert entries(small_disk / "store.sqlite") == FIRST
 
 
@@ -121,14 +124,16 @@ def immutable(tmp_path):
         subprocess.run(["chattr", "-i", path], check=True)
 
 
-def test_a_read_only_store(inputs, tmp_path, immutable):
+def test_a_read_only_store(inputs, tmp_path, immutable, calc_log):
     first, later, expected = inputs
     home = tmp_path / "home"
-    assert run("calc", "--calc", "emt", first, home=home).returncode == 0
+    assert run("calc", "--calc", COUNTING, first, home=home).returncode == 0
     immutable(home / "store.sqlite")
-    done = run("calc", "--calc", "emt", first, later, "-o", tmp_path / "out.xyz", home=home)
+    calc_log()
+    done = run("calc", "--calc", COUNTING, first, later, "-o", tmp_path / "out.xyz", home=home)
     assert_whole_output_and_one_warning(done, "", "not cached", "readonly")
     assert (tmp_path / "out.xyz").read_text() == expected
+    assert calc_log() == LATER  # the hits were still served
     assert entries(home / "store.sqlite") == FIRST
 
 
@@ -137,7 +142,7 @@ def test_a_store_folder_that_cannot_be_written(inputs, tmp_path, immutable):
     home = tmp_path / "home"
     home.mkdir()
     immutable(home)  # no store can be created in it
-    done = run("calc", "--calc", "emt", first, later, home=home)
+    done = run("calc", "--calc", COUNTING, first, later, home=home)
     assert_whole_output_and_one_warning(done, expected, "without the cache", str(home))
 
 
@@ -145,7 +150,7 @@ def test_a_store_folder_that_cannot_be_created(inputs, tmp_path):
     first, later, expected = inputs
     blocker = tmp_path / "a file"
     blocker.write_text("")
-    done = run("calc", "--calc", "emt", first, later, home=blocker / "home")
+    done = run("calc", "--calc", COUNTING, first, later, home=blocker / "home")
     assert_whole_output_and_one_warning(done, expected, "without the cache", "store folder")
 
 
@@ -153,7 +158,7 @@ def test_a_folder_in_the_store_files_place(inputs, tmp_path):
     first, later, expected = inputs
     home = tmp_path / "home"
     (home / "store.sqlite").mkdir(parents=True)
-    done = run("calc", "--calc", "emt", first, later, home=home)
+    done = run("calc", "--calc", COUNTING, first, later, home=home)
     assert_whole_output_and_one_warning(done, expected, "without the cache",
                                         str(home / "store.sqlite"))
 
@@ -163,7 +168,7 @@ def test_the_store_removed_mid_run(inputs, tmp_path, removed):
     first, later, expected = inputs
     home = tmp_path / "home"
     store = home / "store.sqlite"
-    process = subprocess.Popen([WFL_PROGRAM, "calc", "--calc", "emt"], stdin=subprocess.PIPE,
+    process = subprocess.Popen([WFL_PROGRAM, "calc", "--calc", COUNTING], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=dict(os.environ, WFLCLI_HOME=str(home)))
     try:
