@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -151,3 +152,13 @@ def test_descriptors_key_on_inputs_not_labels(wfl, tmp_path):
     configs[1].set_initial_charges(np.ones(len(configs[1])))
     write_configs(src, configs)
     assert wfl("descriptor", "--species", "Cu", src).code == 0 and stored_entries() == 4
+
+
+def test_the_readme_lists_exactly_what_the_key_leaves_out():
+    from wflcli.exec.digest import LABELS, RESULT_NAMES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("### The cache"):]
+    section = section[:section.index("\n### ")]
+    listed = set(re.findall(r"`([A-Za-z_]+)`", section[:section.index("So relabelling")]))
+    assert LABELS | set(RESULT_NAMES) <= listed
