@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,6 +42,26 @@ def wfl():
         return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
     return invoke
+
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def calc_log(tmp_path, monkeypatch):
+    """Counts calls of the test calculators (tests/helpers_calc.py, importable as
+    ``python:helpers_calc:...``) made by in-process and subprocess runs."""
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("CALC_LOG", str(log))
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.setenv("PYTHONPATH", str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def calls() -> int:
+        count = len(log.read_text().splitlines()) if log.exists() else 0
+        log.unlink(missing_ok=True)
+        return count
+
+    return calls
 
 
 WFL_PROGRAM = shutil.which("wfl", path=os.path.dirname(sys.executable)) or "wfl"

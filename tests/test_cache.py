@@ -18,7 +18,6 @@ from conftest import WFL_PROGRAM, rattled_cells
 from wflcli.io.writer import format_config
 from wflcli.store.cache import HANDOFF_SECONDS
 
-HERE = Path(__file__).parent
 COUNTING = "python:helpers_calc:CountingEMT"
 
 
@@ -27,22 +26,6 @@ def store(tmp_path, monkeypatch):
     home = tmp_path / "store home"
     monkeypatch.setenv("WFLCLI_HOME", str(home))
     return home
-
-
-@pytest.fixture
-def calc_log(tmp_path, monkeypatch):
-    """Counts calculator calls made by in-process and subprocess runs."""
-    log = tmp_path / "calls.log"
-    monkeypatch.setenv("CALC_LOG", str(log))
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("PYTHONPATH", str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-
-    def calls() -> int:
-        count = len(log.read_text().splitlines()) if log.exists() else 0
-        log.unlink(missing_ok=True)
-        return count
-
-    return calls
 
 
 def cells_file(path: Path, count: int, repeat=(1, 1, 1)) -> Path:

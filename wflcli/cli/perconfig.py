@@ -36,7 +36,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     not those typed (less input files and outputs)."""
     from wflcli.exec.pipeline import run_task
     from wflcli.io.reader import read_configs
-    from wflcli.store.cache import open_result_cache
+    from wflcli.store.cache import cache_for_run
 
     if configs is None:
         configs = read_configs(files or ["-"], sys.stdin.buffer)
@@ -45,7 +45,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     if settings.remote.system:
         backend = batch_backend(settings, task.verb, threads, remote_args)
         chunk = settings.remote.per_job
-    cache = open_result_cache() if settings.cache else None
+    cache = cache_for_run() if settings.cache else None  # None, with a warning, if unusable
     try:
         with data_stdout() as stdout, \
                 progress_reporter(task.verb, not settings.quiet, files) as on_progress:

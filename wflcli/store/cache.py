@@ -5,17 +5,28 @@ connection at most every half second (at once when results come slower than that
 commits each batch in one short transaction. So the computation never waits for a commit
 and its fsync, commits stay few however fast results come, and a kill loses at most the
 last half second of results.
+
+Every entry carries a checksum of its key, kind and payload, checked on every read: a
+damaged entry is a miss (computed again and replaced), with one warning per run. The
+cache is an optimisation, so a store that cannot be read or written mid-run (a full or
+read-only disk, the store removed) never costs the run: it warns once and goes on
+uncached.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import queue
+import sqlite3
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from wflcli.errors import WflError
-from wflcli.store.db import connect, write_transaction
+from wflcli.store.db import StoreUnavailable, connect, unavailable, write_transaction
 
 _STOP = None
 
@@ -28,8 +39,21 @@ class CacheClosed(Exception):
     """A lookup after close: the input thread of a run that is being torn down."""
 
 
+def warn_on_stderr(message: str) -> None:
+    sys.stderr.write(f"wfl: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def entry_checksum(key: bytes, kind: str, payload: bytes) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for piece in (key, kind.encode(), payload):
+        digest.update(b"%d:" % len(piece))
+        digest.update(piece)
+    return digest.digest()
+
+
 class ResultCache:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, warn: Callable[[str], None] = warn_on_stderr):
         self.path = path
         self.db = connect(path)
         # lookups come from the input thread; closing the connection under a running query
@@ -39,24 +63,48 @@ class ResultCache:
         self._handed = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
-        self._error: BaseException | None = None
+        self._unwritable: str | None = None  # why results are no longer written (the writer)
+        self._unreadable = False  # a lookup failed: the rest of the run goes uncached
+        self._warn = warn
+        self._warned: set[str] = set()
 
     def get(self, key: bytes) -> tuple[str, bytes] | None:
-        """(kind, payload) for the key, or None."""
+        """(kind, payload) for the key, or None (also for an entry that fails its check)."""
         with self._lookup_lock:
             if self.db is None:
                 raise CacheClosed()
-            return self.db.execute("SELECT kind, payload FROM results WHERE key = ?",
-                                   (key,)).fetchone()
+            if self._unreadable:
+                return None
+            try:
+                row = self.db.execute("SELECT kind, payload, checksum FROM results "
+                                      "WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error as exc:
+                self._unreadable = True
+                self._warn_once("store", f"cannot read the store {self.path} ({exc}"
+                                f"{_advice(exc)}); the rest of this run goes without the cache")
+                return None
+        if row is None:
+            return None
+        kind, payload, checksum = row
+        if checksum != entry_checksum(key, kind, payload):
+            self._warn_once("damaged", f"the store {self.path} holds damaged results (their "
+                            "checksums do not match); computing them again")
+            return None
+        return kind, payload
 
     def put(self, key: bytes, verb: str, kind: str, payload: bytes) -> None:
-        self._pending.append((key, verb, kind, payload, len(payload), time.time()))
+        if self._unreadable:  # damaged or gone: not written to either
+            return
+        if self._unwritable is not None:
+            return self._report_unwritable()
+        self._pending.append((key, verb, kind, payload, len(payload), time.time(),
+                              entry_checksum(key, kind, payload)))
         if (time.monotonic() - self._handed >= HANDOFF_SECONDS
                 or len(self._pending) >= _MAX_PENDING):
             self._hand_off()
 
     def _hand_off(self) -> None:
-        self._raise_writer_error()
+        self._report_unwritable()
         self._handed = time.monotonic()
         if not self._pending:
             return
@@ -68,11 +116,11 @@ class ResultCache:
         self._pending = []
 
     def flush(self) -> None:
-        """Wait until every result put so far is committed."""
+        """Wait until every result put so far is committed (or known not to be)."""
         self._hand_off()
         if self._writer is not None:
             self._queue.join()
-        self._raise_writer_error()
+        self._report_unwritable()
 
     def close(self) -> None:
         self._hand_off()
@@ -83,10 +131,10 @@ class ResultCache:
         with self._lookup_lock:
             self.db.close()
             self.db = None
-        self._raise_writer_error()
+        self._report_unwritable()
 
     def _write_behind(self) -> None:
-        db = connect(self.path)
+        db, identity = None, None
         try:
             while True:
                 batches = [self._queue.get()]
@@ -98,24 +146,38 @@ class ResultCache:
                 stop = _STOP in batches
                 rows = [row for batch in batches if batch is not _STOP for row in batch]
                 try:
-                    if rows and self._error is None:
+                    if rows and self._unwritable is None:
+                        if db is None:
+                            db = connect(self.path)
+                            identity = _file_identity(self.path)
                         with write_transaction(db):
-                            db.executemany("INSERT OR REPLACE INTO results "
-                                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+                            db.executemany(_INSERT, rows)
+                        if identity is None or _file_identity(self.path) != identity:
+                            self._unwritable = (f"the store {self.path} was removed or "
+                                                "replaced during the run")
                 except Exception as exc:  # reported to the computing thread
-                    self._error = exc
+                    self._unwritable = (str(exc) if isinstance(exc, WflError) else
+                                        f"cannot write to the store {self.path}: {exc}"
+                                        f"{_advice(exc)}")
                 finally:
                     for _ in batches:
                         self._queue.task_done()
                 if stop:
                     return
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
-    def _raise_writer_error(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise WflError(f"cannot write results to the store {self.path}: {error}")
+    def _report_unwritable(self) -> None:
+        if self._unwritable is not None:
+            self._pending = []
+            self._warn_once("store", f"results are not cached from here on "
+                            f"({self._unwritable})")
+
+    def _warn_once(self, what: str, message: str) -> None:
+        if what not in self._warned:
+            self._warned.add(what)
+            self._warn(message)
 
     # --- management (wfl cache) ---------------------------------------------------------
 
@@ -150,8 +212,40 @@ def _filters(verb: str | None, older_than: float | None) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
+_INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def _advice(exc: Exception) -> str:
+    """What to do about a store SQLite finds damaged (nothing: one it cannot reach)."""
+    if isinstance(exc, sqlite3.DatabaseError) and not unavailable(exc):
+        return "; move it away to start a new one"
+    return ""
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` now (None: none)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def open_result_cache() -> ResultCache:
     """The cache in the user's store (``$WFLCLI_HOME`` or ``~/.wflcli``)."""
     from wflcli.store.home import store_home
 
     return ResultCache(store_home() / "store.sqlite")
+
+
+def cache_for_run(warn: Callable[[str], None] = warn_on_stderr) -> ResultCache | None:
+    """The cache for a run, or None (with a warning) when the store cannot be opened here:
+    the run then goes on without it."""
+    from wflcli.store.home import store_home
+
+    try:
+        return ResultCache(store_home() / "store.sqlite", warn)
+    except StoreUnavailable as exc:
+        warn(f"running without the cache: {exc}")
+        return None

@@ -50,12 +50,26 @@ MIGRATIONS = [
     CREATE INDEX jobs_by_chunk ON jobs (system, chunk_hash);
     CREATE INDEX jobs_by_state ON jobs (state, system);
     """,
+    # a checksum per entry, checked on every read; entries from before it cannot be checked
+    # (and calc's were keyed on too little), so they go
+    """
+    ALTER TABLE results ADD COLUMN checksum BLOB NOT NULL DEFAULT x'';
+    DELETE FROM results;
+    """,
 ]
+
+
+class StoreUnavailable(WflError):
+    """The store cannot be opened or written here (no permission, a read-only or full disk,
+    something else in its place): a run goes on without the cache. A store that opens but
+    is not one wflcli can use (damaged, foreign, locked) is an error instead: the user
+    must act, and nothing may be written into it."""
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating, owner-only) and migrate the store database."""
     new = not path.exists()
+    db = None
     try:
         if new:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -63,12 +77,37 @@ def connect(path: Path) -> sqlite3.Connection:
                              check_same_thread=False)
         db.execute("PRAGMA journal_mode=DELETE")
         db.execute("PRAGMA synchronous=NORMAL")
-        _migrate(db)
-    except sqlite3.DatabaseError as exc:
-        raise store_error(path, exc) from None
-    except OSError as exc:
-        raise WflError(f"cannot open the store {path}: {exc.strerror}") from None
+        _migrate(db, path)
+    except BaseException as exc:
+        if db is not None:
+            db.close()
+        raise _opening_error(path, exc) from None
     return db
+
+
+def _opening_error(path: Path, exc: BaseException) -> BaseException:
+    if isinstance(exc, sqlite3.DatabaseError):
+        if unavailable(exc):
+            return StoreUnavailable(f"cannot open the store {path}: {exc}")
+        return store_error(path, exc)
+    if isinstance(exc, OSError):
+        return StoreUnavailable(f"cannot open the store {path}: {exc.strerror}")
+    return exc
+
+
+# SQLite's primary result codes (CANTOPEN, READONLY, FULL, IOERR, PERM) and their messages,
+# for Pythons without ``sqlite_errorcode``
+_UNAVAILABLE = {14: "unable to open", 8: "readonly", 13: "disk is full", 10: "disk I/O error",
+                3: "access permission denied"}
+
+
+def unavailable(exc: sqlite3.Error) -> bool:
+    """Whether an SQLite error says the file cannot be reached or written (rather than that
+    it is damaged or locked)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in _UNAVAILABLE
+    return any(words in str(exc) for words in _UNAVAILABLE.values())
 
 
 def busy_timeout() -> float:
@@ -96,21 +135,42 @@ def write_transaction(db: sqlite3.Connection):
     try:
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite rolls back by itself on some errors (a full disk)
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise sqlite3.DatabaseError(f"schema version {version} is newer than this wflcli "
-                                    f"knows ({len(MIGRATIONS)}); upgrade wflcli")
-    if version == len(MIGRATIONS):
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    if _known_version(db, path) == len(MIGRATIONS):
         return
     with write_transaction(db):
-        version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may
-        for number in range(version, len(MIGRATIONS)):               # have migrated it
+        version = _known_version(db, path)  # another process may have migrated it meanwhile
+        if version == 0:
+            _check_empty(db, path)
+        for number in range(version, len(MIGRATIONS)):
             for statement in filter(str.strip, MIGRATIONS[number].split(";")):
                 db.execute(statement)
         db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+
+
+def _known_version(db: sqlite3.Connection, path: Path) -> int:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise WflError(f"the store {path} has schema version {version}, newer than this "
+                       f"wflcli knows ({len(MIGRATIONS)}); upgrade wflcli")
+    if version < 0:
+        raise WflError(f"the store {path} has schema version {version}, which no wflcli "
+                       "writes; move it away to start a new one")
+    return version
+
+
+def _check_empty(db: sqlite3.Connection, path: Path) -> None:
+    """Version 0 is a new, empty file; one that holds tables is someone else's database."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master "
+                                           "WHERE type = 'table' ORDER BY name")]
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise WflError(f"{path} is not a wflcli store (it is another program's SQLite "
+                       f"database, with tables {shown}); move it away, or point "
+                       "WFLCLI_HOME elsewhere")

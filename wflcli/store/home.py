@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wflcli.errors import WflError
+from wflcli.store.db import StoreUnavailable
 
 
 def store_home() -> Path:
@@ -14,5 +14,5 @@ def store_home() -> Path:
     try:
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise WflError(f"cannot create the store folder {home}: {exc.strerror}") from None
+        raise StoreUnavailable(f"cannot create the store folder {home}: {exc.strerror}") from None
     return home

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_based
 from wflcli.calculators.overrides import checked_overrides
+from wflcli.calculators.registry import PYTHON
 from wflcli.calculators.spec import CalcSpec
 from wflcli.verbs.results import default_properties, results_annotation
 
@@ -29,8 +30,13 @@ class CalcTask:
     overrides: tuple[str, ...] = ()  # the parameters info['wfl_calc'] may set (--overrides)
 
     verb = "calc"
-    annotates = True  # output = input + results: the cache keys on the structure alone
-    reads = (OVERRIDES,)
+    annotates = True  # output = input + results: the cache keys on what a result depends on
+
+    @property
+    def ignores_results(self) -> bool:
+        """A calculator we know reads no other method's results (REF_energy); a user's
+        ``python:`` one may (a correction on top of a baseline), so they are keyed for it."""
+        return self.calc.name != PYTHON
 
     def parameters(self) -> dict:
         # where a code runs and which files it keeps do not change its results

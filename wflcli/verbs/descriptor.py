@@ -73,7 +73,7 @@ class DescriptorTask:
 
     verb = "descriptor"
     annotates = True
-    reads = ()
+    ignores_results = True  # reads the structure alone
 
     def parameters(self) -> dict:
         import dataclasses
@@ -103,7 +103,7 @@ class QuipDescriptorTask:
 
     verb = "descriptor"
     annotates = True
-    reads = ()
+    ignores_results = True  # reads the structure alone
 
     def parameters(self) -> dict:
         return {"quip": self.descriptor, "key": self.key, "local": self.local}
