@@ -4,13 +4,14 @@ submission, so a rerun re-attaches to work already queued or done instead of rep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from wflcli.store.db import connect, write_transaction
+from wflcli.store.db import connect, store_error, write_transaction
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -50,7 +51,17 @@ _COLUMNS = ", ".join(f.name for f in fields(JobRecord))
 
 class JobStore:
     def __init__(self, path: Path):
+        self.path = path
         self.db: sqlite3.Connection = connect(path)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """A write transaction whose failure (a lock held too long) is a clear error."""
+        try:
+            with write_transaction(self.db):
+                yield
+        except sqlite3.OperationalError as exc:
+            raise store_error(self.path, exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -63,7 +74,7 @@ class JobStore:
     def add(self, rows: list[dict]) -> list[int]:
         """Record submitted tasks (dicts of the columns but id and times); their ids."""
         now = time.time()
-        with write_transaction(self.db):
+        with self._writing():
             return [self.db.execute(
                 "INSERT INTO jobs (system, scheduler, job_id, task, state, verb, command, "
                 "chunk_hash, configs, folder, attempt, reason, submitted, updated) VALUES "
@@ -72,7 +83,7 @@ class JobStore:
                 for row in rows]
 
     def set_state(self, ids: list[int], state: str, reason: str = "") -> None:
-        with write_transaction(self.db):
+        with self._writing():
             self.db.executemany("UPDATE jobs SET state = ?, reason = ?, updated = ? "
                                 "WHERE id = ?", [(state, reason, time.time(), i) for i in ids])
 
@@ -105,7 +116,7 @@ class JobStore:
         return self._select(" AND ".join(where), tuple(params))
 
     def remove(self, ids: list[int]) -> None:
-        with write_transaction(self.db):
+        with self._writing():
             self.db.executemany("DELETE FROM jobs WHERE id = ?", [(i,) for i in ids])
 
 

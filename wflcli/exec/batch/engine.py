@@ -87,6 +87,7 @@ class BatchEngine:
         self.watching: list[Chunk] = []
         self.rundir = ""
         self.failed_queries = 0
+        self.delivered: dict = {}  # future -> record id: results handed over, not yet committed
 
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
@@ -98,17 +99,31 @@ class BatchEngine:
                 closing = closing or None in arrived
                 chunks = [c for c in arrived if c is not None]
                 if chunks:
-                    await self._place(chunks)
+                    try:
+                        await self._place(chunks)
+                    except Exception as exc:  # taken from the inbox: failed here or never
+                        self._fail_unplaced(chunks, exc)
+                        raise
                 continue
             changed = await self._poll()
             interval = FIRST_POLL_SECONDS if changed else min(interval * 1.5,
                                                               LONGEST_POLL_SECONDS)
 
     def fail_all(self, error: BaseException) -> None:
-        for chunk in self.watching:
+        self._fail_unplaced(self.watching, error)
+        self.watching.clear()
+
+    @staticmethod
+    def _fail_unplaced(chunks: list[Chunk], error: BaseException) -> None:
+        for chunk in chunks:
             if not chunk.future.done():
                 chunk.future.set_exception(error)
-        self.watching.clear()
+
+    def confirm(self, future) -> None:
+        """The core has committed this task's results to the cache: now it is done."""
+        record_id = self.delivered.pop(future, None)
+        if record_id is not None:
+            self.store.set_state([record_id], DONE)
 
     # placing ---------------------------------------------------------------------------
 
@@ -143,32 +158,42 @@ class BatchEngine:
         if not chunks:
             return
         folder = job_folder(self.rundir)
-        await self.transport.makedirs(folder)
-        for number, chunk in enumerate(chunks, 1):
-            await self.transport.put(chunk.text, posixpath.join(folder,
-                                                                task_file("chunk", number)))
-            await self.transport.put(chunk.positions, posixpath.join(
-                folder, task_file("positions", number)))
         request = JobRequest(self.spec.job_name, len(chunks), folder,
                              task_body(self.system.wfl_command, self.spec.command),
                              self.spec.resources, self.system.header, self.system.job_setup)
-        await self.transport.put(self.scheduler.script(request).encode(),
-                                 posixpath.join(folder, "job.sh"))
+        try:
+            await self.transport.makedirs(folder)
+            for number, chunk in enumerate(chunks, 1):
+                await self.transport.put(chunk.text, posixpath.join(
+                    folder, task_file("chunk", number)))
+                await self.transport.put(chunk.positions, posixpath.join(
+                    folder, task_file("positions", number)))
+            await self.transport.put(self.scheduler.script(request).encode(),
+                                     posixpath.join(folder, "job.sh"))
+        except OSError as exc:
+            raise RemoteRunError(f"{self.system.name}: cannot make the job folder {folder}: "
+                                 f"{exc.strerror or exc}") from None
         done = await self.transport.run(self.scheduler.submit_argv("job.sh", len(chunks)),
                                         cwd=folder)
         if done.code != 0:
             raise RemoteRunError(f"{self.system.name}: submitting failed (exit {done.code}): "
-                                 f"{_last_line(done.stderr or done.stdout)}")
+                                 f"{_brief(done.stderr or done.stdout)}")
         try:
             job_id = self.scheduler.parse_submit(done.stdout)
         except ValueError as exc:
             raise RemoteRunError(f"{self.system.name}: {exc}") from None
-        ids = self.store.add([
-            {"system": self.system.name, "scheduler": self.scheduler.name, "job_id": job_id,
-             "task": number, "state": QUEUED, "verb": self.spec.verb,
-             "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
-             "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
-            for number, chunk in enumerate(chunks, 1)])
+        try:
+            ids = self.store.add([
+                {"system": self.system.name, "scheduler": self.scheduler.name,
+                 "job_id": job_id, "task": number, "state": QUEUED, "verb": self.spec.verb,
+                 "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
+                 "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
+                for number, chunk in enumerate(chunks, 1)])
+        except WflError as exc:  # a job nobody knows of would run again on the next run
+            await self.transport.run(self.scheduler.cancel_argv(
+                [(job_id, number) for number in range(1, len(chunks) + 1)]))
+            raise WflError(f"{exc}; cancelled job {job_id} on {self.system.name}, which it "
+                           "could not record") from None
         for chunk, record_id in zip(chunks, ids):
             chunk.record, chunk.missed = self.store.get(record_id), 0
             if chunk not in self.watching:
@@ -204,7 +229,11 @@ class BatchEngine:
         for chunk in list(self.watching):
             record = chunk.record
             if task_file("status", record.task) in listings[record.folder]:
-                problem = await self._collect(chunk)
+                try:
+                    problem = await self._collect(chunk)
+                except RemoteRunError as exc:  # every task of this run would fail so
+                    await self._give_up(exc)
+                    raise
                 changed |= problem is None or self._lost(chunk, TaskLost(problem), retry)
                 continue
             if states is None:
@@ -250,11 +279,19 @@ class BatchEngine:
             return f"{posixpath.basename(exc.filename or str(exc))} is missing"
         except (ValueError, KeyError, TypeError) as exc:  # LedgerError is a ValueError
             return f"its results are unreadable ({exc})"
-        self.store.set_state([record.id], DONE)
         if chunk in self.watching:
             self.watching.remove(chunk)
+        self.delivered[chunk.future] = record.id  # done once the core committed them
         chunk.future.set_result(outcomes)
         return None
+
+    async def _give_up(self, error: RemoteRunError) -> None:
+        """wfl cannot run there: cancel this run's tasks and record them as failed, so
+        neither ``wfl remote sync`` nor a rerun after the fix takes them for live work."""
+        records = [c.record for c in self.watching]
+        await self.transport.run(self.scheduler.cancel_argv(
+            [(r.job_id, r.task) for r in records]))
+        self.store.set_state([r.id for r in records], FAILED, str(error))
 
     def _lost(self, chunk: Chunk, reason: TaskLost, retry: list) -> bool:
         """Resubmit a task that ended without results, or fail its configs."""
@@ -316,6 +353,12 @@ async def _take(inbox: asyncio.Queue, timeout: float | None) -> list:
         if item is None:
             break
     return arrived
+
+
+def _brief(text: str) -> str:
+    """A command's complaint on one line: sbatch says what was wrong first, then a hint."""
+    return " / ".join(line.strip() for line in text.strip().splitlines()
+                      if line.strip())[:300]
 
 
 def _last_line(text: str) -> str:

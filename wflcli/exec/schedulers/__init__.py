@@ -139,6 +139,17 @@ def walltime_seconds(text: str) -> int:
     return 3600 * hours + 60 * minutes + seconds
 
 
+_UNITS = {"": 2 ** 20, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+def memory_bytes(text: str) -> int:
+    """'4G', '500M', '2048' (megabytes, as SLURM reads it), '8gb' (PBS) -> bytes."""
+    match = re.fullmatch(r"(\d+)\s*([KMGT]?)B?", text.strip().upper())
+    if not match:
+        raise ValueError(f"{text!r} is not a size (e.g. 4G or 500M)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
 def format_walltime(seconds: int) -> str:
     """H:MM:SS, which SLURM, Grid Engine and PBS all read (hours may pass 24)."""
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
