@@ -17,17 +17,17 @@ import posixpath
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
-from wflcli.exec.batch.admin import explain
+from wflcli.exec.batch.classify import Action, classify
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
+from wflcli.exec.batch.observe import last_line, look, verdict
 from wflcli.exec.ledger import read_ledger
-from wflcli.exec.schedulers import RUNNING, STUCK, JobRequest, Resources, get_scheduler
+from wflcli.exec.schedulers import JobRequest, QueueState, Resources, get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
-from wflcli.store.jobs import CANCELLED, DONE, FAILED, QUEUED, JobRecord
+from wflcli.store.jobs import JobRecord, TaskState
 
 DEBOUNCE_SECONDS = 0.3       # chunks arriving this close together share one array job
 FIRST_POLL_SECONDS = 1.0
 LONGEST_POLL_SECONDS = 30.0
-MISSED_POLLS = 2             # absent from the queue this often, with no status: vanished
 FATAL_EXITS = {1, 2, 126, 127}  # wfl refused the run itself: retrying cannot help
 
 
@@ -123,7 +123,7 @@ class BatchEngine:
         """The core has committed this task's results to the cache: now it is done."""
         record_id = self.delivered.pop(future, None)
         if record_id is not None:
-            self.store.set_state([record_id], DONE)
+            self.store.set_state([record_id], TaskState.DONE)
 
     # placing ---------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ class BatchEngine:
             chunk.hash = chunk_hash(self.system.name, self.spec.command,
                                     task_identity(chunk.task), chunk.text, chunk.positions)
             previous = self.store.reusable(self.system.name, chunk.hash)
-            if previous is not None and previous.state == DONE and not self.spec.reuse_done:
+            if previous is not None and previous.state.collectable and not self.spec.reuse_done:
                 previous = None
             if previous is None:
                 fresh.append(chunk)
@@ -142,7 +142,7 @@ class BatchEngine:
             chunk.record, chunk.attempt = previous, previous.attempt
             self.counters.reattached += 1
             self.watching.append(chunk)
-            if previous.state == DONE and await self._collect(chunk) is not None:
+            if previous.state.collectable and await self._collect(chunk) is not None:
                 fresh.append(chunk)  # its files are gone (cleaned): run it again
         if len(chunks) - len(fresh):
             self.on_event(f"re-attached to {len(chunks) - len(fresh)} task(s) submitted "
@@ -185,7 +185,8 @@ class BatchEngine:
         try:
             ids = self.store.add([
                 {"system": self.system.name, "scheduler": self.scheduler.name,
-                 "job_id": job_id, "task": number, "state": QUEUED, "verb": self.spec.verb,
+                 "job_id": job_id, "task": number, "state": TaskState.QUEUED,
+                 "verb": self.spec.verb,
                  "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
                  "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
                 for number, chunk in enumerate(chunks, 1)])
@@ -207,50 +208,41 @@ class BatchEngine:
 
     async def _poll(self) -> bool:
         """One scheduler query and one listing per job folder; True if anything ended."""
-        job_ids = sorted({c.record.job_id for c in self.watching})
-        done = await self.transport.run(self.scheduler.query_argv(job_ids))
+        poll = await look(self.scheduler, self.transport, [c.record for c in self.watching])
         self.counters.queries += 1
-        states = None  # unknown: a busy controller; status files are still read
-        if done.code == 0:
-            states = self.scheduler.parse_query(done.stdout)
-            self.failed_queries = 0
-        else:
+        if poll.failure:  # a busy controller: status files are still read
             self.failed_queries += 1
             if self.failed_queries == 1:
-                self.on_event(f"queue query failed (exit {done.code}): "
-                              f"{_last_line(done.stderr or done.stdout)}; trying again")
-        listings = {}
-        for folder in sorted({c.record.folder for c in self.watching}):
-            try:
-                listings[folder] = set(await self.transport.listdir(folder))
-            except FileNotFoundError:
-                listings[folder] = set()
+                self.on_event(f"queue query failed ({poll.failure}); trying again")
+        else:
+            self.failed_queries = 0
         changed, retry = False, []
         for chunk in list(self.watching):
             record = chunk.record
-            if task_file("status", record.task) in listings[record.folder]:
+            seen = poll.sightings[record.id]
+            if seen.queue is not QueueState.UNKNOWN:
+                chunk.missed = chunk.missed + 1 if seen.queue is QueueState.ABSENT else 0
+            found = None
+            if seen.queue is QueueState.ABSENT and not seen.status_present:
+                self.counters.explains += 1
+                found = await verdict(self.scheduler, self.transport, record)
+            decision = classify(seen.queue, found, seen.status_present, chunk.missed,
+                                seen.missing)
+            if decision.action is Action.COLLECT:
                 try:
                     problem = await self._collect(chunk)
                 except RemoteRunError as exc:  # every task of this run would fail so
                     await self._give_up(exc)
                     raise
                 changed |= problem is None or self._lost(chunk, TaskLost(problem), retry)
-                continue
-            if states is None:
-                continue
-            state = states.get((record.job_id, record.task)) or states.get((record.job_id, 0))
-            if state == STUCK:
+            elif decision.action is Action.CANCEL:
                 await self._cancel(chunk)
-                changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
-            elif state is not None:
-                chunk.missed = 0
-                if state == RUNNING and record.state == QUEUED:
-                    self.store.set_state([record.id], RUNNING)
-                    record.state = RUNNING
-            else:
-                chunk.missed += 1
-                if chunk.missed >= MISSED_POLLS:
-                    changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
+                changed |= self._lost(chunk, TaskLost(decision.reason), retry)
+            elif decision.action is Action.LOST:
+                changed |= self._lost(chunk, TaskLost(decision.reason), retry)
+            elif decision.state is not None and decision.state is not record.state:
+                self.store.set_state([record.id], decision.state)
+                record.state = decision.state
         if retry:
             self.counters.resubmitted += len(retry)
             await self._submit(retry)
@@ -291,15 +283,15 @@ class BatchEngine:
         records = [c.record for c in self.watching]
         await self.transport.run(self.scheduler.cancel_argv(
             [(r.job_id, r.task) for r in records]))
-        self.store.set_state([r.id for r in records], FAILED, str(error))
+        self.store.set_state([r.id for r in records], TaskState.FAILED, str(error))
 
     def _lost(self, chunk: Chunk, reason: TaskLost, retry: list) -> bool:
         """Resubmit a task that ended without results, or fail its configs."""
         record = chunk.record
         current = self.store.get(record.id)
-        cancelled = current is not None and current.state == CANCELLED
+        cancelled = current is not None and current.state is TaskState.CANCELLED
         if not cancelled:
-            self.store.set_state([record.id], FAILED, str(reason))
+            self.store.set_state([record.id], TaskState.FAILED, str(reason))
         if chunk.attempt < self.spec.retries and not cancelled:
             chunk.attempt += 1
             chunk.missed = 0
@@ -317,12 +309,6 @@ class BatchEngine:
                                  for index, atoms, _ in chunk.items])
         return True
 
-    async def _explain(self, chunk: Chunk) -> str:
-        record = chunk.record
-        argv = self.scheduler.explain_argv(record.job_id, record.task)
-        self.counters.explains += argv is not None
-        return await explain(self.scheduler, self.transport, record)
-
     async def _cancel(self, chunk: Chunk) -> None:
         self.counters.cancels += 1
         await self.transport.run(self.scheduler.cancel_argv([(chunk.record.job_id,
@@ -334,7 +320,7 @@ class BatchEngine:
                                                           task_file("log", chunk.record.task)))
         except FileNotFoundError:
             return "no log"
-        return _last_line(log.decode(errors="replace")) or "empty log"
+        return last_line(log.decode(errors="replace")) or "empty log"
 
 
 async def _take(inbox: asyncio.Queue, timeout: float | None) -> list:
@@ -359,8 +345,3 @@ def _brief(text: str) -> str:
     """A command's complaint on one line: sbatch says what was wrong first, then a hint."""
     return " / ".join(line.strip() for line in text.strip().splitlines()
                       if line.strip())[:300]
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""

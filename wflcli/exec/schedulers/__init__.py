@@ -10,11 +10,25 @@ Array tasks are numbered 1..N everywhere; the script puts the task number in ``$
 
 from __future__ import annotations
 
+import enum
 import re
 import shlex
 from dataclasses import dataclass, field
 
-QUEUED, RUNNING, STUCK = "queued", "running", "stuck"
+from wflcli.exec.schedulers.verdict import Verdict
+
+
+class QueueState(enum.Enum):
+    """What the queue says of a task at one poll."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    STUCK = "stuck"        # an error state it will not leave by itself (Grid Engine's Eqw)
+    ABSENT = "absent"      # no longer in the queue: ended, or never seen
+    UNKNOWN = "unknown"    # the query itself failed: nothing can be concluded
+
+
+QUEUED, RUNNING, STUCK = QueueState.QUEUED, QueueState.RUNNING, QueueState.STUCK
 
 
 @dataclass(frozen=True)
@@ -76,14 +90,23 @@ class Scheduler:
         raise NotImplementedError
 
     def parse_query(self, stdout: str) -> dict[tuple[str, int], str]:
-        """{(job id, task): QUEUED | RUNNING | STUCK} for every task still known."""
+        """{(job id, task): QueueState} for every task still in the queue."""
         raise NotImplementedError
 
     def explain_argv(self, job_id: str, task: int) -> list[str] | None:
+        """The accounting query for an ended task (None: the scheduler keeps none)."""
         return None
 
-    def parse_explain(self, stdout: str) -> str:
-        return ""
+    def parse_explain(self, stdout: str) -> Verdict | None:
+        return None
+
+    def log_name(self, job_id: str, task: int) -> str | None:
+        """The scheduler's own log of a task in the job folder (its kill messages)."""
+        return None
+
+    def refine(self, verdict: Verdict, log: str) -> Verdict:
+        """The verdict, sharpened by what the scheduler wrote into the task's log."""
+        return verdict
 
     def cancel_argv(self, tasks: list[tuple[str, int]]) -> list[str]:
         raise NotImplementedError
