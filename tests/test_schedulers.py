@@ -204,8 +204,8 @@ def test_slurm_over_memory_kill_without_cgroups_is_out_of_memory():
 @pytest.mark.parametrize("qacct, end, code", [
     ("failed       0\nexit_status  0\n", EndState.COMPLETED, "0"),
     ("failed       0\nexit_status  3\n", EndState.FAILED, "3"),
-    ("failed       37  : qmaster enforced h_rt, h_cpu, or h_vmem limit\nexit_status  137\n",
-     EndState.TIMEOUT, "137"),
+    ("failed       37  : qmaster enforced h_rt, h_cpu, or h_vmem limit\n"  # the real one's
+     "exit_status  137                  (Killed)\n", EndState.TIMEOUT, "137"),
     ("failed       100 : assumedly after job\nexit_status  137\n", EndState.CANCELLED, "137"),
     ("failed       26  : opening input/output file\nexit_status  0\n", EndState.FAILED, "0"),
 ])

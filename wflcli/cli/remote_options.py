@@ -35,12 +35,17 @@ _OPTIONS = [
     click.option("--qos", metavar="NAME", default="", help="With --remote: quality of service."),
     click.option("--job-name", metavar="NAME", default="",
                  help="With --remote: job name [default: wfl-VERB]."),
+    click.option("--drain-margin", type=click.IntRange(min=0), default=None,
+                 metavar="SECONDS",
+                 help="With --remote: a task stops starting configs when less than this is "
+                      "left of its walltime, and the rest go to a new task; 0: never "
+                      "[default: twice its longest config, at least 60]."),
     # the job side of --remote: where a batch task writes its outcomes, what it was given
     click.option("--outcomes", metavar="FILE", default=None, hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
 _FIELDS = ("system", "per_job", "retries", "cores", "memory", "time", "partition", "gpus",
-           "account", "qos", "job_name")
+           "account", "qos", "job_name", "drain_margin")
 
 
 def remote_options(command):

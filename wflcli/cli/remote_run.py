@@ -68,7 +68,8 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None):
     workers = max(1, cores // threads) if threads else cores
     spec = BatchSpec(verb=verb, command=remote_command(settings, verb, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
-                     retries=options.retries, reuse_done=not settings.refresh)
+                     retries=options.retries, reuse_done=not settings.refresh,
+                     drain_margin=options.drain_margin)
 
     def on_event(message: str) -> None:
         if not settings.quiet:
@@ -81,8 +82,8 @@ def report_costs(verb: str, system: str, counters) -> None:
     """One line on stderr: what the run cost the scheduler."""
     click.echo(f"wfl {verb}: {system}: {counters.jobs} job(s) with {counters.tasks} task(s) "
                f"submitted ({counters.resubmitted} resubmitted, {counters.reattached} "
-               f"re-attached), {counters.queries} queue queries, {counters.explains} "
-               f"post-mortems", err=True)
+               f"re-attached, {counters.drained} stopped in time), {counters.queries} queue "
+               f"queries, {counters.explains} post-mortems", err=True)
 
 
 def read_positions(path: str) -> list[int]:

@@ -21,6 +21,7 @@ class RemoteOptions:
     account: str = ""
     qos: str = ""
     job_name: str = ""
+    drain_margin: int | None = None  # seconds; None: twice the longest config, >= 60 s
 
 
 @dataclass

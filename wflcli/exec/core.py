@@ -68,7 +68,8 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             if cache is not None:
                 cache.put([(entry.key, task.verb, outcome.kind, outcome.payload)
                            for entry, outcome in pairs
-                           if entry.hit is None and not outcome.failed], then)
+                           if entry.hit is None and not outcome.failed and outcome.started],
+                          then)
             elif then is not None:
                 then()
             for _, outcome in pairs:

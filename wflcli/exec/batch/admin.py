@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from wflcli.exec.batch.classify import MISSED_POLLS, Action, classify
 from wflcli.exec.batch.layout import FOLDER_PREFIX, task_file
 from wflcli.exec.batch.observe import look, verdict
+from wflcli.exec.ledger import not_started
 from wflcli.exec.schedulers import QueueState, get_scheduler
 from wflcli.exec.transport import TransportError
 from wflcli.store.jobs import JobRecord, TaskState
@@ -66,7 +67,15 @@ async def _finished(transport, record: JobRecord) -> tuple[TaskState, str]:
         return TaskState.FAILED, f"its status file is unreadable ({exc})"
     if code not in (0, 3):
         return TaskState.FAILED, f"wfl ended with exit code {code}"
-    return (TaskState.DRAINED if status.get("drained") else TaskState.DONE), ""
+    try:
+        left = not_started(await transport.get(posixpath.join(
+            record.folder, task_file("outcomes", record.task))))
+    except FileNotFoundError:
+        return TaskState.FAILED, f"{task_file('outcomes', record.task)} is missing"
+    if left:
+        return TaskState.DRAINED, (f"stopped in time: {record.configs - left} of "
+                                   f"{record.configs} configs done; a rerun sends the rest")
+    return TaskState.DONE, ""
 
 
 async def cancel_jobs(system, transport, store, records: list[JobRecord]) -> None:

@@ -5,7 +5,9 @@ Placing a chunk first asks the job store whether the same chunk was submitted be
 (a rerun after Ctrl-C or a lost connection); only chunks with nothing queued, running or
 done are submitted. A task that leaves the queue is resolved from its status file; one
 that left without it (scancel, walltime, a dead node) is explained by the scheduler and
-submitted again up to ``retries`` times, then its configs fail with that reason.
+submitted again up to ``retries`` times, then its configs fail with that reason. A task
+that stopped in time before its walltime (drained) hands back what it finished; the rest
+goes out as a new task, and the chunk's results are delivered once both are in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import posixpath
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
@@ -49,6 +52,7 @@ class BatchSpec:
     job_name: str = "wfl"
     retries: int = 2
     reuse_done: bool = True      # False with --refresh: finished tasks are run again
+    drain_margin: int | None = None  # seconds; None: the task's own rule; 0: never drain
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Counters:
     queries: int = 0
     explains: int = 0
     cancels: int = 0
+    drained: int = 0
 
 
 @dataclass
@@ -75,6 +80,11 @@ class Chunk:
     record: JobRecord | None = None
     attempt: int = 0
     missed: int = 0
+    root: object = None          # the future the core waits on (a drained task's rest
+                                 # goes on in a new chunk that resolves the same one)
+
+    def __post_init__(self):
+        self.root = self.root or self.future
 
 
 class BatchEngine:
@@ -87,7 +97,8 @@ class BatchEngine:
         self.watching: list[Chunk] = []
         self.rundir = ""
         self.failed_queries = 0
-        self.delivered: dict = {}  # future -> record id: results handed over, not yet committed
+        self.delivered: dict = {}  # core's future -> record ids whose results await commit
+        self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
 
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
@@ -121,9 +132,9 @@ class BatchEngine:
 
     def confirm(self, future) -> None:
         """The core has committed this task's results to the cache: now it is done."""
-        record_id = self.delivered.pop(future, None)
-        if record_id is not None:
-            self.store.set_state([record_id], TaskState.DONE)
+        ids = self.delivered.pop(future, [])
+        if ids:
+            self.store.set_state(ids, TaskState.DONE)
 
     # placing ---------------------------------------------------------------------------
 
@@ -148,6 +159,13 @@ class BatchEngine:
             self.on_event(f"re-attached to {len(chunks) - len(fresh)} task(s) submitted "
                           "earlier")
         await self._submit(fresh)
+        await self._place_continued()
+
+    async def _place_continued(self) -> None:
+        """The rest of drained tasks: re-attached when a rerun finds them, else submitted."""
+        while self.continued:
+            chunks, self.continued = self.continued, []
+            await self._place(chunks)
 
     async def _submit(self, chunks: list[Chunk]) -> None:
         limit = self.system.max_array
@@ -160,7 +178,8 @@ class BatchEngine:
         folder = job_folder(self.rundir)
         request = JobRequest(self.spec.job_name, len(chunks), folder,
                              task_body(self.system.wfl_command, self.spec.command),
-                             self.spec.resources, self.system.header, self.system.job_setup)
+                             self.spec.resources, self.system.header, self.system.job_setup,
+                             self.spec.drain_margin)
         try:
             await self.transport.makedirs(folder)
             for number, chunk in enumerate(chunks, 1):
@@ -246,6 +265,7 @@ class BatchEngine:
         if retry:
             self.counters.resubmitted += len(retry)
             await self._submit(retry)
+        await self._place_continued()
         return changed
 
     async def _collect(self, chunk: Chunk) -> str | None:
@@ -273,9 +293,39 @@ class BatchEngine:
             return f"its results are unreadable ({exc})"
         if chunk in self.watching:
             self.watching.remove(chunk)
-        self.delivered[chunk.future] = record.id  # done once the core committed them
-        chunk.future.set_result(outcomes)
+        rest = [item for item, outcome in zip(chunk.items, outcomes) if not outcome.started]
+        if len(rest) == len(chunk.items):  # a new task would stop as soon: no progress
+            return ("it was told to stop (SIGTERM or --drain-margin) before it started a "
+                    "config")
+        if rest:
+            self._continue(chunk, outcomes, rest)
+        else:  # done once the core has committed the results
+            self.delivered.setdefault(chunk.root, []).append(record.id)
+            chunk.future.set_result(outcomes)
         return None
+
+    def _continue(self, chunk: Chunk, outcomes: list, rest: list) -> None:
+        """A task that stopped in time: its finished configs wait in its folder for the
+        rest, which go out as a new chunk (no retry counted; a rerun finds both again)."""
+        record = chunk.record
+        self.counters.drained += 1
+        self.store.set_state([record.id], TaskState.DRAINED,
+                             f"stopped in time: {len(chunk.items) - len(rest)} of "
+                             f"{len(chunk.items)} configs done, the rest sent on")
+        self.on_event(f"job {record.job_id} task {record.task} stopped before its walltime "
+                      f"with {len(chunk.items) - len(rest)} of {len(chunk.items)} configs "
+                      f"done; submitting the other {len(rest)}")
+        follow = Chunk(chunk.task, rest, Future(), attempt=chunk.attempt, root=chunk.root)
+
+        def merge(done: Future) -> None:
+            if done.exception() is not None:
+                chunk.future.set_exception(done.exception())
+                return
+            later = iter(done.result())
+            chunk.future.set_result([o if o.started else next(later) for o in outcomes])
+
+        follow.future.add_done_callback(merge)
+        self.continued.append(follow)
 
     async def _give_up(self, error: RemoteRunError) -> None:
         """wfl cannot run there: cancel this run's tasks and record them as failed, so

@@ -51,6 +51,11 @@ class JobRequest:
     resources: Resources = field(default_factory=Resources)
     header: tuple = ()          # extra directive lines from the systems config
     commands: tuple = ()        # set-up lines from the systems config
+    drain_margin: int | None = None  # seconds; None: the task's own rule; 0: no draining
+
+    @property
+    def drains(self) -> bool:
+        return self.drain_margin != 0
 
 
 def safe_job_name(name: str) -> str:
@@ -75,6 +80,7 @@ class Scheduler:
                   f"TASK=${{{self.task_variable}:-1}}",
                   'case $TASK in ""|*[!0-9]*) echo "bad task number: $TASK" >&2; exit 2;; esac',
                   f"cd {shlex.quote(request.folder)} || exit 2"]
+        lines += drain_lines(request)
         lines += list(request.commands)
         lines += request.body
         return "\n".join(lines) + "\n"
@@ -110,6 +116,20 @@ class Scheduler:
 
     def cancel_argv(self, tasks: list[tuple[str, int]]) -> list[str]:
         raise NotImplementedError
+
+
+def drain_lines(request: JobRequest) -> list[str]:
+    """The environment that lets a task stop in time (see ``exec/batch/drain.py``), set
+    before anything else runs so the walltime counts from the task's start."""
+    if not request.drains:
+        return []
+    lines = []
+    if request.resources.time:
+        lines.append(f"export WFL_DEADLINE=$(( $(date +%s) + "
+                     f"{walltime_seconds(request.resources.time)} ))")
+    if request.drain_margin is not None:
+        lines.append(f"export WFL_DRAIN_MARGIN={request.drain_margin}")
+    return lines + ['export WFL_DRAIN_FILE="$PWD/drain-$TASK"']
 
 
 def get_scheduler(name: str) -> Scheduler:

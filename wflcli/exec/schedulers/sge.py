@@ -60,7 +60,8 @@ class SGEScheduler(Scheduler):
             fields.setdefault(key, value.strip())
         if "exit_status" not in fields:
             return None  # not accounted yet (qacct lags the end by its flush time)
-        failed, code = fields.get("failed", "0"), fields["exit_status"]
+        failed = fields.get("failed", "0")
+        code = (fields["exit_status"].split() or ["?"])[0]  # "137   (Killed)"
         number = int(failed.split()[0]) if failed.split()[0].isdigit() else -1
         if number == 0:
             end = EndState.COMPLETED if code == "0" else EndState.FAILED
