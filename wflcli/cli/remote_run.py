@@ -83,7 +83,8 @@ def report_costs(verb: str, system: str, counters) -> None:
     click.echo(f"wfl {verb}: {system}: {counters.jobs} job(s) with {counters.tasks} task(s) "
                f"submitted ({counters.resubmitted} resubmitted, {counters.reattached} "
                f"re-attached, {counters.drained} stopped in time), {counters.queries} queue "
-               f"queries, {counters.explains} post-mortems", err=True)
+               f"queries ({counters.shared} more answered by other wfl processes), "
+               f"{counters.explains} post-mortems", err=True)
 
 
 def read_positions(path: str) -> list[int]:

@@ -16,17 +16,19 @@ import asyncio
 import hashlib
 import json
 import posixpath
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
 from wflcli.exec.batch.classify import Action, classify
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
-from wflcli.exec.batch.observe import last_line, look, verdict
+from wflcli.exec.batch.observe import Sharing, last_line, look, verdict
 from wflcli.exec.ledger import read_ledger
 from wflcli.exec.schedulers import JobRequest, QueueState, Resources, get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
 from wflcli.store.jobs import JobRecord, TaskState
+from wflcli.store.polls import shared_polls
 
 DEBOUNCE_SECONDS = 0.3       # chunks arriving this close together share one array job
 FIRST_POLL_SECONDS = 1.0
@@ -67,6 +69,7 @@ class Counters:
     explains: int = 0
     cancels: int = 0
     drained: int = 0
+    shared: int = 0              # queue answers taken from another wfl process
 
 
 @dataclass
@@ -99,6 +102,9 @@ class BatchEngine:
         self.failed_queries = 0
         self.delivered: dict = {}  # core's future -> record ids whose results await commit
         self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
+        self.submitted_at = 0.0
+        polls = shared_polls(store)
+        self.sharing = Sharing(polls, system.name) if polls is not None else None
 
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
@@ -116,7 +122,7 @@ class BatchEngine:
                         self._fail_unplaced(chunks, exc)
                         raise
                 continue
-            changed = await self._poll()
+            changed = await self._poll(interval)
             interval = FIRST_POLL_SECONDS if changed else min(interval * 1.5,
                                                               LONGEST_POLL_SECONDS)
 
@@ -201,6 +207,7 @@ class BatchEngine:
             job_id = self.scheduler.parse_submit(done.stdout)
         except ValueError as exc:
             raise RemoteRunError(f"{self.system.name}: {exc}") from None
+        self.submitted_at = time.time()  # queue answers from before now miss this job
         try:
             ids = self.store.add([
                 {"system": self.system.name, "scheduler": self.scheduler.name,
@@ -225,10 +232,16 @@ class BatchEngine:
 
     # watching --------------------------------------------------------------------------
 
-    async def _poll(self) -> bool:
-        """One scheduler query and one listing per job folder; True if anything ended."""
-        poll = await look(self.scheduler, self.transport, [c.record for c in self.watching])
-        self.counters.queries += 1
+    async def _poll(self, interval: float) -> bool:
+        """One scheduler query (or another process's answer, at most ``interval`` old and
+        newer than this one's last submission) and one listing per job folder; True if
+        anything ended."""
+        if self.sharing is not None:
+            self.sharing.since = max(time.time() - interval, self.submitted_at)
+        poll = await look(self.scheduler, self.transport, [c.record for c in self.watching],
+                          self.sharing)
+        self.counters.queries += poll.asked
+        self.counters.shared += not poll.asked
         if poll.failure:  # a busy controller: status files are still read
             self.failed_queries += 1
             if self.failed_queries == 1:
