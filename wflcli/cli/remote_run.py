@@ -44,7 +44,8 @@ def portable_args(command: click.Command, args: list[str]) -> list[str]:
 def remote_command(settings: Settings, verb: str, verb_args: list[str],
                    workers: int) -> list[str]:
     """Global options and the verb, as one task runs them."""
-    return ["--seed", str(settings.seed), "--parallel", str(workers), "--chunk",
+    gpus = ["--gpus", str(settings.remote.gpus)] if settings.remote.gpus else []
+    return ["--seed", str(settings.seed), "--parallel", str(workers), *gpus, "--chunk",
             str(settings.chunk), verb, *verb_args]
 
 
@@ -57,6 +58,9 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None):
     from wflcli.exec.systems import load_config
 
     options = settings.remote
+    if options.gpu_ids:
+        raise UsageError(f"--gpus {','.join(options.gpu_ids)}: device IDs are for this "
+                         "machine; with --remote give a count (GPUs per task)")
     system = load_config().system(options.system)
     cores = options.cores or settings.parallel
     resources = resolve_resources(system, cores=cores, memory=options.memory,

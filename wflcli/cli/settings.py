@@ -22,6 +22,7 @@ class RemoteOptions:
     qos: str = ""
     job_name: str = ""
     drain_margin: int | None = None  # seconds; None: twice the longest config, >= 60 s
+    gpu_ids: tuple = ()              # --gpus 0,1,2,3: devices of this machine, by worker
 
 
 @dataclass
