@@ -68,6 +68,30 @@ def test_local_tasks_stop_in_time_and_the_rest_goes_on(tmp_path, counted):
     check_drained_run(done, log, expected, 8)
 
 
+def test_a_client_killed_after_a_drain_loses_nothing(tmp_path, counted):
+    """SIGKILL of the client once a task has drained: the rerun re-attaches to the drained
+    task (its finished configs) and to the task that took the rest."""
+    import signal
+
+    log, local = counted
+    path = write_configs(tmp_path / "in.xyz", rattled_cells(8))
+    expected = local(path)
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+                             extra=env_table("here", {"CALC_SLEEP": "1", "CALC_LOG": log})))
+    args = [WFL, "--no-cache", "--remote", "here", "--per-job", "4", "--time", "0:00:20",
+            "--drain-margin", "16", "calc", "--calc", COUNTING, path]
+    client = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not any(t["state"] == "drained" for t in records()):
+        assert time.monotonic() < deadline and client.poll() is None, "no task drained"
+        time.sleep(0.2)
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+    done = subprocess.run(args, capture_output=True, timeout=300)
+    assert b"re-attached to" in done.stderr
+    check_drained_run(done, log, expected, 8)
+
+
 @pytest.mark.cluster
 def test_slurm_tasks_drain_before_their_walltime(tmp_path, counted):
     """Configs of 6 s, --time 1 (60 s), 10 per task: each task stops when less than

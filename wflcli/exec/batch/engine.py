@@ -103,6 +103,7 @@ class BatchEngine:
         self.delivered: dict = {}  # core's future -> record ids whose results await commit
         self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
         self.submitted_at = 0.0
+        self.taken: list[Chunk] = []  # every chunk placed and not yet resolved
         polls = shared_polls(store)
         self.sharing = Sharing(polls, system.name) if polls is not None else None
 
@@ -116,22 +117,19 @@ class BatchEngine:
                 closing = closing or None in arrived
                 chunks = [c for c in arrived if c is not None]
                 if chunks:
-                    try:
-                        await self._place(chunks)
-                    except Exception as exc:  # taken from the inbox: failed here or never
-                        self._fail_unplaced(chunks, exc)
-                        raise
+                    await self._place(chunks)
                 continue
             changed = await self._poll(interval)
             interval = FIRST_POLL_SECONDS if changed else min(interval * 1.5,
                                                               LONGEST_POLL_SECONDS)
 
     def fail_all(self, error: BaseException) -> None:
-        self._fail_unplaced(self.watching, error)
+        """Every chunk not yet resolved fails with ``error``: none is left waiting."""
+        self._fail(self.taken, error)
         self.watching.clear()
 
     @staticmethod
-    def _fail_unplaced(chunks: list[Chunk], error: BaseException) -> None:
+    def _fail(chunks: list[Chunk], error: BaseException) -> None:
         for chunk in chunks:
             if not chunk.future.done():
                 chunk.future.set_exception(error)
@@ -145,6 +143,7 @@ class BatchEngine:
     # placing ---------------------------------------------------------------------------
 
     async def _place(self, chunks: list[Chunk]) -> None:
+        self.taken = [c for c in self.taken if not c.future.done()] + chunks  # first
         fresh = []
         for chunk in chunks:
             chunk.text, chunk.positions = chunk_files(chunk.items)
@@ -304,12 +303,12 @@ class BatchEngine:
             return f"{posixpath.basename(exc.filename or str(exc))} is missing"
         except (ValueError, KeyError, TypeError) as exc:  # LedgerError is a ValueError
             return f"its results are unreadable ({exc})"
-        if chunk in self.watching:
-            self.watching.remove(chunk)
         rest = [item for item, outcome in zip(chunk.items, outcomes) if not outcome.started]
         if len(rest) == len(chunk.items):  # a new task would stop as soon: no progress
             return ("it was told to stop (SIGTERM or --drain-margin) before it started a "
                     "config")
+        if chunk in self.watching:
+            self.watching.remove(chunk)
         if rest:
             self._continue(chunk, outcomes, rest)
         else:  # done once the core has committed the results

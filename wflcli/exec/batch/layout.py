@@ -63,8 +63,8 @@ def task_body(wfl: list[str], command: list[str]) -> list[str]:
            f"--positions {files['positions']} {shlex.join(command)} {files['chunk']} "
            f"-o {files['out']} --failed {files['failed']} > {files['log']} 2>&1 &")
     return [
-        # SIGTERM ahead of the kill: wfl finishes its configs in progress, starts no more
-        '[ -n "${WFL_DRAIN_FILE:-}" ] && trap \'touch "$WFL_DRAIN_FILE"\' TERM',
+        # told to stop (SIGTERM) while setting up: end as killed, starting nothing
+        'if [ -e "${WFL_DRAIN_FILE:-/nonexistent}" ]; then exit 143; fi',
         run,
         "pid=$!",
         'while wait "$pid"; code=$?; [ "$code" -gt 128 ] && kill -0 "$pid" 2>/dev/null; do :; '

@@ -129,7 +129,9 @@ def drain_lines(request: JobRequest) -> list[str]:
                      f"{walltime_seconds(request.resources.time)} ))")
     if request.drain_margin is not None:
         lines.append(f"export WFL_DRAIN_MARGIN={request.drain_margin}")
-    return lines + ['export WFL_DRAIN_FILE="$PWD/drain-$TASK"']
+    # SIGTERM ahead of the kill: wfl finishes the configs in progress and starts no more
+    return lines + ['export WFL_DRAIN_FILE="$PWD/drain-$TASK"',
+                    'trap \'touch "$WFL_DRAIN_FILE"\' TERM']
 
 
 def get_scheduler(name: str) -> Scheduler:

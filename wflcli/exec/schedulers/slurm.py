@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from wflcli.exec.schedulers import (QUEUED, RUNNING, JobRequest, Scheduler, expand_tasks,
-                                    leading_id, safe_job_name)
+                                    leading_id, safe_job_name, walltime_seconds)
 from wflcli.exec.batch.drain import DEFAULT_MARGIN_SECONDS
 from wflcli.exec.schedulers.verdict import EndState, Verdict
 
@@ -30,9 +30,9 @@ class SlurmScheduler(Scheduler):
         lines += [f"--{option}={value}" for option, value in
                   (("time", r.time), ("mem", r.memory), ("partition", r.partition),
                    ("account", r.account), ("qos", r.qos), ("gpus", r.gpus)) if value]
-        if request.drains and r.time:  # SIGTERM to the batch shell ahead of the kill
-            margin = request.drain_margin or int(DEFAULT_MARGIN_SECONDS)
-            lines.append(f"--signal=B:TERM@{margin}")
+        margin = request.drain_margin or int(DEFAULT_MARGIN_SECONDS)
+        if request.drains and r.time and margin < walltime_seconds(r.time):
+            lines.append(f"--signal=B:TERM@{margin}")  # to the batch shell, ahead of the kill
         return lines
 
     def submit_argv(self, script: str, tasks: int) -> list[str]:
