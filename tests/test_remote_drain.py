@@ -62,7 +62,7 @@ def test_local_tasks_stop_in_time_and_the_rest_goes_on(tmp_path, counted):
     expected = local(path)
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
                              extra=env_table("here", {"CALC_SLEEP": "1", "CALC_LOG": log})))
-    done = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "4", "--time",
+    done = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "8", "--time",
                            "0:00:20", "--drain-margin", "16", "calc", "--calc", COUNTING,
                            path], capture_output=True, timeout=300)
     check_drained_run(done, log, expected, 8)
@@ -78,7 +78,7 @@ def test_a_client_killed_after_a_drain_loses_nothing(tmp_path, counted):
     expected = local(path)
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
                              extra=env_table("here", {"CALC_SLEEP": "1", "CALC_LOG": log})))
-    args = [WFL, "--no-cache", "--remote", "here", "--per-job", "4", "--time", "0:00:20",
+    args = [WFL, "--no-cache", "--remote", "here", "--per-job", "8", "--time", "0:00:20",
             "--drain-margin", "16", "calc", "--calc", COUNTING, path]
     client = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

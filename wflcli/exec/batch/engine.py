@@ -330,6 +330,8 @@ class BatchEngine:
         follow = Chunk(chunk.task, rest, Future(), attempt=chunk.attempt, root=chunk.root)
 
         def merge(done: Future) -> None:
+            if chunk.future.done():  # failed already, with the engine's error
+                return
             if done.exception() is not None:
                 chunk.future.set_exception(done.exception())
                 return
