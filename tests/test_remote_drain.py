@@ -92,21 +92,36 @@ def test_a_client_killed_after_a_drain_loses_nothing(tmp_path, counted):
     check_drained_run(done, log, expected, 8)
 
 
-def on_slurm(tmp_path, counted, name, configs, sleep):
-    """A SLURM system over SSH whose counting calculator takes ``sleep`` s per config."""
-    require_cluster("slurm")
+def on_cluster(tmp_path, counted, name, configs, sleep, scheduler="slurm"):
+    """A cluster system over SSH whose counting calculator takes ``sleep`` s per config."""
+    require_cluster(scheduler)
     log, local = counted
     path = write_configs(tmp_path / "in.xyz", rattled_cells(configs))
-    write_config(system_toml(name, "slurm", tmp_path / "runs", ssh=True, extra=env_table(
+    write_config(system_toml(name, scheduler, tmp_path / "runs", ssh=True, extra=env_table(
         name, {"CALC_SLEEP": sleep, "CALC_LOG": log, "PYTHONPATH": HERE})))
     return log, path, local(path)
+
+
+@pytest.mark.cluster
+def test_grid_engine_tasks_drain_before_their_walltime(tmp_path, counted):
+    """Grid Engine enforces h_rt within seconds: with configs of 1 s, --time 0:00:20 and
+    --drain-margin 14, a task that did not stop in time would be killed (qacct failed 37)."""
+    log, path, expected = on_cluster(tmp_path, counted, "sge-drain", 12, sleep=1,
+                                   scheduler="sge")
+    done = subprocess.run([WFL, "--no-cache", "--remote", "sge-drain", "--per-job", "12",
+                           "--time", "0:00:20", "--drain-margin", "14", "calc", "--calc",
+                           COUNTING, path], capture_output=True, timeout=600)
+    tasks = check_drained_run(done, log, expected, 12)
+    for job in sorted({t["job_id"] for t in tasks}):
+        accounted = subprocess.run(["qacct", "-j", job], capture_output=True, text=True).stdout
+        assert "failed       37" not in accounted, accounted
 
 
 @pytest.mark.cluster
 def test_slurm_tasks_drain_before_their_walltime(tmp_path, counted):
     """Configs of 6 s, --time 1 (60 s), 10 per task: each task stops when less than
     --drain-margin 25 s is left, long before SLURM would kill it."""
-    log, path, expected = on_slurm(tmp_path, counted, "slurm-drain", 20, sleep=6)
+    log, path, expected = on_cluster(tmp_path, counted, "slurm-drain", 20, sleep=6)
     done = subprocess.run([WFL, "--no-cache", "--remote", "slurm-drain", "--per-job", "10",
                            "--time", "1", "--drain-margin", "25", "calc", "--calc", COUNTING,
                            path], capture_output=True, timeout=600)
@@ -121,7 +136,7 @@ def test_slurm_tasks_drain_before_their_walltime(tmp_path, counted):
 def test_sigterm_from_slurm_drains_the_task(tmp_path, counted):
     """SIGTERM to the batch shell (what --signal=B:TERM@margin sends ahead of the kill;
     here sent at once with scancel --signal=TERM --batch)."""
-    log, path, expected = on_slurm(tmp_path, counted, "slurm-term", 10, sleep=1)
+    log, path, expected = on_cluster(tmp_path, counted, "slurm-term", 10, sleep=1)
     client = subprocess.Popen([WFL, "--no-cache", "--remote", "slurm-term", "--per-job", "10",
                                "--time", "0:10:00", "calc", "--calc", COUNTING, path],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
