@@ -9,8 +9,9 @@ from ase.calculators.emt import EMT
 
 
 class CountingEMT(EMT):
-    """EMT that appends a line to $CALC_LOG for every calculation, and can be slowed down
-    with $CALC_SLEEP seconds, so tests can count work and interrupt it midway."""
+    """EMT that appends a line (process id, CUDA_VISIBLE_DEVICES) to $CALC_LOG for every
+    calculation, and can be slowed down with $CALC_SLEEP seconds, so tests can count work,
+    see which GPU a worker was given, and interrupt it midway."""
 
     def calculate(self, *args, **kwargs):
         time.sleep(float(os.environ.get("CALC_SLEEP", "0")))
@@ -18,7 +19,8 @@ class CountingEMT(EMT):
         log = os.environ.get("CALC_LOG")
         if log:
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            device = os.environ.get("CUDA_VISIBLE_DEVICES", "-")  # which GPU it was given
+            os.write(fd, f"{os.getpid()} {device}\n".encode())
             os.close(fd)
 
 

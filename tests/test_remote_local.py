@@ -152,3 +152,47 @@ def test_a_damaged_store_is_a_clear_error_not_a_hang(here):
         stream.write(b"not a database" * 50)
     done = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, timeout=60)
     assert done.returncode == 1 and b"cannot be used" in done.stderr
+
+
+@pytest.mark.slow
+def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
+    """A task killed without a trace (no status file; the local scheduler keeps no
+    accounting): the running client, and ``wfl remote sync`` after a killed client, record
+    the same state and the same reason, from the same classifier."""
+    import os
+    import signal
+    import time
+
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+                             commands=("sleep 60",)))
+    path = write_configs(tmp_path / "in.xyz", rattled_cells(4))
+    args = [WFL, "--no-cache", "--remote", "here", "--retries", "0", "calc", "--calc", "emt",
+            path]
+
+    def started(count):
+        for _ in range(300):
+            found = records("here")
+            if len(found) == count:
+                return found[-1]
+            time.sleep(0.1)
+        raise AssertionError("the task was not submitted")
+
+    client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.killpg(int(started(1)["job_id"]), signal.SIGKILL)
+    _, stderr = client.communicate(timeout=30)
+    assert client.returncode == 3, stderr
+    seen_by_client = records("here")[0]
+
+    client = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = int(started(2)["job_id"])
+    client.kill()
+    client.wait()
+    os.killpg(job, signal.SIGKILL)
+    synced = wfl_run("remote", "sync", timeout=30)
+    assert synced.returncode == 0 and b"now 1 failed" in synced.stdout, synced.stdout
+    seen_by_sync = records("here")[1]
+    assert seen_by_client["state"] == seen_by_sync["state"] == "failed"
+    assert seen_by_client["reason"] == seen_by_sync["reason"]
+    assert seen_by_sync["reason"].startswith("left the queue without a verdict")
+    assert "missing: out-1.xyz, outcomes-1.jsonl, log-1.txt, status-1.json" in \
+        seen_by_sync["reason"]

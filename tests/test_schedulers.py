@@ -19,6 +19,7 @@ from wflcli.exec.batch.layout import task_body
 from wflcli.exec.schedulers import (QUEUED, RUNNING, STUCK, JobRequest, Resources,
                                     expand_tasks, format_walltime, get_scheduler,
                                     safe_job_name, walltime_seconds)
+from wflcli.exec.schedulers.verdict import EndState, Verdict
 
 GOLDEN = Path(__file__).parent / "golden"
 FOLDER = "/scratch/me/wfl runs/wfl-20261124-120000-abcdef"
@@ -87,8 +88,7 @@ def test_slurm_parses_squeue_and_scontrol():
     assert slurm.parse_submit("4242;cluster\n") == "4242"
     explained = slurm.parse_explain("JobId=13 ArrayJobId=12 JobState=TIMEOUT Reason=TimeLimit "
                                     "ExitCode=0:15 RunTime=00:10:00")
-    assert explained == "SLURM: TIMEOUT (reason TimeLimit, exit code 0:15)"
-    assert slurm.parse_explain("NODE_FAIL|0:0|None\n") == "SLURM: NODE_FAIL 0:0 None"
+    assert explained == Verdict("SLURM", EndState.TIMEOUT, "0:15", "reason TimeLimit")
     assert slurm.cancel_argv([("12", 3), ("12", 4)]) == ["scancel", "12_3", "12_4"]
 
 
@@ -107,8 +107,8 @@ def test_sge_parses_qstat_and_qacct():
     assert states[("8", 1)] == QUEUED
     assert sge.parse_submit("7.1-10:1\n") == "7"
     assert sge.parse_explain("qname all.q\nfailed 100 : assumedly after job\nexit_status 137"
-                             "\n") == "Grid Engine: failed 100 : assumedly after job, exit " \
-                                      "status 137"
+                             "\n") == Verdict("Grid Engine", EndState.CANCELLED, "137",
+                                              "failed 100 : assumedly after job")
 
 
 def test_pbs_parses_qstat_json():
@@ -122,7 +122,7 @@ def test_pbs_parses_qstat_json():
     assert pbs.parse_submit("5[].srv\n") == "5[].srv"
     assert pbs.cancel_argv([("5[].srv", 2), ("6.srv", 1)]) == ["qdel", "5[2].srv", "6.srv"]
     assert pbs.parse_explain(json.dumps({"Jobs": {"5[3].srv": answer["Jobs"]["5[3].srv"]}})) \
-        == "PBS: state F, exit status 271"
+        == Verdict("PBS", EndState.CANCELLED, "271")
     with pytest.raises(ValueError, match="no job id"):
         pbs.parse_submit("qsub: Unknown queue\n")
 
@@ -165,3 +165,62 @@ def test_walltimes_in_slurm_forms(text, seconds):
 def test_bad_walltimes_are_refused(text):
     with pytest.raises(ValueError, match="walltime"):
         walltime_seconds(text)
+
+
+# sacct lines as the explain command prints them ("sacct|State|ExitCode"), captured from the
+# test cluster's SLURM 22.05 (and, for the states it cannot produce, written in its format)
+@pytest.mark.parametrize("answer, end, code, detail", [
+    ("sacct|COMPLETED|0:0", EndState.COMPLETED, "0:0", ""),
+    ("sacct|FAILED|3:0", EndState.FAILED, "3:0", ""),
+    ("sacct|TIMEOUT|0:0", EndState.TIMEOUT, "0:0", ""),
+    ("sacct|OUT_OF_MEMORY|0:125", EndState.OUT_OF_MEMORY, "0:125", ""),
+    ("sacct|CANCELLED by 0|0:15", EndState.CANCELLED, "0:15", "by 0"),
+    ("sacct|NODE_FAIL|0:0", EndState.NODE_FAIL, "0:0", ""),
+    ("sacct|PREEMPTED|0:15", EndState.PREEMPTED, "0:15", ""),
+    ("sacct|BOOT_FAIL|0:0", EndState.NODE_FAIL, "0:0", ""),
+    ("sacct|DEADLINE|0:0", EndState.TIMEOUT, "0:0", ""),
+])
+def test_slurm_verdicts_from_sacct(answer, end, code, detail):
+    assert get_scheduler("slurm").parse_explain(answer + "\n") == Verdict("SLURM", end, code,
+                                                                          detail)
+
+
+def test_slurm_verdict_of_a_task_still_pending_in_accounting_is_none():
+    assert get_scheduler("slurm").parse_explain("sacct|PENDING|0:0\n") is None
+    assert get_scheduler("slurm").parse_explain("") is None
+
+
+def test_slurm_over_memory_kill_without_cgroups_is_out_of_memory():
+    """OverMemoryKill (no cgroups) ends the task FAILED with signal 9; slurmstepd's line in
+    the task's log (captured from the test cluster) names the cause."""
+    slurm = get_scheduler("slurm")
+    log = ("slurmstepd-localhost: error: StepId=3.batch exceeded memory limit (434741248 > "
+           "52428800), being killed\nslurmstepd-localhost: error: Exceeded job memory limit\n")
+    refined = slurm.refine(slurm.parse_explain("sacct|FAILED|0:9\n"), log)
+    assert refined.state is EndState.OUT_OF_MEMORY and "--mem" in refined.describe()
+    assert slurm.refine(slurm.parse_explain("sacct|FAILED|0:9\n"), "").state is EndState.FAILED
+
+
+@pytest.mark.parametrize("qacct, end, code", [
+    ("failed       0\nexit_status  0\n", EndState.COMPLETED, "0"),
+    ("failed       0\nexit_status  3\n", EndState.FAILED, "3"),
+    ("failed       37  : qmaster enforced h_rt, h_cpu, or h_vmem limit\n"  # the real one's
+     "exit_status  137                  (Killed)\n", EndState.TIMEOUT, "137"),
+    ("failed       100 : assumedly after job\nexit_status  137\n", EndState.CANCELLED, "137"),
+    ("failed       26  : opening input/output file\nexit_status  0\n", EndState.FAILED, "0"),
+])
+def test_grid_engine_verdicts_from_qacct(qacct, end, code):
+    found = get_scheduler("sge").parse_explain(qacct)
+    assert (found.scheduler, found.state, found.exit_code) == ("Grid Engine", end, code)
+
+
+@pytest.mark.parametrize("status, end", [(0, EndState.COMPLETED), (3, EndState.FAILED),
+                                         (-29, EndState.TIMEOUT), (-27, EndState.OUT_OF_MEMORY),
+                                         (-26, EndState.OUT_OF_MEMORY), (271, EndState.CANCELLED),
+                                         (-1, EndState.NODE_FAIL)])
+def test_pbs_verdicts_from_qstat_x(status, end):
+    answer = {"Jobs": {"9[2].srv": {"job_state": "F", "Exit_status": status}}}
+    found = get_scheduler("pbs").parse_explain(json.dumps(answer))
+    assert found == Verdict("PBS", end, str(status))
+    assert get_scheduler("pbs").parse_explain(json.dumps(
+        {"Jobs": {"9[2].srv": {"job_state": "R"}}})) is None

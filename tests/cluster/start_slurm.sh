@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# A one-node SLURM (munge auth, no accounting database) on this machine, no systemd.
+# A one-node SLURM (munge auth, MariaDB + slurmdbd for sacct) on this machine, no systemd.
 # The config sits at the default path so that sbatch in an SSH session needs nothing set.
-# Idempotent.
+# Idempotent: a changed slurm.conf restarts the daemons with their saved state, so jobs
+# that other tests have queued or running survive it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 D=$WORK/slurm
 command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null \
-  || apt_install slurmctld slurmd slurm-client munge
+  && command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null \
+  || apt_install slurmctld slurmd slurm-client munge slurmdbd mariadb-server
 mkdir -p "$D"/{ctld,d,log,run}
 
 install -d -o munge -g munge -m 700 /etc/munge /var/lib/munge /var/log/munge
@@ -32,7 +34,13 @@ MpiDefault=none
 MailProg=/bin/true
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-AccountingStorageType=accounting_storage/none
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=6819
+# no cgroups under gVisor: memory is sampled every second and a task over --mem is killed
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 JobCompType=jobcomp/filetxt
 JobCompLoc=$D/log/jobcomp.txt
 SelectType=select/cons_tres
@@ -58,11 +66,14 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 changed=0
 cmp -s "$D/slurm.conf" /etc/slurm/slurm.conf || { cp "$D/slurm.conf" /etc/slurm/slurm.conf; changed=1; }
+"$(dirname "$0")/start_slurmdbd.sh"  # sacctmgr there reads the slurm.conf just written
 
 ping_ok() { [[ $(scontrol ping) == *UP* ]]; }
-if alive "$D/run/slurmctld.pid"; then
-  [[ $changed == 0 ]] || scontrol reconfigure
-else
+if [[ $changed == 1 ]]; then  # accounting and gathering plugins load only at start
+  stop_pidfile "$D/run/slurmd.pid" slurmd
+  stop_pidfile "$D/run/slurmctld.pid" slurmctld
+fi
+if ! alive "$D/run/slurmctld.pid"; then
   /usr/sbin/slurmctld -f /etc/slurm/slurm.conf
   log "slurmctld started"
 fi

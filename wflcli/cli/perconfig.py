@@ -9,6 +9,7 @@ import click
 
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.progress import progress_reporter
+from wflcli.cli.remote_options import worker_devices
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
@@ -45,6 +46,10 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     if settings.remote.system:
         backend = batch_backend(settings, task.verb, threads, remote_args)
         chunk = settings.remote.per_job
+    elif worker_devices(settings.remote):  # a GPU per worker
+        from wflcli.exec.backends import make_backend
+
+        backend = make_backend(settings.parallel, worker_devices(settings.remote))
     cache = cache_for_run() if settings.cache else None  # None, with a warning, if unusable
     try:
         with data_stdout() as stdout, \
@@ -59,7 +64,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     finally:
         if cache is not None:
             cache.close()
-    if backend is not None and not settings.quiet:
+    if settings.remote.system and not settings.quiet:
         report_costs(task.verb, settings.remote.system, backend.counters)
     if summary.failed:
         if not settings.quiet:

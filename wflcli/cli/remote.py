@@ -11,8 +11,9 @@ import click
 from wflcli.cli.housekeeping import confirm_removal, format_when, parse_age
 from wflcli.cli.complete import complete_system
 from wflcli.errors import ExitStatus, UsageError
+from wflcli.store.jobs import ENDED, TaskState
 
-_STATES = ("queued", "running", "done", "failed", "cancelled")
+_STATES = tuple(state.value for state in TaskState)
 
 
 @click.group()
@@ -113,7 +114,7 @@ def ls(system, states, since, as_json):
     for r in records:
         click.echo(f"{r.id:>5}  {r.system[:14]:14} {r.job_id:>10} {r.task:>4}  {r.state:9} "
                    f"{r.verb[:12]:12} {r.configs:>7} {r.attempt + 1:>3}  "
-                   f"{format_when(r.submitted)}  {r.reason[:60]}")
+                   f"{format_when(r.submitted)}  {r.reason}")
     return ExitStatus.OK
 
 
@@ -172,7 +173,7 @@ def cancel(ids):
         found = _system(name)
         _on_system(found, lambda t, found=found, group=group: cancel_jobs(found, t, store,
                                                                          group))
-    active = [r for r in records if r.state in ("queued", "running")]
+    active = [r for r in records if r.active]
     click.echo(f"cancelled {len(active)} task(s)"
                + (f"; {len(records) - len(active)} had already ended" if len(active) <
                   len(records) else ""))
@@ -191,7 +192,7 @@ def sync(system):
     from wflcli.exec.batch.admin import sync_jobs
 
     store = _store()
-    records = store.select(system, ("queued", "running"))
+    records = store.select(system, (TaskState.QUEUED, TaskState.RUNNING))
     changed: dict = {}
     for name, group in _by_system(records).items():
         found = _system(name)
@@ -208,8 +209,8 @@ def sync(system):
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @click.option("--system", "-s", metavar="SYS", help="Only this system.")
 @click.option("--state", "states", multiple=True,
-              type=click.Choice(("done", "failed", "cancelled")),
-              help="Only tasks that ended in this state (repeatable) [default: all three].")
+              type=click.Choice(tuple(state.value for state in ENDED)),
+              help="Only tasks that ended in this state (repeatable) [default: all].")
 @click.option("--done", "only_done", is_flag=True, help="Same as --state done.")
 @click.option("--older-than", metavar="AGE", help="Only tasks submitted before AGE ago.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
@@ -229,19 +230,18 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
       wfl remote clean 12 13 --yes
     """
     from wflcli.exec.batch.admin import removable_folders
-    from wflcli.store.jobs import ACTIVE
 
     store = _store()
     if ids:
         records = _pick(store, ids)
-        busy = [r for r in records if r.state in ACTIVE]
+        busy = [r for r in records if r.active]
         if busy:
             raise UsageError(f"task {busy[0].id} is still {busy[0].state}: cancel it first "
                              "(wfl remote cancel)")
     else:
         before = time.time() - parse_age(older_than, "--older-than") if older_than else None
-        wanted = set(states) | ({"done"} if only_done else set())
-        records = [r for r in store.select(system) if r.state not in ACTIVE
+        wanted = set(states) | ({TaskState.DONE.value} if only_done else set())
+        records = [r for r in store.select(system) if not r.active
                    and (not wanted or r.state in wanted)
                    and (before is None or r.submitted < before)]
     if not records:

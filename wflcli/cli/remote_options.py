@@ -4,6 +4,7 @@ what each job asks the scheduler for. Bundled into one RemoteOptions for the ver
 from __future__ import annotations
 
 import functools
+import os
 
 import click
 
@@ -12,6 +13,23 @@ from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "minima-hopping",
                 "neb", "normal-modes", "optimize", "phonons", "rattle", "supercell")
+
+class GpuOption(click.ParamType):
+    """``--gpus 2`` (a count) or ``--gpus 0,1,2,3`` (device IDs): (count, IDs)."""
+
+    name = "gpus"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text), ()
+        ids = tuple(part.strip() for part in text.split(","))
+        if not all(part.isdigit() for part in ids):
+            self.fail(f"{value!r} is neither a count nor device IDs like 0,1,2,3", param, ctx)
+        return len(ids), ids
+
 
 _OPTIONS = [
     click.option("--remote", "system", metavar="SYS", default="", envvar="WFL_REMOTE",
@@ -32,18 +50,35 @@ _OPTIONS = [
                  help="With --remote: walltime per task."),
     click.option("--partition", metavar="NAME", default="",
                  help="With --remote: partition (queue) [default: the system's default]."),
-    click.option("--gpus", type=click.IntRange(min=0), default=0,
-                 help="With --remote: GPUs per task."),
+    click.option("--gpus", type=GpuOption(), default="0", metavar="N|ID,ID...",
+                 help="GPUs, one per --parallel worker (CUDA_VISIBLE_DEVICES): a count (with "
+                      "--remote, per task), or the device IDs to use here."),
     click.option("--account", metavar="NAME", default="", help="With --remote: account."),
     click.option("--qos", metavar="NAME", default="", help="With --remote: quality of service."),
     click.option("--job-name", metavar="NAME", default="",
                  help="With --remote: job name [default: wfl-VERB]."),
+    click.option("--drain-margin", type=click.IntRange(min=0), default=None,
+                 metavar="SECONDS",
+                 help="With --remote: a task stops starting configs when less than this is "
+                      "left of its walltime, and the rest go to a new task; 0: never "
+                      "[default: twice its longest config, at least 60]."),
     # the job side of --remote: where a batch task writes its outcomes, what it was given
     click.option("--outcomes", metavar="FILE", default=None, hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
 _FIELDS = ("system", "per_job", "retries", "cores", "memory", "time", "partition", "gpus",
-           "account", "qos", "job_name")
+           "account", "qos", "job_name", "drain_margin")
+
+
+def worker_devices(remote: RemoteOptions, environ=os.environ) -> list[str]:
+    """The GPU each worker gets, in turn: the IDs given, else the first ``--gpus`` of the
+    devices the scheduler made visible (CUDA_VISIBLE_DEVICES), else 0..N-1."""
+    if remote.gpu_ids:
+        return list(remote.gpu_ids)
+    if not remote.gpus:
+        return []
+    visible = [d for d in environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    return (visible or [str(i) for i in range(remote.gpus)])[:remote.gpus]
 
 
 def remote_options(command):
@@ -52,7 +87,9 @@ def remote_options(command):
 
     @functools.wraps(command)
     def bundled(*args, **kwargs):
-        remote = RemoteOptions(**{name: kwargs.pop(name) for name in _FIELDS})
+        values = {name: kwargs.pop(name) for name in _FIELDS}
+        values["gpus"], values["gpu_ids"] = values["gpus"]
+        remote = RemoteOptions(**values)
         return command(*args, remote=remote, **kwargs)
 
     for option in reversed(_OPTIONS):

@@ -45,7 +45,8 @@ def remote_command(settings: Settings, verb_words: list[str], verb_args: list[st
                    workers: int) -> list[str]:
     """Global options and the verb (one word, or a group's two: ``phonons displace``), as
     one task runs them."""
-    return ["--seed", str(settings.seed), "--parallel", str(workers), "--chunk",
+    gpus = ["--gpus", str(settings.remote.gpus)] if settings.remote.gpus else []
+    return ["--seed", str(settings.seed), "--parallel", str(workers), *gpus, "--chunk",
             str(settings.chunk), *verb_words, *verb_args]
 
 
@@ -60,6 +61,9 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     from wflcli.exec.systems import load_config
 
     options = settings.remote
+    if options.gpu_ids:
+        raise UsageError(f"--gpus {','.join(options.gpu_ids)}: device IDs are for this "
+                         "machine; with --remote give a count (GPUs per task)")
     system = load_config().system(options.system)
     cores = options.cores or settings.parallel
     resources = resolve_resources(system, cores=cores, memory=options.memory,
@@ -72,7 +76,8 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     words = context.command_path.split()[1:]  # as typed, without the program's name
     spec = BatchSpec(verb=verb, command=remote_command(settings, words, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
-                     retries=options.retries, reuse_done=not settings.refresh)
+                     retries=options.retries, reuse_done=not settings.refresh,
+                     drain_margin=options.drain_margin)
 
     def on_event(message: str) -> None:
         if not settings.quiet:
@@ -85,8 +90,9 @@ def report_costs(verb: str, system: str, counters) -> None:
     """One line on stderr: what the run cost the scheduler."""
     click.echo(f"wfl {verb}: {system}: {counters.jobs} job(s) with {counters.tasks} task(s) "
                f"submitted ({counters.resubmitted} resubmitted, {counters.reattached} "
-               f"re-attached), {counters.queries} queue queries, {counters.explains} "
-               f"post-mortems", err=True)
+               f"re-attached, {counters.drained} stopped in time), {counters.queries} queue "
+               f"queries ({counters.shared} more answered by other wfl processes), "
+               f"{counters.explains} post-mortems", err=True)
 
 
 def read_positions(path: str) -> list[int]:

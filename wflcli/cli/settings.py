@@ -21,6 +21,8 @@ class RemoteOptions:
     account: str = ""
     qos: str = ""
     job_name: str = ""
+    drain_margin: int | None = None  # seconds; None: twice the longest config, >= 60 s
+    gpu_ids: tuple = ()              # --gpus 0,1,2,3: devices of this machine, by worker
 
 
 @dataclass

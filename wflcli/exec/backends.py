@@ -46,8 +46,9 @@ class PoolBackend:
     chunks in flight at that moment, with that reason; a new pool takes the chunks after.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, devices: list[str] = ()):
         self.workers = workers
+        self.devices = list(devices)  # worker i sees GPU devices[i % len] alone
         self.slots = 2 * workers
         self.early = True  # a chunk may leave before it is full when the input stalls
         self._pool = self._new_pool()
@@ -57,9 +58,12 @@ class PoolBackend:
         # bookkeeping left this process unable to clean up (seen: exit 1, or a crash)
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
-            pool = ProcessPoolExecutor(self.workers,
-                                       mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_worker_init, initargs=(os.getpid(),))
+            context = multiprocessing.get_context("fork")
+            slots = context.SimpleQueue()  # each worker takes one device as it starts
+            for number in range(self.workers):
+                slots.put(self.devices[number % len(self.devices)] if self.devices else "")
+            pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                       initializer=_worker_init, initargs=(os.getpid(), slots))
             # Start every worker now, before the input thread exists, so no fork copies a
             # lock held by another thread.
             for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
@@ -106,12 +110,15 @@ def _settle(result: Future, done: Future, task: Task, items: list) -> None:
         result.set_exception(error)
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, slots=None) -> None:
     # Ctrl-C is the parent's to handle: it stops the workers itself; SIGTERM ends a worker
     # at once (the parent, terminated too, leaves no partial file)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked while forking
+    device = slots.get() if slots is not None else ""
+    if device:  # this worker's own GPU, before any calculator loads a CUDA library
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
     _die_with(parent)
 
 
@@ -149,6 +156,11 @@ def _ask_for_death_signal() -> bool:
         return False
 
 
-def make_backend(parallel: int):
-    """The backend for ``--parallel N`` (N <= 1: serial)."""
-    return PoolBackend(parallel) if parallel > 1 else SerialBackend()
+def make_backend(parallel: int, devices: list[str] = ()):
+    """The backend for ``--parallel N`` (N <= 1: serial), each worker on its own GPU when
+    ``devices`` are given."""
+    if parallel > 1:
+        return PoolBackend(parallel, devices)
+    if devices:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices[0]
+    return SerialBackend()

@@ -41,7 +41,7 @@ class Entry:
 
 class ChunkResult:
     """A chunk's (entry, outcome) pairs in input order: cache hits merged with the
-    backend's results for the misses."""
+    backend's results for the misses (``future``, None when all were hits)."""
 
     def __init__(self, entries: list[Entry], future: Future | None):
         self.entries, self.future = entries, future
@@ -49,9 +49,9 @@ class ChunkResult:
     def done(self) -> bool:
         return self.future is None or self.future.done()
 
-    def result(self) -> list[tuple[Entry, Outcome]]:
+    def result(self) -> tuple[list[tuple[Entry, Outcome]], Future | None]:
         computed = iter(self.future.result() if self.future else ())
-        return [(e, e.hit or next(computed)) for e in self.entries]
+        return [(e, e.hit or next(computed)) for e in self.entries], self.future
 
 
 def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
@@ -61,11 +61,19 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
     config's index in the original input when this is a batch job's chunk of it."""
     entries = _entries(task, configs, cache, refresh, positions)
     run = _inline if backend.slots == 1 else _pipelined
+    confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
-        for entry, outcome in run(task, entries, backend, max(1, chunk_size)):
-            if cache is not None and entry.hit is None and not outcome.failed:
-                cache.put(entry.key, task.verb, outcome.kind, outcome.payload)
-            yield outcome
+        for pairs, future in run(task, entries, backend, max(1, chunk_size)):
+            then = (lambda future=future: confirm(future)) if confirm and future else None
+            if cache is not None:
+                cache.put([(entry.key, task.verb, outcome.kind, outcome.payload)
+                           for entry, outcome in pairs
+                           if entry.hit is None and not outcome.failed and outcome.started],
+                          then)
+            elif then is not None:
+                then()
+            for _, outcome in pairs:
+                yield outcome
     finally:
         if cache is not None:
             cache.flush()  # also on Ctrl-C: finished work is never lost
@@ -113,9 +121,10 @@ def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
     """One config at a time, as it arrives: nothing to overlap, so no thread either."""
     for entry in entries:
         if entry.hit is not None:
-            yield entry, entry.hit
+            yield [(entry, entry.hit)], None
         else:
-            yield entry, backend.submit(task, [entry.work]).result()[0]
+            future = backend.submit(task, [entry.work])
+            yield [(entry, future.result()[0])], future
 
 
 def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
@@ -132,14 +141,14 @@ def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
     ended = False
     while True:
         while in_flight and in_flight[0].done():
-            yield from in_flight.popleft().result()
+            yield in_flight.popleft().result()
         if chunk and (ended or len(chunk) >= chunk_size) and len(in_flight) < backend.slots:
             send()
             continue
         if ended or len(in_flight) >= backend.slots:
             if not in_flight:
                 return
-            yield from in_flight.popleft().result()  # wait for the oldest chunk
+            yield in_flight.popleft().result()  # wait for the oldest chunk
             continue
         item = feed.get(STALL_SECONDS if (chunk or in_flight) else None)
         if item is END:

@@ -2,10 +2,10 @@
 
 A job runs ``wfl --outcomes FILE VERB ...`` on its chunk. Beside its extxyz output it
 writes one JSON line per input config: what the cache would keep (annotation or output
-text), or the failure; then a closing line with the count. The client rebuilds each
-Outcome from these lines and its own copy of the config, so what it writes is what a
-local run writes, byte for byte. JSON and our own payload format only: nothing fetched
-from a cluster is unpickled or evaluated.
+text), the failure, or that a draining task did not start it; then a closing line with the
+count. The client rebuilds each Outcome from these lines and its own copy of the config,
+so what it writes is what a local run writes, byte for byte. JSON and our own payload
+format only: nothing fetched from a cluster is unpickled or evaluated.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import zlib
 
 from wflcli.exec.payload import ANNOTATION, OUTPUTS, decode_annotation, decode_outputs
-from wflcli.exec.task import Outcome, apply_annotation
+from wflcli.exec.task import NOT_STARTED, Outcome, apply_annotation
 from wflcli.io.writer import format_config
 
 
@@ -24,6 +24,8 @@ class LedgerError(ValueError):
 
 
 def outcome_line(outcome: Outcome) -> str:
+    if not outcome.started:
+        return json.dumps({"index": outcome.index, "kind": NOT_STARTED}) + "\n"
     record = {"index": outcome.index, "kind": outcome.kind,
               "payload": base64.b64encode(outcome.payload).decode("ascii")}
     if outcome.failed or not outcome.kind:
@@ -54,6 +56,8 @@ def _outcome(record: dict, index: int, atoms, seed: int) -> Outcome:
         if record["index"] != index:
             raise LedgerError(f"outcome for config {record['index']} where {index} was due")
         kind = record["kind"]
+        if kind == NOT_STARTED:
+            return Outcome(index, "", 0, kind=kind)
         payload = base64.b64decode(record["payload"], validate=True)
         if "error" in record or not kind:
             return Outcome(index, record["text"], record["count"], error=record.get("error"),
@@ -70,3 +74,14 @@ def _outcome(record: dict, index: int, atoms, seed: int) -> Outcome:
     except (KeyError, TypeError, ValueError, zlib.error) as exc:
         raise LedgerError(f"malformed outcome for config {index} ({exc!r})") from None
     raise LedgerError(f"unknown outcome kind {kind!r} for config {index}")
+
+
+def not_started(data: bytes) -> int:
+    """How many configs a task's outcomes file says were left for another task."""
+    count = 0
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            count += json.loads(line).get("kind") == NOT_STARTED
+        except (json.JSONDecodeError, AttributeError):
+            continue
+    return count

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from typing import Any, Protocol
 from wflcli.exec import steps
 from wflcli.exec.payload import ANNOTATION, OUTPUTS, encode_annotation, encode_outputs
 from wflcli.io.writer import format_config
+
+
+NOT_STARTED = "not_started"  # an Outcome's kind: left undone by a draining batch task
 
 
 class Task(Protocol):
@@ -70,6 +74,11 @@ class Outcome:
     def failed(self) -> bool:
         return self.error is not None
 
+    @property
+    def started(self) -> bool:
+        """False for a config a draining batch task left for the next one."""
+        return self.kind != NOT_STARTED
+
 
 def task_identity(task: Task) -> str:
     """A stable text naming the work (verb and normalized parameters)."""
@@ -111,9 +120,19 @@ def started(task: Task) -> Callable:
 
 
 def run_chunk(task: Task, items: list[tuple[int, Any, int]]) -> list[Outcome]:
-    """Run the task on each (index, config, seed); a config that raises fails alone."""
-    function = started(task)
-    return [_run_one(task, function, *item) for item in items]
+    """Run the task on each (index, config, seed); a config that raises fails alone. In a
+    batch task near its walltime the rest are reported not started (``batch/drain.py``)."""
+    from wflcli.exec.batch.drain import current
+
+    function, drain, outcomes = started(task), current(), []
+    for index, atoms, seed in items:
+        if drain.stop_now():
+            outcomes.append(Outcome(index, "", 0, kind=NOT_STARTED))
+            continue
+        began = time.monotonic()
+        outcomes.append(_run_one(task, function, index, atoms, seed))
+        drain.took(time.monotonic() - began)
+    return outcomes
 
 
 def _run_one(task: Task, function: Callable, index: int, atoms, seed: int) -> Outcome:

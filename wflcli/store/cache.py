@@ -4,7 +4,8 @@ Lookups are single indexed reads. New results are handed to a writer thread with
 connection at most every half second (at once when results come slower than that), and it
 commits each batch in one short transaction. So the computation never waits for a commit
 and its fsync, commits stay few however fast results come, and a kill loses at most the
-last half second of results.
+last half second of results. A chunk's results are never split between two commits, and a
+caller that must know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
 damaged entry is a miss (computed again and replaced), with one warning per run. The
@@ -60,6 +61,7 @@ class ResultCache:
         # crashes the process (seen on SIGTERM), so the two never overlap
         self._lookup_lock = threading.Lock()
         self._pending: list[tuple] = []
+        self._callbacks: list = []
         self._handed = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
@@ -92,28 +94,34 @@ class ResultCache:
             return None
         return kind, payload
 
-    def put(self, key: bytes, verb: str, kind: str, payload: bytes) -> None:
+    def put(self, rows: list[tuple[bytes, str, str, bytes]], then=None) -> None:
+        """Keep one chunk's results, (key, verb, kind, payload) each: committed together,
+        then ``then()`` is called (on the writer's thread); never when they cannot be."""
         if self._unreadable:  # damaged or gone: not written to either
             return
         if self._unwritable is not None:
             return self._report_unwritable()
-        self._pending.append((key, verb, kind, payload, len(payload), time.time(),
-                              entry_checksum(key, kind, payload)))
-        if (time.monotonic() - self._handed >= HANDOFF_SECONDS
+        now = time.time()
+        self._pending.extend((key, verb, kind, payload, len(payload), now,
+                              entry_checksum(key, kind, payload))
+                             for key, verb, kind, payload in rows)
+        if then is not None:
+            self._callbacks.append(then)
+        if (then is not None or time.monotonic() - self._handed >= HANDOFF_SECONDS
                 or len(self._pending) >= _MAX_PENDING):
             self._hand_off()
 
     def _hand_off(self) -> None:
         self._report_unwritable()
         self._handed = time.monotonic()
-        if not self._pending:
+        if not self._pending and not self._callbacks:
             return
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_behind, daemon=True,
                                             name="wfl-cache-writer")
             self._writer.start()
-        self._queue.put(self._pending)
-        self._pending = []
+        self._queue.put((self._pending, self._callbacks))
+        self._pending, self._callbacks = [], []
 
     def flush(self) -> None:
         """Wait until every result put so far is committed (or known not to be)."""
@@ -144,7 +152,8 @@ class ResultCache:
                     except queue.Empty:
                         break
                 stop = _STOP in batches
-                rows = [row for batch in batches if batch is not _STOP for row in batch]
+                handed = [batch for batch in batches if batch is not _STOP]
+                rows = [row for batch, _ in handed for row in batch]
                 try:
                     if rows and self._unwritable is None:
                         if db is None:
@@ -155,6 +164,10 @@ class ResultCache:
                         if identity is None or _file_identity(self.path) != identity:
                             self._unwritable = (f"the store {self.path} was removed or "
                                                 "replaced during the run")
+                    if self._unwritable is None:  # committed: now callers may rely on it
+                        for _, callbacks in handed:
+                            for callback in callbacks:
+                                callback()
                 except Exception as exc:  # reported to the computing thread
                     self._unwritable = (str(exc) if isinstance(exc, WflError) else
                                         f"cannot write to the store {self.path}: {exc}"

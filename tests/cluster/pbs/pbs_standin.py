@@ -5,8 +5,9 @@ PBS cannot be installed on the test machine from packages (see the project notes
 PBS backend is tested against this: it reads the ``#PBS`` directives wflcli writes, runs
 each array subjob as a detached local process, and answers ``qstat -f -F json -t -x`` in
 PBS Pro's JSON layout (subjobs ``123[4].server``, the array parent ``123[].server`` in
-state B, finished jobs in state F with ``Exit_status``). Its state lives in
-``$PBS_STANDIN_HOME``.
+state B, finished jobs in state F with ``Exit_status``). A job over its ``-l walltime``
+is killed and ends with PBS Pro's JOB_EXEC_KILL_WALLTIME, Exit_status -29. Its state lives
+in ``$PBS_STANDIN_HOME``.
 """
 
 import json
@@ -27,6 +28,9 @@ def qsub(args):
     text = script.read_text()
     name = re.search(r"^#PBS -N (\S+)", text, re.M)
     array = re.search(r"^#PBS -J (\d+)-(\d+)", text, re.M)
+    walltime = re.search(r"^#PBS -l walltime=(\d+):(\d\d):(\d\d)", text, re.M)
+    seconds = (3600 * int(walltime.group(1)) + 60 * int(walltime.group(2))
+               + int(walltime.group(3))) if walltime else 0
     HOME.mkdir(parents=True, exist_ok=True)
     counter = HOME / "counter"
     number = int(counter.read_text()) + 1 if counter.exists() else 1
@@ -37,9 +41,12 @@ def qsub(args):
         env = dict(os.environ, **({"PBS_ARRAY_INDEX": str(task)} if task else {}))
         record = HOME / f"{job}.json"
         process = subprocess.Popen(
-            ["sh", "-c", 'bash "$1" > "$2" 2>&1; echo $? > "$3.exit"', "job", str(script),
+            ["sh", "-c", 'if [ "$4" -gt 0 ]; then timeout "$4" bash "$1" > "$2" 2>&1; else '
+             'bash "$1" > "$2" 2>&1; fi; code=$?; [ "$4" -gt 0 ] && [ $code = 124 ] && '
+             'code=-29; echo $code > "$3.exit"', "job", str(script),
              str(script.parent / f"{name.group(1) if name else 'job'}.o{number}"),
-             str(record)], env=env, start_new_session=True, cwd=os.environ.get("HOME", "/"),
+             str(record), str(seconds)], env=env, start_new_session=True,
+            cwd=os.environ.get("HOME", "/"),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         record.write_text(json.dumps({"Job_Name": name.group(1) if name else "job",
                                       "pid": process.pid, "array_index": task}))

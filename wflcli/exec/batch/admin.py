@@ -7,68 +7,87 @@ printing is the command line's business.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import posixpath
 from dataclasses import dataclass
 
+from wflcli.exec.batch.classify import MISSED_POLLS, Action, classify
 from wflcli.exec.batch.layout import FOLDER_PREFIX, task_file
-from wflcli.exec.schedulers import STUCK, get_scheduler
-from wflcli.store.jobs import ACTIVE, CANCELLED, DONE, FAILED, RUNNING, JobRecord
+from wflcli.exec.batch.observe import look, verdict
+from wflcli.exec.ledger import not_started
+from wflcli.exec.schedulers import QueueState, get_scheduler
+from wflcli.exec.transport import TransportError
+from wflcli.store.jobs import JobRecord, TaskState
 
 
-async def sync_jobs(system, transport, store, records: list[JobRecord]) -> dict[int, str]:
-    """Bring the recorded state of active tasks up to date: done when the status file is
-    there, failed (with the scheduler's reason) when the task left the queue without one.
+async def sync_jobs(system, transport, store, records: list[JobRecord],
+                    pause: float = 1.0) -> dict[int, TaskState]:
+    """Bring the recorded state of active tasks up to date with the classifier the run
+    loop uses: a task missing from the queue without a verdict is looked at again (up to
+    MISSED_POLLS polls, ``pause`` seconds apart) before it is called lost.
     Returns {record id: new state} for the records that changed."""
     scheduler = get_scheduler(system.scheduler)
-    active = [r for r in records if r.state in ACTIVE]
-    if not active:
-        return {}
-    done = await transport.run(scheduler.query_argv(sorted({r.job_id for r in active})))
-    done.check()
-    queue = scheduler.parse_query(done.stdout)
-    changed = {}
-    for folder in sorted({r.folder for r in active}):
-        try:
-            present = set(await transport.listdir(folder))
-        except FileNotFoundError:
-            present = set()
-        for record in (r for r in active if r.folder == folder):
-            state = queue.get((record.job_id, record.task)) or queue.get((record.job_id, 0))
-            if task_file("status", record.task) in present:
-                new, reason = DONE, ""
-            elif state == STUCK:
-                new, reason = FAILED, "stuck in the queue (error state)"
-            elif state is not None:
-                new, reason = (RUNNING if state == RUNNING else record.state), ""
-            else:
-                new, reason = FAILED, await explain(scheduler, transport, record)
-            if new != record.state:
+    pending = [r for r in records if r.active]
+    changed: dict[int, TaskState] = {}
+    for missed in range(1, MISSED_POLLS + 1):
+        if not pending:
+            break
+        if missed > 1:
+            await asyncio.sleep(pause)
+        poll = await look(scheduler, transport, pending)
+        if poll.failure:
+            raise TransportError(f"{system.name}: the queue query failed ({poll.failure})")
+        undecided = []
+        for record in pending:
+            seen = poll.sightings[record.id]
+            found = None
+            if seen.queue is QueueState.ABSENT and not seen.status_present:
+                found = await verdict(scheduler, transport, record)
+            decision = classify(seen.queue, found, seen.status_present, missed, seen.missing)
+            new, reason = decision.state, decision.reason
+            if decision.action is Action.COLLECT:
+                new, reason = await _finished(transport, record)
+            elif decision.action is Action.WAIT and seen.queue is QueueState.ABSENT:
+                undecided.append(record)
+            if new is not None and new is not record.state:
                 store.set_state([record.id], new, reason)
                 changed[record.id] = new
+        pending = undecided
     return changed
 
 
-async def explain(scheduler, transport, record: JobRecord) -> str:
-    argv = scheduler.explain_argv(record.job_id, record.task)
-    if argv is not None:
-        done = await transport.run(argv)
-        reason = scheduler.parse_explain(done.stdout) if done.code == 0 else ""
-        if reason:
-            return reason
-    return ("left the queue without writing results (the scheduler gives no reason; SLURM "
-            "keeps none for a task cancelled while pending)")
+async def _finished(transport, record: JobRecord) -> tuple[TaskState, str]:
+    """A task whose status file is there: done (or drained) if wfl ended well."""
+    try:
+        status = json.loads(await transport.get(posixpath.join(
+            record.folder, task_file("status", record.task))))
+        code = int(status["exit"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+        return TaskState.FAILED, f"its status file is unreadable ({exc})"
+    if code not in (0, 3):
+        return TaskState.FAILED, f"wfl ended with exit code {code}"
+    try:
+        left = not_started(await transport.get(posixpath.join(
+            record.folder, task_file("outcomes", record.task))))
+    except FileNotFoundError:
+        return TaskState.FAILED, f"{task_file('outcomes', record.task)} is missing"
+    if left:
+        return TaskState.DRAINED, (f"stopped in time: {record.configs - left} of "
+                                   f"{record.configs} configs done; a rerun sends the rest")
+    return TaskState.DONE, ""
 
 
 async def cancel_jobs(system, transport, store, records: list[JobRecord]) -> None:
     """Cancel active tasks with the scheduler and record them as cancelled."""
-    active = [r for r in records if r.state in ACTIVE]
+    active = [r for r in records if r.active]
     if not active:
         return
     scheduler = get_scheduler(system.scheduler)
     done = await transport.run(scheduler.cancel_argv([(r.job_id, r.task) for r in active]))
     done.check()
-    store.set_state([r.id for r in active], CANCELLED, "cancelled with wfl remote cancel")
+    store.set_state([r.id for r in active], TaskState.CANCELLED,
+                    "cancelled with wfl remote cancel")
 
 
 def removable_folders(system, rundir: str, records: list[JobRecord],
@@ -82,7 +101,7 @@ def removable_folders(system, rundir: str, records: list[JobRecord],
     for folder in folders:
         inside = (posixpath.dirname(folder.rstrip("/")) == rundir.rstrip("/")
                   and posixpath.basename(folder).startswith(FOLDER_PREFIX))
-        busy = any(r.folder == folder and r.state in ACTIVE for r in all_records)
+        busy = any(r.folder == folder and r.active for r in all_records)
         (removable if inside and not busy else kept).append(folder)
     return removable, kept
 

@@ -79,11 +79,21 @@ class BatchBackend:
 
     def submit(self, task, items: list) -> Future:
         future: Future = Future()
-        if self._error is not None:
-            future.set_exception(self._error)
-        else:
-            self._loop.call_soon_threadsafe(self._put, Chunk(task, items, future))
+        try:
+            if self._error is None:
+                self._loop.call_soon_threadsafe(self._put, Chunk(task, items, future))
+                return future
+        except RuntimeError:  # the loop has just ended with an error
+            pass
+        future.set_exception(self._error or RuntimeError("the batch engine has stopped"))
         return future
+
+    def confirm(self, future: Future) -> None:
+        """Called once the chunk's results are committed to the cache (any thread)."""
+        try:
+            self._loop.call_soon_threadsafe(self.engine.confirm, future)
+        except RuntimeError:  # the loop has ended: the record stays running, sync settles it
+            pass
 
     def _put(self, chunk) -> None:
         if self._error is not None:
@@ -99,7 +109,9 @@ class BatchBackend:
 
     def abort(self) -> None:
         """Stop watching at once; submitted jobs stay queued and are re-attached next run."""
-        if self._thread.is_alive():
+        if self._error is not None:  # the engine ended with the error being raised
+            self._thread.join(timeout=10)
+        elif self._thread.is_alive():
             waiting = len(self.engine.watching)
             self._loop.call_soon_threadsafe(self._cancel_main)
             self._thread.join(timeout=10)

@@ -5,7 +5,9 @@ Placing a chunk first asks the job store whether the same chunk was submitted be
 (a rerun after Ctrl-C or a lost connection); only chunks with nothing queued, running or
 done are submitted. A task that leaves the queue is resolved from its status file; one
 that left without it (scancel, walltime, a dead node) is explained by the scheduler and
-submitted again up to ``retries`` times, then its configs fail with that reason.
+submitted again up to ``retries`` times, then its configs fail with that reason. A task
+that stopped in time before its walltime (drained) hands back what it finished; the rest
+goes out as a new task, and the chunk's results are delivered once both are in.
 """
 
 from __future__ import annotations
@@ -14,20 +16,23 @@ import asyncio
 import hashlib
 import json
 import posixpath
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
-from wflcli.exec.batch.admin import explain
+from wflcli.exec.batch.classify import Action, classify
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
+from wflcli.exec.batch.observe import Sharing, last_line, look, verdict
 from wflcli.exec.ledger import read_ledger
-from wflcli.exec.schedulers import RUNNING, STUCK, JobRequest, Resources, get_scheduler
+from wflcli.exec.schedulers import JobRequest, QueueState, Resources, get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
-from wflcli.store.jobs import CANCELLED, DONE, FAILED, QUEUED, JobRecord
+from wflcli.store.jobs import JobRecord, TaskState
+from wflcli.store.polls import shared_polls
 
 DEBOUNCE_SECONDS = 0.3       # chunks arriving this close together share one array job
 FIRST_POLL_SECONDS = 1.0
 LONGEST_POLL_SECONDS = 30.0
-MISSED_POLLS = 2             # absent from the queue this often, with no status: vanished
 FATAL_EXITS = {1, 2, 126, 127}  # wfl refused the run itself: retrying cannot help
 
 
@@ -49,6 +54,7 @@ class BatchSpec:
     job_name: str = "wfl"
     retries: int = 2
     reuse_done: bool = True      # False with --refresh: finished tasks are run again
+    drain_margin: int | None = None  # seconds; None: the task's own rule; 0: never drain
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Counters:
     queries: int = 0
     explains: int = 0
     cancels: int = 0
+    drained: int = 0
+    shared: int = 0              # queue answers taken from another wfl process
 
 
 @dataclass
@@ -75,6 +83,11 @@ class Chunk:
     record: JobRecord | None = None
     attempt: int = 0
     missed: int = 0
+    root: object = None          # the future the core waits on (a drained task's rest
+                                 # goes on in a new chunk that resolves the same one)
+
+    def __post_init__(self):
+        self.root = self.root or self.future
 
 
 class BatchEngine:
@@ -87,6 +100,12 @@ class BatchEngine:
         self.watching: list[Chunk] = []
         self.rundir = ""
         self.failed_queries = 0
+        self.delivered: dict = {}  # core's future -> record ids whose results await commit
+        self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
+        self.submitted_at = 0.0
+        self.taken: list[Chunk] = []  # every chunk placed and not yet resolved
+        polls = shared_polls(store)
+        self.sharing = Sharing(polls, system.name) if polls is not None else None
 
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
@@ -100,26 +119,38 @@ class BatchEngine:
                 if chunks:
                     await self._place(chunks)
                 continue
-            changed = await self._poll()
+            changed = await self._poll(interval)
             interval = FIRST_POLL_SECONDS if changed else min(interval * 1.5,
                                                               LONGEST_POLL_SECONDS)
 
     def fail_all(self, error: BaseException) -> None:
-        for chunk in self.watching:
+        """Every chunk not yet resolved fails with ``error``: none is left waiting."""
+        self._fail(self.taken, error)
+        self.watching.clear()
+
+    @staticmethod
+    def _fail(chunks: list[Chunk], error: BaseException) -> None:
+        for chunk in chunks:
             if not chunk.future.done():
                 chunk.future.set_exception(error)
-        self.watching.clear()
+
+    def confirm(self, future) -> None:
+        """The core has committed this task's results to the cache: now it is done."""
+        ids = self.delivered.pop(future, [])
+        if ids:
+            self.store.set_state(ids, TaskState.DONE)
 
     # placing ---------------------------------------------------------------------------
 
     async def _place(self, chunks: list[Chunk]) -> None:
+        self.taken = [c for c in self.taken if not c.future.done()] + chunks  # first
         fresh = []
         for chunk in chunks:
             chunk.text, chunk.positions = chunk_files(chunk.items)
             chunk.hash = chunk_hash(self.system.name, self.spec.command,
                                     task_identity(chunk.task), chunk.text, chunk.positions)
             previous = self.store.reusable(self.system.name, chunk.hash)
-            if previous is not None and previous.state == DONE and not self.spec.reuse_done:
+            if previous is not None and previous.state.collectable and not self.spec.reuse_done:
                 previous = None
             if previous is None:
                 fresh.append(chunk)
@@ -127,12 +158,19 @@ class BatchEngine:
             chunk.record, chunk.attempt = previous, previous.attempt
             self.counters.reattached += 1
             self.watching.append(chunk)
-            if previous.state == DONE and await self._collect(chunk) is not None:
+            if previous.state.collectable and await self._collect(chunk) is not None:
                 fresh.append(chunk)  # its files are gone (cleaned): run it again
         if len(chunks) - len(fresh):
             self.on_event(f"re-attached to {len(chunks) - len(fresh)} task(s) submitted "
                           "earlier")
         await self._submit(fresh)
+        await self._place_continued()
+
+    async def _place_continued(self) -> None:
+        """The rest of drained tasks: re-attached when a rerun finds them, else submitted."""
+        while self.continued:
+            chunks, self.continued = self.continued, []
+            await self._place(chunks)
 
     async def _submit(self, chunks: list[Chunk]) -> None:
         limit = self.system.max_array
@@ -143,32 +181,45 @@ class BatchEngine:
         if not chunks:
             return
         folder = job_folder(self.rundir)
-        await self.transport.makedirs(folder)
-        for number, chunk in enumerate(chunks, 1):
-            await self.transport.put(chunk.text, posixpath.join(folder,
-                                                                task_file("chunk", number)))
-            await self.transport.put(chunk.positions, posixpath.join(
-                folder, task_file("positions", number)))
         request = JobRequest(self.spec.job_name, len(chunks), folder,
                              task_body(self.system.wfl_command, self.spec.command),
-                             self.spec.resources, self.system.header, self.system.job_setup)
-        await self.transport.put(self.scheduler.script(request).encode(),
-                                 posixpath.join(folder, "job.sh"))
+                             self.spec.resources, self.system.header, self.system.job_setup,
+                             self.spec.drain_margin)
+        try:
+            await self.transport.makedirs(folder)
+            for number, chunk in enumerate(chunks, 1):
+                await self.transport.put(chunk.text, posixpath.join(
+                    folder, task_file("chunk", number)))
+                await self.transport.put(chunk.positions, posixpath.join(
+                    folder, task_file("positions", number)))
+            await self.transport.put(self.scheduler.script(request).encode(),
+                                     posixpath.join(folder, "job.sh"))
+        except OSError as exc:
+            raise RemoteRunError(f"{self.system.name}: cannot make the job folder {folder}: "
+                                 f"{exc.strerror or exc}") from None
         done = await self.transport.run(self.scheduler.submit_argv("job.sh", len(chunks)),
                                         cwd=folder)
         if done.code != 0:
             raise RemoteRunError(f"{self.system.name}: submitting failed (exit {done.code}): "
-                                 f"{_last_line(done.stderr or done.stdout)}")
+                                 f"{_brief(done.stderr or done.stdout)}")
         try:
             job_id = self.scheduler.parse_submit(done.stdout)
         except ValueError as exc:
             raise RemoteRunError(f"{self.system.name}: {exc}") from None
-        ids = self.store.add([
-            {"system": self.system.name, "scheduler": self.scheduler.name, "job_id": job_id,
-             "task": number, "state": QUEUED, "verb": self.spec.verb,
-             "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
-             "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
-            for number, chunk in enumerate(chunks, 1)])
+        self.submitted_at = time.time()  # queue answers from before now miss this job
+        try:
+            ids = self.store.add([
+                {"system": self.system.name, "scheduler": self.scheduler.name,
+                 "job_id": job_id, "task": number, "state": TaskState.QUEUED,
+                 "verb": self.spec.verb,
+                 "command": json.dumps(self.spec.command), "chunk_hash": chunk.hash,
+                 "configs": len(chunk.items), "folder": folder, "attempt": chunk.attempt}
+                for number, chunk in enumerate(chunks, 1)])
+        except WflError as exc:  # a job nobody knows of would run again on the next run
+            await self.transport.run(self.scheduler.cancel_argv(
+                [(job_id, number) for number in range(1, len(chunks) + 1)]))
+            raise WflError(f"{exc}; cancelled job {job_id} on {self.system.name}, which it "
+                           "could not record") from None
         for chunk, record_id in zip(chunks, ids):
             chunk.record, chunk.missed = self.store.get(record_id), 0
             if chunk not in self.watching:
@@ -180,51 +231,53 @@ class BatchEngine:
 
     # watching --------------------------------------------------------------------------
 
-    async def _poll(self) -> bool:
-        """One scheduler query and one listing per job folder; True if anything ended."""
-        job_ids = sorted({c.record.job_id for c in self.watching})
-        done = await self.transport.run(self.scheduler.query_argv(job_ids))
-        self.counters.queries += 1
-        states = None  # unknown: a busy controller; status files are still read
-        if done.code == 0:
-            states = self.scheduler.parse_query(done.stdout)
-            self.failed_queries = 0
-        else:
+    async def _poll(self, interval: float) -> bool:
+        """One scheduler query (or another process's answer, at most ``interval`` old and
+        newer than this one's last submission) and one listing per job folder; True if
+        anything ended."""
+        if self.sharing is not None:
+            self.sharing.since = max(time.time() - interval, self.submitted_at)
+        poll = await look(self.scheduler, self.transport, [c.record for c in self.watching],
+                          self.sharing)
+        self.counters.queries += poll.asked
+        self.counters.shared += not poll.asked
+        if poll.failure:  # a busy controller: status files are still read
             self.failed_queries += 1
             if self.failed_queries == 1:
-                self.on_event(f"queue query failed (exit {done.code}): "
-                              f"{_last_line(done.stderr or done.stdout)}; trying again")
-        listings = {}
-        for folder in sorted({c.record.folder for c in self.watching}):
-            try:
-                listings[folder] = set(await self.transport.listdir(folder))
-            except FileNotFoundError:
-                listings[folder] = set()
+                self.on_event(f"queue query failed ({poll.failure}); trying again")
+        else:
+            self.failed_queries = 0
         changed, retry = False, []
         for chunk in list(self.watching):
             record = chunk.record
-            if task_file("status", record.task) in listings[record.folder]:
-                problem = await self._collect(chunk)
+            seen = poll.sightings[record.id]
+            if seen.queue is not QueueState.UNKNOWN:
+                chunk.missed = chunk.missed + 1 if seen.queue is QueueState.ABSENT else 0
+            found = None
+            if seen.queue is QueueState.ABSENT and not seen.status_present:
+                self.counters.explains += 1
+                found = await verdict(self.scheduler, self.transport, record)
+            decision = classify(seen.queue, found, seen.status_present, chunk.missed,
+                                seen.missing)
+            if decision.action is Action.COLLECT:
+                try:
+                    problem = await self._collect(chunk)
+                except RemoteRunError as exc:  # every task of this run would fail so
+                    await self._give_up(exc)
+                    raise
                 changed |= problem is None or self._lost(chunk, TaskLost(problem), retry)
-                continue
-            if states is None:
-                continue
-            state = states.get((record.job_id, record.task)) or states.get((record.job_id, 0))
-            if state == STUCK:
+            elif decision.action is Action.CANCEL:
                 await self._cancel(chunk)
-                changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
-            elif state is not None:
-                chunk.missed = 0
-                if state == RUNNING and record.state == QUEUED:
-                    self.store.set_state([record.id], RUNNING)
-                    record.state = RUNNING
-            else:
-                chunk.missed += 1
-                if chunk.missed >= MISSED_POLLS:
-                    changed |= self._lost(chunk, TaskLost(await self._explain(chunk)), retry)
+                changed |= self._lost(chunk, TaskLost(decision.reason), retry)
+            elif decision.action is Action.LOST:
+                changed |= self._lost(chunk, TaskLost(decision.reason), retry)
+            elif decision.state is not None and decision.state is not record.state:
+                self.store.set_state([record.id], decision.state)
+                record.state = decision.state
         if retry:
             self.counters.resubmitted += len(retry)
             await self._submit(retry)
+        await self._place_continued()
         return changed
 
     async def _collect(self, chunk: Chunk) -> str | None:
@@ -250,19 +303,59 @@ class BatchEngine:
             return f"{posixpath.basename(exc.filename or str(exc))} is missing"
         except (ValueError, KeyError, TypeError) as exc:  # LedgerError is a ValueError
             return f"its results are unreadable ({exc})"
-        self.store.set_state([record.id], DONE)
+        rest = [item for item, outcome in zip(chunk.items, outcomes) if not outcome.started]
+        if len(rest) == len(chunk.items):  # a new task would stop as soon: no progress
+            return ("it was told to stop (SIGTERM or --drain-margin) before it started a "
+                    "config")
         if chunk in self.watching:
             self.watching.remove(chunk)
-        chunk.future.set_result(outcomes)
+        if rest:
+            self._continue(chunk, outcomes, rest)
+        else:  # done once the core has committed the results
+            self.delivered.setdefault(chunk.root, []).append(record.id)
+            chunk.future.set_result(outcomes)
         return None
+
+    def _continue(self, chunk: Chunk, outcomes: list, rest: list) -> None:
+        """A task that stopped in time: its finished configs wait in its folder for the
+        rest, which go out as a new chunk (no retry counted; a rerun finds both again)."""
+        record = chunk.record
+        self.counters.drained += 1
+        self.store.set_state([record.id], TaskState.DRAINED,
+                             f"stopped in time: {len(chunk.items) - len(rest)} of "
+                             f"{len(chunk.items)} configs done, the rest sent on")
+        self.on_event(f"job {record.job_id} task {record.task} stopped before its walltime "
+                      f"with {len(chunk.items) - len(rest)} of {len(chunk.items)} configs "
+                      f"done; submitting the other {len(rest)}")
+        follow = Chunk(chunk.task, rest, Future(), attempt=chunk.attempt, root=chunk.root)
+
+        def merge(done: Future) -> None:
+            if chunk.future.done():  # failed already, with the engine's error
+                return
+            if done.exception() is not None:
+                chunk.future.set_exception(done.exception())
+                return
+            later = iter(done.result())
+            chunk.future.set_result([o if o.started else next(later) for o in outcomes])
+
+        follow.future.add_done_callback(merge)
+        self.continued.append(follow)
+
+    async def _give_up(self, error: RemoteRunError) -> None:
+        """wfl cannot run there: cancel this run's tasks and record them as failed, so
+        neither ``wfl remote sync`` nor a rerun after the fix takes them for live work."""
+        records = [c.record for c in self.watching]
+        await self.transport.run(self.scheduler.cancel_argv(
+            [(r.job_id, r.task) for r in records]))
+        self.store.set_state([r.id for r in records], TaskState.FAILED, str(error))
 
     def _lost(self, chunk: Chunk, reason: TaskLost, retry: list) -> bool:
         """Resubmit a task that ended without results, or fail its configs."""
         record = chunk.record
         current = self.store.get(record.id)
-        cancelled = current is not None and current.state == CANCELLED
+        cancelled = current is not None and current.state is TaskState.CANCELLED
         if not cancelled:
-            self.store.set_state([record.id], FAILED, str(reason))
+            self.store.set_state([record.id], TaskState.FAILED, str(reason))
         if chunk.attempt < self.spec.retries and not cancelled:
             chunk.attempt += 1
             chunk.missed = 0
@@ -280,12 +373,6 @@ class BatchEngine:
                                  for index, atoms, _ in chunk.items])
         return True
 
-    async def _explain(self, chunk: Chunk) -> str:
-        record = chunk.record
-        argv = self.scheduler.explain_argv(record.job_id, record.task)
-        self.counters.explains += argv is not None
-        return await explain(self.scheduler, self.transport, record)
-
     async def _cancel(self, chunk: Chunk) -> None:
         self.counters.cancels += 1
         await self.transport.run(self.scheduler.cancel_argv([(chunk.record.job_id,
@@ -297,7 +384,7 @@ class BatchEngine:
                                                           task_file("log", chunk.record.task)))
         except FileNotFoundError:
             return "no log"
-        return _last_line(log.decode(errors="replace")) or "empty log"
+        return last_line(log.decode(errors="replace")) or "empty log"
 
 
 async def _take(inbox: asyncio.Queue, timeout: float | None) -> list:
@@ -318,6 +405,7 @@ async def _take(inbox: asyncio.Queue, timeout: float | None) -> list:
     return arrived
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
+def _brief(text: str) -> str:
+    """A command's complaint on one line: sbatch says what was wrong first, then a hint."""
+    return " / ".join(line.strip() for line in text.strip().splitlines()
+                      if line.strip())[:300]

@@ -56,14 +56,19 @@ def chunk_hash(system: str, command: list[str], identity: str, text: bytes,
 
 def task_body(wfl: list[str], command: list[str]) -> list[str]:
     """The lines one array task runs (``$TASK`` set, in the job folder): ``wfl`` on the
-    task's chunk, then its status file, written last and atomically."""
+    task's chunk (waited for in a loop, so that a trapped SIGTERM does not end the
+    waiting), then its status file, written last and atomically."""
     files = {kind: f'"{task_file(kind, "$TASK")}"' for kind in _SUFFIXES}
     run = (f"{shlex.join(wfl)} --no-cache -q --outcomes {files['outcomes']} "
            f"--positions {files['positions']} {shlex.join(command)} {files['chunk']} "
-           f"-o {files['out']} --failed {files['failed']} > {files['log']} 2>&1")
+           f"-o {files['out']} --failed {files['failed']} > {files['log']} 2>&1 &")
     return [
+        # told to stop (SIGTERM) while setting up: end as killed, starting nothing
+        'if [ -e "${WFL_DRAIN_FILE:-/nonexistent}" ]; then exit 143; fi',
         run,
-        "code=$?",
+        "pid=$!",
+        'while wait "$pid"; code=$?; [ "$code" -gt 128 ] && kill -0 "$pid" 2>/dev/null; do :; '
+        "done",
         f"sum=$(sha256sum {files['outcomes']} 2>/dev/null | cut -d ' ' -f 1)",
         f"printf '{{\"task\": %s, \"exit\": %s, \"sha256\": \"%s\"}}\\n' \"$TASK\" \"$code\" "
         f"\"$sum\" > {files['status']}.part",

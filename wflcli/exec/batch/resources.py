@@ -4,8 +4,8 @@ after an hour in the queue."""
 
 from __future__ import annotations
 
-from wflcli.errors import UsageError
-from wflcli.exec.schedulers import Resources, format_walltime, walltime_seconds
+from wflcli.errors import UsageError, WflError
+from wflcli.exec.schedulers import Resources, format_walltime, memory_bytes, walltime_seconds
 
 
 def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
@@ -21,6 +21,20 @@ def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
         limit = walltime_seconds(chosen.time) if chosen and chosen.time else None
     except ValueError as exc:
         raise UsageError(f"--time: {exc}") from None
+    try:
+        wanted = memory_bytes(memory) if memory else None
+    except ValueError as exc:
+        raise UsageError(f"--mem: {exc}") from None
+    if chosen is not None and chosen.memory:
+        try:
+            node = memory_bytes(chosen.memory)
+        except ValueError:
+            raise WflError(f"partition {chosen.name} of {system.name}: memory "
+                           f"{chosen.memory!r} is not a size (e.g. 64G); fix the systems "
+                           "config (wfl remote config shows the file)") from None
+        if wanted is not None and wanted > node:
+            raise UsageError(f"--mem {memory}: partition {chosen.name} of {system.name} has "
+                             f"{chosen.memory} of memory per node")
     if chosen is not None:
         if chosen.cores and cores > chosen.cores:
             raise UsageError(f"--cores {cores}: partition {chosen.name} of {system.name} has "

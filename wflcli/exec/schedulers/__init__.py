@@ -10,11 +10,25 @@ Array tasks are numbered 1..N everywhere; the script puts the task number in ``$
 
 from __future__ import annotations
 
+import enum
 import re
 import shlex
 from dataclasses import dataclass, field
 
-QUEUED, RUNNING, STUCK = "queued", "running", "stuck"
+from wflcli.exec.schedulers.verdict import Verdict
+
+
+class QueueState(enum.Enum):
+    """What the queue says of a task at one poll."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    STUCK = "stuck"        # an error state it will not leave by itself (Grid Engine's Eqw)
+    ABSENT = "absent"      # no longer in the queue: ended, or never seen
+    UNKNOWN = "unknown"    # the query itself failed: nothing can be concluded
+
+
+QUEUED, RUNNING, STUCK = QueueState.QUEUED, QueueState.RUNNING, QueueState.STUCK
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,11 @@ class JobRequest:
     resources: Resources = field(default_factory=Resources)
     header: tuple = ()          # extra directive lines from the systems config
     commands: tuple = ()        # set-up lines from the systems config
+    drain_margin: int | None = None  # seconds; None: the task's own rule; 0: no draining
+
+    @property
+    def drains(self) -> bool:
+        return self.drain_margin != 0
 
 
 def safe_job_name(name: str) -> str:
@@ -61,6 +80,7 @@ class Scheduler:
                   f"TASK=${{{self.task_variable}:-1}}",
                   'case $TASK in ""|*[!0-9]*) echo "bad task number: $TASK" >&2; exit 2;; esac',
                   f"cd {shlex.quote(request.folder)} || exit 2"]
+        lines += drain_lines(request)
         lines += list(request.commands)
         lines += request.body
         return "\n".join(lines) + "\n"
@@ -76,17 +96,42 @@ class Scheduler:
         raise NotImplementedError
 
     def parse_query(self, stdout: str) -> dict[tuple[str, int], str]:
-        """{(job id, task): QUEUED | RUNNING | STUCK} for every task still known."""
+        """{(job id, task): QueueState} for every task still in the queue."""
         raise NotImplementedError
 
     def explain_argv(self, job_id: str, task: int) -> list[str] | None:
+        """The accounting query for an ended task (None: the scheduler keeps none)."""
         return None
 
-    def parse_explain(self, stdout: str) -> str:
-        return ""
+    def parse_explain(self, stdout: str) -> Verdict | None:
+        return None
+
+    def log_name(self, job_id: str, task: int) -> str | None:
+        """The scheduler's own log of a task in the job folder (its kill messages)."""
+        return None
+
+    def refine(self, verdict: Verdict, log: str) -> Verdict:
+        """The verdict, sharpened by what the scheduler wrote into the task's log."""
+        return verdict
 
     def cancel_argv(self, tasks: list[tuple[str, int]]) -> list[str]:
         raise NotImplementedError
+
+
+def drain_lines(request: JobRequest) -> list[str]:
+    """The environment that lets a task stop in time (see ``exec/batch/drain.py``), set
+    before anything else runs so the walltime counts from the task's start."""
+    if not request.drains:
+        return []
+    lines = []
+    if request.resources.time:
+        lines.append(f"export WFL_DEADLINE=$(( $(date +%s) + "
+                     f"{walltime_seconds(request.resources.time)} ))")
+    if request.drain_margin is not None:
+        lines.append(f"export WFL_DRAIN_MARGIN={request.drain_margin}")
+    # SIGTERM ahead of the kill: wfl finishes the configs in progress and starts no more
+    return lines + ['export WFL_DRAIN_FILE="$PWD/drain-$TASK"',
+                    'trap \'touch "$WFL_DRAIN_FILE"\' TERM']
 
 
 def get_scheduler(name: str) -> Scheduler:
@@ -137,6 +182,17 @@ def walltime_seconds(text: str) -> int:
     if minutes > 59 or seconds > 59:
         raise ValueError(f"{text!r} is not a walltime (minutes and seconds go up to 59)")
     return 3600 * hours + 60 * minutes + seconds
+
+
+_UNITS = {"": 2 ** 20, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+def memory_bytes(text: str) -> int:
+    """'4G', '500M', '2048' (megabytes, as SLURM reads it), '8gb' (PBS) -> bytes."""
+    match = re.fullmatch(r"(\d+)\s*([KMGT]?)B?", text.strip().upper())
+    if not match:
+        raise ValueError(f"{text!r} is not a size (e.g. 4G or 500M)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
 
 
 def format_walltime(seconds: int) -> str:

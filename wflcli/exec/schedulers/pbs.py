@@ -6,8 +6,13 @@ import json
 import re
 
 from wflcli.exec.schedulers import QUEUED, RUNNING, JobRequest, Scheduler, safe_job_name
+from wflcli.exec.schedulers.verdict import EndState, Verdict
 
 _QUEUED, _RUNNING = set("QHWTSU"), set("REB")
+# PBS Pro's own negative exit codes (JOB_EXEC_KILL_*): the server killed the job for a limit;
+# other negative codes mean it could not be run on its node
+_EXIT_CODES = {-29: EndState.TIMEOUT, -27: EndState.OUT_OF_MEMORY,
+               -26: EndState.OUT_OF_MEMORY}
 
 
 class PBSScheduler(Scheduler):
@@ -53,11 +58,19 @@ class PBSScheduler(Scheduler):
     def explain_argv(self, job_id: str, task: int) -> list[str]:
         return ["qstat", "-f", "-F", "json", "-x", _task_name(job_id, task)]
 
-    def parse_explain(self, stdout: str) -> str:
+    def parse_explain(self, stdout: str) -> Verdict | None:
         for job in _jobs(stdout).values():
-            return f"PBS: state {job.get('job_state', '?')}, exit status " \
-                   f"{job.get('Exit_status', '?')}"
-        return ""
+            if job.get("job_state") not in ("F", "X") or "Exit_status" not in job:
+                return None
+            code = int(job["Exit_status"])
+            if code == 0:
+                end = EndState.COMPLETED
+            elif code >= 256:  # 256 + the signal that ended it (qdel: SIGTERM, 271)
+                end = EndState.CANCELLED
+            else:
+                end = _EXIT_CODES.get(code, EndState.NODE_FAIL if code < 0 else EndState.FAILED)
+            return Verdict("PBS", end, str(code), job.get("comment", ""))
+        return None
 
     def cancel_argv(self, tasks: list) -> list[str]:
         return ["qdel", *(_task_name(job, task) for job, task in tasks)]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from wflcli.exec.schedulers import (QUEUED, RUNNING, STUCK, JobRequest, Scheduler,
                                     expand_tasks, leading_id, safe_job_name)
+from wflcli.exec.schedulers.verdict import EndState, Verdict
+
+# qacct's "failed" codes: 37 the master enforced a limit (h_rt, h_cpu, h_vmem), 100 the job
+# was ended by a signal after it started (qdel, or a limit enforced by the execution daemon)
+_FAILED_CODES = {37: EndState.TIMEOUT, 100: EndState.CANCELLED}
 
 
 class SGEScheduler(Scheduler):
@@ -48,15 +53,25 @@ class SGEScheduler(Scheduler):
     def explain_argv(self, job_id: str, task: int) -> list[str]:
         return ["qacct", "-j", job_id, "-t", str(task)]
 
-    def parse_explain(self, stdout: str) -> str:
+    def parse_explain(self, stdout: str) -> Verdict | None:
         fields = {}
         for line in stdout.splitlines():
             key, _, value = line.partition(" ")
             fields.setdefault(key, value.strip())
         if "exit_status" not in fields:
-            return ""
-        return f"Grid Engine: failed {fields.get('failed', '?')}, exit status " \
-               f"{fields['exit_status']}"
+            return None  # not accounted yet (qacct lags the end by its flush time)
+        failed = fields.get("failed", "0")
+        code = (fields["exit_status"].split() or ["?"])[0]  # "137   (Killed)"
+        number = int(failed.split()[0]) if failed.split()[0].isdigit() else -1
+        if number == 0:
+            end = EndState.COMPLETED if code == "0" else EndState.FAILED
+        else:
+            end = _FAILED_CODES.get(number, EndState.FAILED)
+        detail = "" if number == 0 else f"failed {failed}"
+        return Verdict("Grid Engine", end, code, detail)
+
+    def log_name(self, job_id: str, task: int) -> str:
+        return f"sge-{task}.log"
 
     def cancel_argv(self, tasks: list) -> list[str]:
         return ["qdel", *(f"{job}.{task}" for job, task in tasks)]

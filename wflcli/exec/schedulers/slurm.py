@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 
 from wflcli.exec.schedulers import (QUEUED, RUNNING, JobRequest, Scheduler, expand_tasks,
-                                    leading_id, safe_job_name)
+                                    leading_id, safe_job_name, walltime_seconds)
+from wflcli.exec.batch.drain import DEFAULT_MARGIN_SECONDS
+from wflcli.exec.schedulers.verdict import EndState, Verdict
 
 _RUNNING = {"R", "CG", "SO", "ST"}
+_END_STATES = {"COMPLETED": EndState.COMPLETED, "FAILED": EndState.FAILED,
+               "TIMEOUT": EndState.TIMEOUT, "DEADLINE": EndState.TIMEOUT,
+               "OUT_OF_MEMORY": EndState.OUT_OF_MEMORY, "NODE_FAIL": EndState.NODE_FAIL,
+               "BOOT_FAIL": EndState.NODE_FAIL, "CANCELLED": EndState.CANCELLED,
+               "REVOKED": EndState.CANCELLED, "PREEMPTED": EndState.PREEMPTED}
 
 
 class SlurmScheduler(Scheduler):
@@ -23,6 +30,9 @@ class SlurmScheduler(Scheduler):
         lines += [f"--{option}={value}" for option, value in
                   (("time", r.time), ("mem", r.memory), ("partition", r.partition),
                    ("account", r.account), ("qos", r.qos), ("gpus", r.gpus)) if value]
+        margin = request.drain_margin or int(DEFAULT_MARGIN_SECONDS)
+        if request.drains and r.time and margin < walltime_seconds(r.time):
+            lines.append(f"--signal=B:TERM@{margin}")  # to the batch shell, ahead of the kill
         return lines
 
     def submit_argv(self, script: str, tasks: int) -> list[str]:
@@ -47,18 +57,39 @@ class SlurmScheduler(Scheduler):
         return states
 
     def explain_argv(self, job_id: str, task: int) -> list[str]:
-        # scontrol knows a job for MinJobAge after its end; sacct needs accounting storage
-        target = f"{job_id}_{task}"
-        return ["sh", "-c", 'scontrol -o show job "$1" 2>/dev/null || sacct -n -X -P '
-                '-o State,ExitCode,Reason -j "$1"', "explain", target]
+        # sacct (accounting) keeps every job; scontrol knows one for MinJobAge after its end
+        return ["sh", "-c", 'out=$(sacct -n -X -P -o State,ExitCode -j "$1" 2>/dev/null); '
+                'if [ -n "$out" ]; then echo "sacct|$out"; else scontrol -o show job "$1"; fi',
+                "explain", f"{job_id}_{task}"]
 
-    def parse_explain(self, stdout: str) -> str:
-        fields = dict(re.findall(r"(\w+)=(\S+)", stdout))
-        if "JobState" in fields:
-            return (f"SLURM: {fields['JobState']} (reason {fields.get('Reason', '?')}, "
-                    f"exit code {fields.get('ExitCode', '?')})")
-        parts = stdout.strip().split("|")
-        return f"SLURM: {' '.join(parts)}" if parts and parts[0] else ""
+    def parse_explain(self, stdout: str) -> Verdict | None:
+        text = stdout.strip().splitlines()[0] if stdout.strip() else ""
+        if text.startswith("sacct|"):
+            fields = text.split("|")[1:] + ["", ""]
+            state, exit_code, detail = fields[0], fields[1], ""
+        else:
+            found = dict(re.findall(r"(\w+)=(\S+)", text))
+            state, exit_code = found.get("JobState", ""), found.get("ExitCode", "")
+            detail = f"reason {found['Reason']}" if found.get("Reason", "None") != "None" else ""
+        words = state.split()
+        end = _END_STATES.get(words[0]) if words else None
+        if end is None:
+            return None  # still pending or running in accounting's view, or unknown
+        if len(words) > 1:
+            detail = ", ".join(filter(None, [" ".join(words[1:]), detail]))  # "by 0"
+        return Verdict("SLURM", end, exit_code, detail)
+
+    def log_name(self, job_id: str, task: int) -> str:
+        return f"slurm-{job_id}_{task}.log"
+
+    def refine(self, verdict: Verdict, log: str) -> Verdict:
+        # without cgroups (OverMemoryKill) a task over --mem ends FAILED or CANCELLED with
+        # signal 9; slurmstepd says why in the task's log
+        if verdict.state is not EndState.OUT_OF_MEMORY and "exceeded memory limit" in log:
+            return Verdict("SLURM", EndState.OUT_OF_MEMORY, verdict.exit_code,
+                           f"accounted as {verdict.state.value}; slurmstepd: exceeded "
+                           "memory limit")
+        return verdict
 
     def cancel_argv(self, tasks: list) -> list[str]:
         return ["scancel", *(f"{job}_{task}" for job, task in tasks)]

@@ -33,6 +33,10 @@ class SSHTransport:
     async def _connect(self):
         import asyncssh
 
+        if not 0 <= self.system.port <= 65535:
+            raise TransportError(f"{self.label}: port {self.system.port} is not a TCP port "
+                                 f"(1-65535; system {self.system.name})")
+
         options = {"username": self.system.user or None, "port": self.system.port or (),
                    "client_keys": [self.system.identity] if self.system.identity else (),
                    "known_hosts": self.system.known_hosts or (),
