@@ -7,13 +7,14 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from wflcli.errors import InputError
+from wflcli.io.linebreaks import Lines
 from wflcli.io.sources import open_source
 
 
 def named_lines(sources: Iterable[str], stdin: BinaryIO) -> Iterator[tuple[str, str | None]]:
     for source in sources:
         with open_source(source, stdin) as (name, stream):
-            for number, raw in enumerate(stream, start=1):
+            for number, raw in enumerate(Lines(stream), start=1):
                 try:
                     line = raw.decode("utf-8").split("#", 1)[0].strip()
                 except UnicodeDecodeError:
