@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_all, write_text
 from wflcli.errors import ExitStatus, UsageError
 
@@ -16,8 +17,8 @@ from wflcli.errors import ExitStatus, UsageError
 @click.option("--pred", required=True, metavar="PREFIX", help="Prefix of the predictions.")
 @click.option("--by", metavar="KEY", help="Also per group of info[KEY] (e.g. config_type).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON (eV units).")
-@click.option("--plot", metavar="FILE", help="Parity plots and error histograms "
-              "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
+@output_file_option("--plot", help="Parity plots and error histograms "
+                    "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
 @click.pass_obj
 def error(settings, files, ref, pred, by, as_json, plot):
     """Errors of predictions against references (reads the whole input).

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.outputs import output_file_option
+
 
 def calc_options(required: bool = True, results: str | None = "results"):
     """``--calc SPEC``, ``--calc-kwargs JSON`` and, unless ``results`` is None, ``--prefix``
@@ -45,5 +47,10 @@ def default_prefix(name: str, prefix: str | None) -> str:
 
 
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
-    """``-o/--output FILE``."""
-    return click.option("-o", "--output", metavar="FILE", help=help, **kwargs)
+    """``-o/--output FILE`` (checked against the command's other outputs)."""
+    return output_file_option("-o", "--output", help=help, **kwargs)
+
+
+def failed_option(help: str = "Write failed configs here instead of into the output."):
+    """``--failed FILE``: where configs that failed go (checked like ``-o``)."""
+    return output_file_option("--failed", "failed_output", help=help)

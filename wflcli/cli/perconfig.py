@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import failed_option, output_option
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
@@ -19,8 +19,7 @@ _SHOWN_FAILURES = 5
 
 def config_io(command):
     """Add FILE... arguments and the -o/--failed options."""
-    command = click.option("--failed", "failed_output", metavar="FILE",
-                           help="Write failed configs here instead of into the output.")(command)
+    command = failed_option()(command)
     command = output_option()(command)
     return click.argument("files", nargs=-1, metavar="[FILE]...")(command)
 

@@ -7,6 +7,7 @@ import functools
 
 import click
 
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "descriptor", "md", "normal-modes", "optimize", "rattle")
@@ -36,7 +37,7 @@ _OPTIONS = [
     click.option("--job-name", metavar="NAME", default="",
                  help="With --remote: job name [default: wfl-VERB]."),
     # the job side of --remote: where a batch task writes its outcomes, what it was given
-    click.option("--outcomes", metavar="FILE", default=None, hidden=True),
+    output_file_option("--outcomes", hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
 _FIELDS = ("system", "per_job", "retries", "cores", "memory", "time", "partition", "gpus",

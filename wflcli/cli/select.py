@@ -6,6 +6,7 @@ import click
 
 from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.options import output_option
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_all, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
@@ -13,7 +14,7 @@ from wflcli.errors import ExitStatus, UsageError
 def selection_options(command):
     options = [
         output_option("Write the selection here (atomically) instead of stdout."),
-        click.option("--rest", metavar="FILE", help="Write the configs not selected here."),
+        output_file_option("--rest", help="Write the configs not selected here."),
         click.option("--keep-descriptor", is_flag=True,
                      help="Keep the descriptor in the output (default: drop it)."),
         click.option("--exclude", metavar="FILE", help="Configs already chosen (a training "

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_all, write_configs
 from wflcli.errors import ExitStatus
 
 
 @click.command()
 @click.argument("files", nargs=-1, metavar="[FILE]...")
-@click.option("--train", required=True, metavar="FILE", help="Where the training configs go.")
-@click.option("--test", required=True, metavar="FILE", help="Where the test configs go.")
+@output_file_option("--train", required=True, help="Where the training configs go.")
+@output_file_option("--test", required=True, help="Where the test configs go.")
 @click.option("--fraction", type=click.FloatRange(0, 1), default=0.8, show_default=True,
               help="Share of configs (of each group, with --by) that go to --train.")
 @click.option("--every", type=click.IntRange(min=2), metavar="K",
