@@ -148,3 +148,12 @@ def test_the_writer_refuses_what_the_reader_would_refuse(atoms, words):
 
     with pytest.raises(UnwritableValue, match=words):
         format_config(atoms)
+
+
+def test_a_ragged_list_in_info_is_refused_by_the_writer_too():
+    from wflcli.io.keyvalue import UnwritableValue
+
+    atoms = Atoms("H")
+    atoms.info["neighbours"] = [[1, 2], [3]]
+    with pytest.raises(UnwritableValue, match="ragged"):
+        format_config(atoms)

@@ -150,9 +150,10 @@ def _convert(key: str, value: str):
             raise CommentLineError(f"{key}: _JSON value nested too deeply") from None
         try:
             as_array = np.array(decoded)
-        except (ValueError, OverflowError):  # ragged lists: ASE cannot read them either
-            raise CommentLineError(f"{key}: _JSON value is a ragged array (rows of "
-                                   "different lengths)") from None
+        except (ValueError, OverflowError) as exc:  # ASE cannot read these either
+            what = ("a ragged array (rows of different lengths)" if "inhomogeneous" in str(exc)
+                    else f"no array numpy can make ({exc})")
+            raise CommentLineError(f"{key}: _JSON value is {what}") from None
         return as_array if as_array.dtype.kind in "ifb" else decoded
     return value
 
@@ -234,6 +235,12 @@ def format_value(key: str, value) -> str:
             return '"' + " ".join(format_scalar(v) for v in value.tolist()) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    elif isinstance(value, (list, tuple)):
+        try:
+            np.array(value)
+        except (ValueError, OverflowError):
+            raise UnwritableValue(f"info[{key!r}] is a ragged list, which extxyz readers "
+                                  "(ASE's and ours) cannot read back") from None
     try:
         text = json.dumps(value, allow_nan=True, default=_json_default)
     except (TypeError, ValueError) as exc:
