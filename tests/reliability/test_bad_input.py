@@ -59,6 +59,8 @@ CASES = [
      (2, "no cell vector")),
     ("periodic along a zero Lattice vector",
      b'1\nLattice="5 0 0 0 0 0 0 0 5" ' + HEAD + b"\nH 0 0 0\n", (2, "periodic along b")),
+    ("an empty Lattice (\\x1c after the =, found by fuzzing)",
+     b'1\nLattice=\x1c"5 0 0 0 5 0 0 0 5" ' + HEAD + b"\nH 0 0 0\n", (2, "Lattice must be 9")),
     ("ragged _JSON array", b'1\nx="_JSON [[1, 2], [3]]" ' + HEAD + b"\nH 0 0 0\n",
      (2, "ragged")),
     ("_JSON 100 deep, beyond numpy's 64 dimensions",

@@ -123,14 +123,14 @@ def _general_pairs(line: str) -> list[tuple[str, str]]:
 
 def _convert(key: str, value: str):
     """Turn one value's text into an int, float, bool, array, JSON value or str, as ASE does."""
-    if key.lower() in UNPROCESSED_KEYS or value == "":
-        return value
-    text = value.strip(" \t,")
-    number = _numbers(text)
     if key in SPECIAL_3_3_KEYS:
+        number = _numbers(value.strip(" \t,"))
         if not isinstance(number, np.ndarray) or number.shape != (9,):
             raise CommentLineError(f"{key} must be 9 numbers, got {value!r}")
         return number.reshape((3, 3), order="F")
+    if key.lower() in UNPROCESSED_KEYS or value == "":
+        return value
+    number = _numbers(value.strip(" \t,"))
     if number is not None:
         return number
     tokens = _VALUE_TOKENS.findall(value)
