@@ -157,3 +157,14 @@ def test_a_ragged_list_in_info_is_refused_by_the_writer_too():
     atoms.info["neighbours"] = [[1, 2], [3]]
     with pytest.raises(UnwritableValue, match="ragged"):
         format_config(atoms)
+
+
+def test_line_lists_end_lines_as_extxyz_does(tmp_path):
+    """SMILES lists (``wfl smiles -f``) split lines by the same rule: CR-only files work
+    and ``\\x1c`` is not a line end."""
+    from wflcli.io.lines import named_lines
+
+    source = tmp_path / "list.smi"
+    source.write_bytes(b"CCO ethanol\rC\x1cmethane\r\nO water\n")
+    assert list(named_lines([str(source)], None)) == [
+        ("CCO", "ethanol"), ("C\x1cmethane", None), ("O", "water")]

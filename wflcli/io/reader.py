@@ -96,7 +96,9 @@ class FrameReader:
             self._fail(self.lineno + got, f"the frame starting at line {first} declares {natoms} "
                        f"atoms but the input ends after {got}")
         self.lineno += natoms
-        vectors, after = self._cell_vectors()
+        after = self.lines.readline()
+        vectors, after = self._cell_vectors(after) if after.lstrip().startswith(b"VEC") \
+            else ((), after)
         text = self._text(comment, comment_line)
         if vectors:  # as ASE: a frame with VEC lines has a plain comment, not key=value pairs
             info = {"comment": text.strip()}
@@ -107,14 +109,11 @@ class FrameReader:
                 self._fail(comment_line, str(exc))
         return self._build(info, block, comment_line, vectors), after
 
-    def _cell_vectors(self) -> tuple[list[list[float]], bytes]:
-        """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), if any,
-        and the line after them (the next frame's first)."""
+    def _cell_vectors(self, raw: bytes) -> tuple[list[list[float]], bytes]:
+        """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), from
+        ``raw`` (the first) on, and the line after them (the next frame's first)."""
         vectors: list[list[float]] = []
-        while True:
-            raw = self.lines.readline()
-            if not raw.lstrip().startswith(b"VEC"):
-                return vectors, raw
+        while raw.lstrip().startswith(b"VEC"):
             self.lineno += 1
             label, *values = self._text(raw, self.lineno).split()
             if len(vectors) == 3:
@@ -128,6 +127,8 @@ class FrameReader:
             if len(vector) != 3:
                 self._fail(self.lineno, f"{label} needs 3 real numbers")
             vectors.append(vector)
+            raw = self.lines.readline()
+        return vectors, raw
 
     def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
         from ase import Atoms
