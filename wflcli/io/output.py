@@ -114,15 +114,11 @@ def descriptor_named(path: str) -> int | None:
 def _in_place(path: str) -> Iterator[BinaryIO]:
     """Write straight into a device, FIFO or socket (nothing to replace atomically)."""
     try:
-        stream = open(path, "wb")
-    except OSError as exc:
-        raise WflError(f"{path}: cannot write here ({exc.strerror})") from None
-    try:
-        with stream:
+        with open(path, "wb") as stream:
             yield stream
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
         raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
 
 
