@@ -39,6 +39,41 @@ CASES = [
     ("binary garbage after a good frame", GOOD + b"\x89PNG\r\n\x1a\n\x00\x00", (5, "")),
     ("atom count with a sign and text", b"+2 atoms\n" + HEAD + b"\nH 0 0 0\nH 0 0 1\n",
      (1, "number of atoms")),
+    # found by the fuzz test below: \x1c is white space to str.split (and to ASE), so the
+    # line has 3 values, not 4
+    ("\\x1c in place of a species (fuzz find)", GOOD[:81] + b"\x1c" + GOOD[82:],
+     (4, "expected 4 columns")),
+    ("old Mac line ends (CR only)", GOOD.replace(b"\n", b"\r") * 2, None),
+    ("rows of 5 and 3 values: the right total, re-flowed before",
+     b"2\n" + HEAD + b"\nH 0 0 0 H\n0 0 1\n", (3, "found 5")),
+    ("a blank line inside the atoms", b"3\n" + HEAD + b"\nH 0 0 0\n\nH 0 0 1\n",
+     (4, "found 0")),
+    ("Z of -1 (was written as Og)", b"1\nProperties=Z:I:1:pos:R:3\n-1 0 0 0\n",
+     (3, "not an atomic number")),
+    ("Z of 200", b"2\nProperties=Z:I:1:pos:R:3\n1 0 0 0\n200 0 0 0\n",
+     (4, "not an atomic number")),
+    ("Z as a real column", b"1\nProperties=Z:R:1:pos:R:3\n1.0 0 0 0\n", (2, "Z:I:1")),
+    ("species as 2 columns", b"1\nProperties=species:S:2:pos:R:3\nH H 0 0 0\n",
+     (2, "species:S:1")),
+    ("periodic with no Lattice (NaN forces before)", b'1\npbc="T T T" ' + HEAD + b"\nH 0 0 0\n",
+     (2, "no cell vector")),
+    ("periodic along a zero Lattice vector",
+     b'1\nLattice="5 0 0 0 0 0 0 0 5" ' + HEAD + b"\nH 0 0 0\n", (2, "periodic along b")),
+    ("an empty Lattice (\\x1c after the =, found by fuzzing)",
+     b'1\nLattice=\x1c"5 0 0 0 5 0 0 0 5" ' + HEAD + b"\nH 0 0 0\n", (2, "Lattice must be 9")),
+    ("ragged _JSON array", b'1\nx="_JSON [[1, 2], [3]]" ' + HEAD + b"\nH 0 0 0\n",
+     (2, "ragged")),
+    ("_JSON 100 deep, beyond numpy's 64 dimensions",
+     b'1\nx="_JSON ' + b"[" * 100 + b"1" + b"]" * 100 + b'" ' + HEAD + b"\nH 0 0 0\n",
+     (2, "no array numpy can make")),
+    ("_JSON nested 100000 deep",
+     b'1\nx="_JSON ' + b"[" * 100_000 + b'" ' + HEAD + b"\nH 0 0 0\n", (2, "_JSON")),
+    ("integer column beyond int64", b"1\n" + HEAD + b":n:I:1\nH 0 0 0 99999999999999999999\n",
+     (3, "64-bit")),
+    ("VEC lines out of order", b"1\nplain\nH 0 0 0\nVEC2 5 0 0\n", (4, "expected VEC1")),
+    ("a VEC line with 2 numbers", b"1\nplain\nH 0 0 0\nVEC1 5 0\n", (4, "3 real numbers")),
+    ("four VEC lines", b"1\nplain\nH 0 0 0\nVEC1 5 0 0\nVEC2 0 5 0\nVEC3 0 0 5\nVEC4 1 1 1\n",
+     (7, "more than 3")),
 ]
 
 
@@ -109,6 +144,8 @@ def test_fuzzed_input_is_read_or_refused_clearly(wfl, edits):
     (["md", "--calc", "emt", "--steps", "-1"], "--steps"),
     (["--remote", "here", "--time", "1:99:00", "calc", "--calc", "emt"], "walltime"),
     (["select-cur", "-n", "zero"], "-n"),
+    (["cat", "-f", "nosuchformat"], "-f nosuchformat: not a format"),  # was an internal error
+    (["cat", "-f", "png"], "-f png: not a format ASE can read"),
 ])
 def test_bad_option_values_are_usage_errors(wfl, tmp_path, args, words):
     (tmp_path / "in.xyz").write_bytes(GOOD)

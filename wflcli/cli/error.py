@@ -8,6 +8,7 @@ import click
 
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_valid, write_text
 from wflcli.errors import ExitStatus, UsageError
 
@@ -18,8 +19,8 @@ from wflcli.errors import ExitStatus, UsageError
 @click.option("--pred", required=True, metavar="PREFIX", help="Prefix of the predictions.")
 @click.option("--by", metavar="KEY", help="Also per group of info[KEY] (e.g. config_type).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON (eV units).")
-@click.option("--plot", metavar="FILE", type=click.Path(), help="Parity plots and error histograms "
-              "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
+@output_file_option("--plot", help="Parity plots and error histograms "
+                    "(.png, .pdf or .svg; needs matplotlib, the plot extra).")
 @click.option("--shift", is_flag=True, help="In the plot, predicted energies less their mean "
               "offset from the references (the offset is given on the axis).")
 @click.pass_obj

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import click
 
 from wflcli.cli.options import files_argument, output_option
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.stdout import data_stdout
 from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
 
@@ -16,8 +17,7 @@ from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
 @click.argument("expression")
 @files_argument
 @click.option("--invert", is_flag=True, help="Keep the configs for which it does not hold.")
-@click.option("--rejected", metavar="FILE", type=click.Path(),
-              help="Write the configs not kept here.")
+@output_file_option("--rejected", help="Write the configs not kept here.")
 @output_option()
 @click.pass_obj
 def filter_(settings, expression, files, invert, rejected, output):

@@ -7,6 +7,7 @@ import json
 import click
 
 from wflcli.cli.options import files_argument
+from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -62,8 +63,8 @@ def _check_data(configs, descriptors, quiet: bool) -> None:
 
 @click.command("fit-gap")
 @files_argument
-@click.option("-o", "--output", "model", required=True, metavar="GAP.xml", type=click.Path(),
-              help="The model file; its sparse files and GAP.xml.log go beside it.")
+@output_file_option("-o", "--output", "model", required=True, metavar="GAP.xml",
+                    help="The model file; its sparse files and GAP.xml.log go beside it.")
 @click.option("--ref", default="REF_", show_default=True, metavar="PREFIX",
               help="Prefix of the reference energy, forces and stress.")
 @click.option("--gap", "descriptors", multiple=True, metavar="STRING",
@@ -105,6 +106,9 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     from wflcli.verbs import fit_gap as fit
 
     require("quippy", "quippy-ase", "gap", "wfl fit-gap")
+    target = regular_file("-o", model)
+    refuse_input("-o", model, files)
+    refuse_input("-o", model + ".log", files)  # the fit's log, written beside the model
     extra = _params_file(params_file) if params_file else {}
     from_file = extra.pop("gap", [])
     descriptors = list(descriptors) or ([from_file] if isinstance(from_file, str) else
@@ -121,12 +125,12 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     arguments = job.arguments(configs)
     training_text = "".join(format_config(atoms) for atoms in configs)
     print_ = fit.fingerprint(training_text, arguments)
-    if not force and fit.up_to_date(model, print_):
+    if not force and fit.up_to_date(target, print_):
         if not settings.quiet:
             click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
                        "--force refits)", err=True)
         return ExitStatus.OK
-    fit.run_fit(training_text, arguments, model, threads, print_)
+    fit.run_fit(training_text, arguments, target, threads, print_)
     if not settings.quiet:
         click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)
     return ExitStatus.OK

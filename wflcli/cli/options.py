@@ -9,6 +9,7 @@ import re
 import click
 
 from wflcli.cli.complete import complete_calc
+from wflcli.cli.outputs import output_file_option
 
 
 def calc_options(required: bool = True, results: str | None = "results",
@@ -54,9 +55,13 @@ def default_prefix(name: str, prefix: str | None) -> str:
 
 
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
-    """``-o/--output FILE``."""
-    return click.option("-o", "--output", metavar="FILE", type=click.Path(), help=help,
-                        **kwargs)
+    """``-o/--output FILE`` (checked against the command's other outputs)."""
+    return output_file_option("-o", "--output", help=help, **kwargs)
+
+
+def failed_option(help: str = "Write failed configs here instead of into the output."):
+    """``--failed FILE``: where configs that failed go (checked like ``-o``)."""
+    return output_file_option("--failed", "failed_output", help=help)
 
 
 def files_argument(command, metavar: str = "[FILE]..."):

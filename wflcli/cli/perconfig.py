@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from wflcli.cli.options import files_argument, output_option
+from wflcli.cli.options import failed_option, files_argument, output_option
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.remote_options import worker_devices
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
@@ -22,8 +22,7 @@ def config_io(command=None, *, metavar: str = "[FILE]..."):
     """Add FILE... arguments (shown as ``metavar``) and the -o/--failed options."""
     if command is None:
         return lambda command: config_io(command, metavar=metavar)
-    command = click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
-                           help="Write failed configs here instead of into the output.")(command)
+    command = failed_option()(command)
     command = output_option()(command)
     return files_argument(command, metavar=metavar)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import failed_option, output_option
 from wflcli.cli.perconfig import run_per_config
 
 
@@ -58,8 +58,7 @@ def _separations(ctx, param, values):
               metavar="SEED", help="Use AIRSS's buildcell on this seed file instead of "
               "pyxtal (buildcell must be on PATH).")
 @output_option()
-@click.option("--failed", "failed_output", metavar="FILE",
-              help="Write failed structures here instead of into the output.")
+@failed_option("Write failed structures here instead of into the output.")
 @click.pass_obj
 def random_(settings, compositions, count, space_groups, volume, separations, tries,
             seed_file, output, failed_output):

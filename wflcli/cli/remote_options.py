@@ -9,6 +9,7 @@ import os
 import click
 
 from wflcli.cli.complete import complete_system
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "minima-hopping",
@@ -63,7 +64,7 @@ _OPTIONS = [
                       "left of its walltime, and the rest go to a new task; 0: never "
                       "[default: twice its longest config, at least 60]."),
     # the job side of --remote: where a batch task writes its outcomes, what it was given
-    click.option("--outcomes", metavar="FILE", default=None, hidden=True),
+    output_file_option("--outcomes", hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
 _FIELDS = ("system", "per_job", "retries", "cores", "memory", "time", "partition", "gpus",

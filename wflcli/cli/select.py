@@ -7,6 +7,7 @@ import click
 from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument, output_option
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
@@ -16,8 +17,7 @@ CUR_ALGORITHMS = ("greedy", "wfl")
 def selection_options(command):
     options = [
         output_option("Write the selection here (atomically) instead of stdout."),
-        click.option("--rest", metavar="FILE", type=click.Path(),
-                     help="Write the configs not selected here."),
+        output_file_option("--rest", help="Write the configs not selected here."),
         click.option("--keep-descriptor", is_flag=True,
                      help="Keep the descriptor in the output (default: drop it)."),
         click.option("--exclude", metavar="FILE", type=click.Path(),

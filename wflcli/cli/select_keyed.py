@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.options import files_argument, output_option
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -16,8 +17,8 @@ def keyed_options(key_help: str):
     """FILE..., -o, --rest and the key (an expression)."""
 
     def decorate(command):
-        command = click.option("--rest", metavar="FILE", type=click.Path(),
-                               help="Write the configs not selected here.")(command)
+        command = output_file_option("--rest", help="Write the configs not selected "
+                                     "here.")(command)
         command = output_option("Write the selection here (atomically) instead of "
                                 "stdout.")(command)
         if key_help:

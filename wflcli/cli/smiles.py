@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from wflcli.cli.options import output_option
+from wflcli.cli.options import failed_option, output_option
 from wflcli.cli.perconfig import run_per_config
 
 
@@ -22,8 +22,7 @@ from wflcli.cli.perconfig import run_per_config
               show_default=True, help="Clean-up after embedding (UFF where MMFF lacks "
               "parameters).")
 @output_option()
-@click.option("--failed", "failed_output", metavar="FILE", type=click.Path(),
-              help="Write failed inputs here instead of into the output.")
+@failed_option("Write failed inputs here instead of into the output.")
 @click.pass_obj
 def smiles(settings, smiles, files, conformers, force_field, output, failed_output):
     """3D structures from SMILES with RDKit (hydrogens added, seeded embedding).

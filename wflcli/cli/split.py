@@ -5,16 +5,15 @@ from __future__ import annotations
 import click
 
 from wflcli.cli.options import files_argument
+from wflcli.cli.outputs import output_file_option
 from wflcli.cli.whole import read_valid, write_configs
 from wflcli.errors import ExitStatus
 
 
 @click.command()
 @files_argument
-@click.option("--train", required=True, metavar="FILE", type=click.Path(),
-              help="Where the training configs go.")
-@click.option("--test", required=True, metavar="FILE", type=click.Path(),
-              help="Where the test configs go.")
+@output_file_option("--train", required=True, help="Where the training configs go.")
+@output_file_option("--test", required=True, help="Where the test configs go.")
 @click.option("--fraction", type=click.FloatRange(0, 1), default=0.8, show_default=True,
               help="Share of configs (of each group, with --by) that go to --train.")
 @click.option("--every", type=click.IntRange(min=2), metavar="K",

@@ -41,12 +41,15 @@ def cat(files, fmt, output):
 def _ase_configs(files, fmt):
     import ase.io
 
-    from wflcli.errors import InputError
+    from wflcli.errors import InputError, UsageError
     from wflcli.verbs.results import results_annotation
 
     from ase.io.formats import ioformats
 
-    binary = fmt in ioformats and ioformats[fmt].isbinary
+    if fmt not in ioformats or not ioformats[fmt].can_read:
+        raise UsageError(f"-f {fmt}: not a format ASE can read (`ase info --formats` "
+                         "lists them)")
+    binary = ioformats[fmt].isbinary
     for path in files or ["-"]:
         source = path
         if path == "-":

@@ -8,6 +8,8 @@ backslashes too, so every value that extxyz can hold survives a round trip exact
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 
@@ -36,8 +38,13 @@ _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _SIMPLE = r'([^\s"\'{}\[\]\\=]+)(=?)(?:([^\s"\'{}\[\]\\=]+)|"([^"\\{}\[\]]*)")?'
 _SIMPLE_PAIR = re.compile(_SIMPLE)
 _SIMPLE_LINE = re.compile(rf"(?:{_SIMPLE}(?:\s+|$))*")
-_INT = r"[+-]?\d+"
-_FLOAT = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)"
+# the grammar of Python's int() and float(), which ASE's numpy conversion follows: digits
+# may be grouped by single underscores (1_000)
+_DIGITS = r"\d+(?:_\d+)*"
+_INT = rf"[+-]?{_DIGITS}"
+_FLOAT = rf"[+-]?(?:(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?" \
+         r"|inf|infinity|nan)"
+_INT64 = (-2 ** 63, 2 ** 63)
 _INTS = re.compile(rf"{_INT}(?:[\s,]+{_INT})*")
 _FLOATS = re.compile(rf"{_FLOAT}(?:[\s,]+{_FLOAT})*", re.IGNORECASE)
 _VALUE_TOKENS = re.compile(r"[^\s,]+")
@@ -59,8 +66,29 @@ def parse_comment_line(line: str) -> dict:
     for key, value in pairs:
         if key in result:
             raise CommentLineError(f"key {key!r} appears twice in the comment line")
-        result[key] = _convert(key, value)
+        result[key] = _converted(key, value)
     return result
+
+
+_CACHED_LENGTH = 200
+
+
+def _converted(key: str, value: str):
+    """``_convert``, remembered for short texts: the Lattice, pbc, Properties and labels of
+    a file repeat frame after frame. Each caller gets its own copy of a mutable value."""
+    if len(value) > _CACHED_LENGTH:
+        return _convert(key, value)
+    result = _remembered(key, value)
+    if isinstance(result, np.ndarray):
+        return result.copy()
+    if isinstance(result, (list, dict)):
+        return copy.deepcopy(result)
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(key: str, value: str):
+    return _convert(key, value)
 
 
 def _general_pairs(line: str) -> list[tuple[str, str]]:
@@ -95,14 +123,14 @@ def _general_pairs(line: str) -> list[tuple[str, str]]:
 
 def _convert(key: str, value: str):
     """Turn one value's text into an int, float, bool, array, JSON value or str, as ASE does."""
-    if key.lower() in UNPROCESSED_KEYS or value == "":
-        return value
-    text = value.strip(" \t,")
-    number = _numbers(text)
     if key in SPECIAL_3_3_KEYS:
+        number = _numbers(value.strip(" \t,"))
         if not isinstance(number, np.ndarray) or number.shape != (9,):
             raise CommentLineError(f"{key} must be 9 numbers, got {value!r}")
         return number.reshape((3, 3), order="F")
+    if key.lower() in UNPROCESSED_KEYS or value == "":
+        return value
+    number = _numbers(value.strip(" \t,"))
     if number is not None:
         return number
     tokens = _VALUE_TOKENS.findall(value)
@@ -118,7 +146,14 @@ def _convert(key: str, value: str):
             decoded = json.loads(value[6:])
         except json.JSONDecodeError as exc:
             raise CommentLineError(f"{key}: bad _JSON value ({exc.msg})") from None
-        as_array = np.array(decoded)
+        except RecursionError:
+            raise CommentLineError(f"{key}: _JSON value nested too deeply") from None
+        try:
+            as_array = np.array(decoded)
+        except (ValueError, OverflowError) as exc:  # ASE cannot read these either
+            what = ("a ragged array (rows of different lengths)" if "inhomogeneous" in str(exc)
+                    else f"no array numpy can make ({exc})")
+            raise CommentLineError(f"{key}: _JSON value is {what}") from None
         return as_array if as_array.dtype.kind in "ifb" else decoded
     return value
 
@@ -127,12 +162,15 @@ def _numbers(text: str):
     """An int/float (one number) or an int/float array (several), or None if not numeric."""
     if _INTS.fullmatch(text):
         tokens = _VALUE_TOKENS.findall(text)
-        if len(tokens) == 1:
-            return int(tokens[0])
         try:
-            return np.array([int(t) for t in tokens], dtype=np.int64)
-        except OverflowError:  # too big for int64: ASE falls back to floats as well
+            if len(tokens) > 1:
+                return np.array([int(t) for t in tokens], dtype=np.int64)
+            number = int(tokens[0])
+            if _INT64[0] <= number < _INT64[1]:
+                return number
+        except (OverflowError, ValueError):  # beyond int64, or more digits than int() takes
             pass
+        # as ASE: an integer that int64 cannot hold is read as a float
     elif not _FLOATS.fullmatch(text):
         return None
     tokens = _VALUE_TOKENS.findall(text)
@@ -169,32 +207,53 @@ def format_scalar(value) -> str:
 
 
 def format_value(key: str, value) -> str:
-    """The text after ``key=`` for one info value."""
-    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
+    """The text after ``key=`` for one info value: text that reads back (here and in ASE)
+    as the same value of the same type."""
+    if isinstance(value, (bool, np.bool_, float, np.floating)):
         return format_scalar(value)
+    if isinstance(value, (int, np.integer)):
+        if _INT64[0] <= value < _INT64[1]:
+            return format_scalar(value)
+        return quote(f"_JSON {int(value)}")  # plain, it would read back as a float
     if _is_spacegroup(value):  # ASE's CIF reader puts one in info; ASE writes its symbol
         value = value.symbol
     if isinstance(value, str):
-        if "\n" in value or "\r" in value or _convert(key, value) is not value:
-            return quote("_JSON " + json.dumps(value))  # would not read back as this text
+        if "\n" in value or "\r" in value or not _reads_as_itself(key, value):
+            return quote("_JSON " + json.dumps(value))
         return quote(value)
+    if isinstance(value, list) and len(value) > 1 and all(type(v) is bool for v in value):
+        return '"' + " ".join(map(format_scalar, value)) + '"'  # reads back as this list
     if isinstance(value, np.ndarray) and value.dtype.kind in "ifb":
         if key in SPECIAL_3_3_KEYS and value.shape == (6,):  # Voigt: as ASE, write 3x3
             xx, yy, zz, yz, xz, xy = value.tolist()
             value = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
         if key in SPECIAL_3_3_KEYS and value.shape == (3, 3):
             value = value.reshape(9, order="F")
-        if value.ndim == 0:
-            return format_scalar(value.item())
-        if value.ndim == 1 and value.size > 0:
+        # numbers as a quoted list read back as an array only if there are two or more
+        # (one reads as a scalar) and they are not bools (which read as a list)
+        if value.ndim == 1 and value.size > 1 and value.dtype.kind != "b":
             return '"' + " ".join(format_scalar(v) for v in value.tolist()) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    elif isinstance(value, (list, tuple)):
+        try:
+            np.array(value)
+        except (ValueError, OverflowError):
+            raise UnwritableValue(f"info[{key!r}] is a ragged list, which extxyz readers "
+                                  "(ASE's and ours) cannot read back") from None
     try:
         text = json.dumps(value, allow_nan=True, default=_json_default)
     except (TypeError, ValueError) as exc:
         raise UnwritableValue(f"info[{key!r}] cannot be written to extxyz ({exc})") from None
     return quote("_JSON " + text)
+
+
+def _reads_as_itself(key: str, text: str) -> bool:
+    """Whether ``text`` written plainly reads back as this string (not a number, bool, ...)."""
+    try:
+        return _convert(key, text) is text
+    except CommentLineError:
+        return False
 
 
 def _is_spacegroup(value) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from wflcli.errors import InputError
+from wflcli.io.linebreaks import Lines
 from wflcli.io.sources import open_source
 
 
@@ -34,7 +35,7 @@ def whole_lines(sources: Iterable[str], stdin: BinaryIO) -> Iterator[str]:
 def _stripped_lines(sources: Iterable[str], stdin: BinaryIO) -> Iterator[str]:
     for source in sources:
         with open_source(source, stdin) as (name, stream):
-            for number, raw in enumerate(stream, start=1):
+            for number, raw in enumerate(Lines(stream), start=1):
                 try:
                     yield raw.decode("utf-8").strip()
                 except UnicodeDecodeError:

@@ -2,7 +2,8 @@
 
 A file is written under a temporary name in its own folder and renamed into place on
 success, so a failed or interrupted run never leaves a half-written file and never
-clobbers the previous one. The temporary name carries the host and process id, so the
+clobbers the previous one (devices and FIFOs, which cannot be replaced, are written in
+place). The temporary name carries the host and process id, so the
 next run to write that file removes what a killed one (SIGKILL, a crash) left behind.
 """
 
@@ -12,6 +13,7 @@ import contextlib
 import os
 import re
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -35,8 +37,8 @@ class Sink:
 @contextlib.contextmanager
 def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
     """A Sink for ``path`` (atomic) or for stdout when path is None or ``-``."""
-    if path is None or path == "-":
-        yield Sink(stdout)
+    if path is None or path == "-" or descriptor_named(path) == 1:
+        yield Sink(stdout)  # /dev/stdout: while a verb runs, descriptor 1 is stderr
         stdout.flush()
         return
     with atomic_file(path) as stream:
@@ -45,9 +47,27 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
 
 @contextlib.contextmanager
 def atomic_file(path: str) -> Iterator[BinaryIO]:
-    """A binary file that replaces ``path`` only if the block finishes without error."""
-    folder = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(path)
+    """A binary file that replaces ``path`` only if the block finishes without error.
+
+    What is there is respected: a device, FIFO or socket is written in place (replacing
+    ``/dev/null`` with a regular file would break the machine); a symlink is followed, and
+    its target replaced beside itself; an existing file keeps its mode (and, where we may
+    set it, its owner); a new file gets the mode the umask allows.
+    """
+    try:
+        status = os.stat(path)  # follows a symlink
+    except FileNotFoundError:
+        status = None
+    except OSError as exc:
+        raise WflError(f"{path}: cannot write here ({exc.strerror})") from None
+    special = status is not None and not stat.S_ISREG(status.st_mode) \
+        and not stat.S_ISDIR(status.st_mode)
+    if special or descriptor_named(path) is not None:  # /dev/stderr: that file, not a new one
+        with _in_place(path) as stream:
+            yield stream
+        return
+    target = os.path.realpath(path)  # a symlink's target, which may not exist yet
+    folder, name = os.path.split(target)
     _remove_stale(folder, name)
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.{_HOST}-{os.getpid()}.",
@@ -59,14 +79,58 @@ def atomic_file(path: str) -> Iterator[BinaryIO]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
+        _take_over(temporary, status)
+        os.replace(temporary, target)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
         raise
+
+
+_DESCRIPTOR_PATH = re.compile(r"/(?:proc/(?:self|\d+)/fd|dev/fd)/(\d+)")
+
+
+def descriptor_named(path: str) -> int | None:
+    """The open file descriptor of this process that ``path`` names (``/dev/stdout``,
+    ``/dev/fd/N``, ``/proc/self/fd/N`` or a symlink to one), else None."""
+    for _ in range(40):  # as the kernel, give up on long chains of symlinks
+        path = os.path.normpath(os.path.abspath(path))
+        found = _DESCRIPTOR_PATH.fullmatch(path)
+        if found:
+            pid = path.split("/")[2]
+            mine = path.startswith("/dev/") or pid in ("self", str(os.getpid()))
+            return int(found.group(1)) if mine else None
+        try:
+            link = os.readlink(path)
+        except OSError:
+            return None
+        path = os.path.join(os.path.dirname(path), link)
+    return None
+
+
+@contextlib.contextmanager
+def _in_place(path: str) -> Iterator[BinaryIO]:
+    """Write straight into a device, FIFO or socket (nothing to replace atomically)."""
+    try:
+        with open(path, "wb") as stream:
+            yield stream
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
+
+
+def _take_over(temporary: str, replaced: os.stat_result | None) -> None:
+    """Give the new file the mode (and owner) of the file it replaces, or the umask's."""
+    if replaced is None:
+        os.chmod(temporary, 0o666 & ~_umask())
+        return
+    os.chmod(temporary, stat.S_IMODE(replaced.st_mode))
+    if (replaced.st_uid, replaced.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.chown(temporary, replaced.st_uid, replaced.st_gid)
 
 
 _HOST = socket.gethostname().replace(".", "_").replace("-", "_") or "host"

@@ -15,6 +15,8 @@ import numpy as np
 
 from wflcli.errors import InputError
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
+from wflcli.io.linebreaks import Lines
+from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 from wflcli.io.sources import open_source
 
 _PROPERTY_TYPES = {"R": float, "I": int, "S": str, "L": bool}
@@ -40,7 +42,7 @@ class FrameReader:
     """Iterate over the frames of one binary stream named ``name`` (for messages)."""
 
     def __init__(self, stream: BinaryIO, name: str):
-        self.stream = stream
+        self.lines = Lines(stream)
         self.name = name
         self.lineno = 0
         from ase.data import atomic_numbers  # deferred: keeps `wfl --help` light
@@ -48,15 +50,15 @@ class FrameReader:
         self._numbers = atomic_numbers
 
     def __iter__(self) -> Iterator:
-        stream = self.stream
-        while True:
-            line = stream.readline()
+        line = self.lines.readline()
+        while line:
             self.lineno += 1
-            if not line:
-                return
-            if not line.strip():
-                continue
-            yield self._frame(self._atom_count(line), self.lineno)
+            natoms = self._atom_count(line)
+            if natoms is None:
+                line = self.lines.readline()
+            else:
+                atoms, line = self._frame(natoms, self.lineno)
+                yield atoms
 
     def _fail(self, line: int | None, what: str):
         raise InputError(self.name, line, what)
@@ -69,8 +71,11 @@ class FrameReader:
         except UnicodeDecodeError:
             self._fail(line, "binary data (not UTF-8 text), not extxyz")
 
-    def _atom_count(self, raw: bytes) -> int:
+    def _atom_count(self, raw: bytes) -> int | None:
+        """The atom count on a frame's first line; None for a blank line between frames."""
         text = self._text(raw, self.lineno).strip()
+        if not text:
+            return None
         try:
             natoms = int(text)
         except ValueError:
@@ -80,24 +85,54 @@ class FrameReader:
         return natoms
 
     def _frame(self, natoms: int, first: int):
-        comment = self.stream.readline()
+        """The frame whose atom count is on line ``first``, and the line after it."""
+        comment = self.lines.readline()
         self.lineno += 1
         if not comment:
-            self._fail(self.lineno, f"the frame starting at line {first} ends before its comment line")
-        try:
-            info = parse_comment_line(self._text(comment, self.lineno))
-        except CommentLineError as exc:
-            self._fail(self.lineno, str(exc))
+            self._fail(self.lineno,
+                       f"the frame starting at line {first} ends before its comment line")
         comment_line = self.lineno
-        block = [self.stream.readline() for _ in range(natoms)]
+        block = self.lines.readlines(natoms)
         if natoms and not block[-1]:
             got = sum(1 for b in block if b)
             self._fail(self.lineno + got, f"the frame starting at line {first} declares {natoms} "
                        f"atoms but the input ends after {got}")
         self.lineno += natoms
-        return self._build(info, block, comment_line)
+        after = self.lines.readline()
+        vectors, after = self._cell_vectors(after) if after.lstrip().startswith(b"VEC") \
+            else ((), after)
+        text = self._text(comment, comment_line)
+        if vectors:  # as ASE: a frame with VEC lines has a plain comment, not key=value pairs
+            info = {"comment": text.strip()}
+        else:
+            try:
+                info = parse_comment_line(text)
+            except CommentLineError as exc:
+                self._fail(comment_line, str(exc))
+        return self._build(info, block, comment_line, vectors), after
 
-    def _build(self, info: dict, block: list[bytes], comment_line: int):
+    def _cell_vectors(self, raw: bytes) -> tuple[list[list[float]], bytes]:
+        """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), from
+        ``raw`` (the first) on, and the line after them (the next frame's first)."""
+        vectors: list[list[float]] = []
+        while raw.lstrip().startswith(b"VEC"):
+            self.lineno += 1
+            label, *values = self._text(raw, self.lineno).split()
+            if len(vectors) == 3:
+                self._fail(self.lineno, "more than 3 VEC lines")
+            if label != f"VEC{len(vectors) + 1}":
+                self._fail(self.lineno, f"expected VEC{len(vectors) + 1}, got {label[:20]!r}")
+            try:
+                vector = [float(v) for v in values]
+            except ValueError:
+                vector = []
+            if len(vector) != 3:
+                self._fail(self.lineno, f"{label} needs 3 real numbers")
+            vectors.append(vector)
+            raw = self.lines.readline()
+        return vectors, raw
+
+    def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
         from ase import Atoms
 
         spec = info.pop("Properties", "species:S:1:pos:R:3")
@@ -109,31 +144,44 @@ class FrameReader:
             self._fail(comment_line, str(exc))
         ncols = sum(n for _, _, n in properties)
         text = self._text(b"".join(block), comment_line + 1)
-        tokens = text.split()
-        if len(tokens) != ncols * len(block):
+        # a NUL after each line: every row must have ncols values (ASE splits rows as here)
+        tokens = (text if text.endswith("\n") or not text else text + "\n") \
+            .replace("\n", " \0 ").split()
+        stride = ncols + 1
+        if len(tokens) != stride * len(block) or tokens[ncols::stride] != ["\0"] * len(block):
             self._wrong_column_count(block, ncols, comment_line)
         columns = {}
         offset = 0
         for name, kind, n in properties:
-            columns[name] = self._column(tokens, offset, n, ncols, kind, name, comment_line)
+            columns[name] = self._column(tokens, offset, n, stride, kind, name, comment_line)
             offset += n
 
-        cell = info.pop("Lattice", None)
-        pbc = info.pop("pbc", cell is not None)
+        if vectors:
+            cell = np.zeros((3, 3))
+            cell[:len(vectors)] = vectors
+            pbc = [i < len(vectors) for i in range(3)]
+        else:
+            cell = info.pop("Lattice", None)
+            pbc = info.pop("pbc", cell is not None)
+            cell = None if cell is None else cell.T
         numbers = columns.pop("numbers", None)
         symbols = columns.pop("symbols", None)
         if numbers is None:
             if symbols is None:
                 self._fail(comment_line, "Properties has neither species nor Z")
             numbers = self._species_numbers(symbols, comment_line)
+        else:
+            self._check_atomic_numbers(numbers, comment_line)
         positions = columns.pop("positions", None)
         if positions is None or positions.shape[1:] != (3,) or positions.dtype.kind != "f":
             self._fail(comment_line, "Properties needs pos:R:3")
         try:
-            atoms = Atoms(numbers=numbers, positions=positions,
-                          cell=None if cell is None else cell.T, pbc=pbc, info=info)
+            atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc, info=info)
         except (ValueError, TypeError) as exc:
             self._fail(comment_line, f"cannot make a configuration from this frame ({exc})")
+        problem = periodic_without_cell(atoms)
+        if problem:
+            self._fail(comment_line, problem)
         move_mask = columns.pop("move_mask", None)
         for name, values in columns.items():
             atoms.arrays[name] = values
@@ -143,12 +191,12 @@ class FrameReader:
 
     def _wrong_column_count(self, block: list[bytes], ncols: int, comment_line: int):
         for i, raw in enumerate(block, start=comment_line + 1):
-            found = len(raw.split())
+            found = len(self._text(raw, i).split())
             if found != ncols:
                 self._fail(i, f"expected {ncols} columns (from Properties), found {found}")
 
-    def _column(self, tokens, offset, n, ncols, kind, name, line):
-        texts = [tokens[offset + j::ncols] for j in range(n)]
+    def _column(self, tokens, offset, n, stride, kind, name, line):
+        texts = [tokens[offset + j::stride] for j in range(n)]
         try:
             if kind is float:
                 values = np.array(texts, dtype=np.float64)
@@ -164,22 +212,44 @@ class FrameReader:
         return np.ascontiguousarray(values)
 
     def _bad_value(self, texts, kind, name, line):
-        convert = {float: float, int: int, bool: _BOOL_TEXT.__getitem__}[kind]
+        convert = {float: float, int: _int64, bool: _BOOL_TEXT.__getitem__}[kind]
         for atom in range(len(texts[0])):
             for col in texts:
                 try:
                     convert(col[atom])
-                except (ValueError, KeyError, OverflowError):
+                except OverflowError:
+                    self._fail(line + 1 + atom, f"{name}: {col[atom][:40]} is beyond the "
+                               "64-bit integer range")
+                except (ValueError, KeyError):
                     what = {float: "a real number", int: "an integer", bool: "T or F"}[kind]
                     self._fail(line + 1 + atom, f"{name}: {col[atom][:40]!r} is not {what}")
 
     def _species_numbers(self, symbols, line: int):
+        if symbols.ndim != 1 or symbols.dtype.kind != "U":
+            self._fail(line, "Properties: species must be one text column (species:S:1)")
         try:
             return np.array([self._numbers[s.capitalize()] for s in symbols.tolist()], dtype=int)
         except KeyError:
             for i, s in enumerate(symbols.tolist()):
                 if s.capitalize() not in self._numbers:
                     self._fail(line + 1 + i, f"unknown element {s[:20]!r}")
+
+    def _check_atomic_numbers(self, numbers, line: int) -> None:
+        """A Z column names elements 0 (ASE's dummy X) to 118, nothing else."""
+        if numbers.ndim != 1 or numbers.dtype.kind != "i":
+            self._fail(line, "Properties: Z must be one integer column (Z:I:1)")
+        outside = np.flatnonzero((numbers < 0) | (numbers > MAX_ATOMIC_NUMBER))
+        if outside.size:
+            atom = int(outside[0])
+            self._fail(line + 1 + atom, f"Z: {numbers[atom]} is not an atomic number "
+                       f"(0 to {MAX_ATOMIC_NUMBER})")
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -2 ** 63 <= value < 2 ** 63:
+        raise OverflowError(text)
+    return value
 
 
 @functools.lru_cache(maxsize=64)

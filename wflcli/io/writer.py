@@ -6,24 +6,43 @@ decimals), so ``read -> write -> read`` gives back exactly the same numbers.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from wflcli.io.keyvalue import UnwritableValue, format_comment_line, quote
+from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 
 _FILE_NAMES = {"positions": "pos", "numbers": "Z", "charges": "charge", "symbols": "species"}
 _TYPE_LETTERS = {"f": "R", "i": "I", "u": "I", "b": "L", "U": "S", "O": "S"}
 _RESERVED_INFO = frozenset({"Lattice", "Properties", "pbc"})
 
 
+@functools.cache
+def _symbols() -> dict[int, str]:
+    """Symbol of each atomic number (a dict, not ASE's list, in which -1 is Og)."""
+    from ase.data import chemical_symbols  # deferred: keeps `wfl --help` light
+
+    return dict(enumerate(chemical_symbols[:MAX_ATOMIC_NUMBER + 1]))
+
+
 def format_config(atoms) -> str:
     """The extxyz frame of one ``Atoms`` (results must be in info/arrays, not a calculator)."""
-    from ase.data import chemical_symbols
-
     natoms = len(atoms)
+    numbers = atoms.numbers.tolist()
+    known = _symbols()
+    try:
+        symbols = [known[z] for z in numbers]
+    except KeyError:
+        raise UnwritableValue(f"atomic numbers {sorted(set(numbers))} include one that is no "
+                              f"element (0 to {MAX_ATOMIC_NUMBER})") from None
+    problem = periodic_without_cell(atoms)
+    if problem:
+        raise UnwritableValue(f"a config {problem}")
     names = ["species", "pos"]
     types = ["S", "R"]
     widths = [1, 3]
-    columns = [[chemical_symbols[z] for z in atoms.numbers.tolist()],
+    columns = [symbols,
                _texts(atoms.arrays["positions"], "positions")]
     extra = [(k, v) for k, v in atoms.arrays.items() if k not in ("numbers", "positions")]
     move_mask = _move_mask(atoms)
