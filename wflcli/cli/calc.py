@@ -82,7 +82,10 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     if is_file_based(spec) and not settings.remote.system:  # remotely: the job's own PATH
         check_program(spec)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
-    folders = FolderPolicy(scratch or default_scratch(output), keep_files,
+    from wflcli.io.per_input import is_pattern
+
+    beside = None if is_pattern(output) else output  # one folder for all inputs' configs
+    folders = FolderPolicy(scratch or default_scratch(beside), keep_files,
                            threads or threads_per_worker(settings.parallel))
     task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides))
     return run_per_config(settings, task, files, output, failed_output, threads=threads)

@@ -54,9 +54,16 @@ def default_prefix(name: str, prefix: str | None) -> str:
 
 
 def output_option(help: str = "Write here (atomically) instead of stdout.", **kwargs):
-    """``-o/--output FILE``."""
+    """``-o/--output FILE``, given at most once (click would let the last one win)."""
     return click.option("-o", "--output", metavar="FILE", type=click.Path(), help=help,
-                        **kwargs)
+                        multiple=True, callback=_given_once, **kwargs)
+
+
+def _given_once(ctx, param, values):
+    if len(values) > 1:
+        raise click.BadParameter(f"given {len(values)} times ({', '.join(values)}): "
+                                 "give it once")
+    return values[0] if values else None
 
 
 def files_argument(command, metavar: str = "[FILE]..."):

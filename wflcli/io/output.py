@@ -22,6 +22,8 @@ from wflcli.errors import WflError
 class Sink:
     """Accepts text and writes it UTF-8 encoded; ``flush`` pushes it down a pipe at once."""
 
+    routes = False  # one file per input (per_input.py)
+
     def __init__(self, stream: BinaryIO):
         self._stream = stream
 
@@ -30,6 +32,13 @@ class Sink:
 
     def flush(self) -> None:
         self._stream.flush()
+
+    def select(self, sequence: int) -> None:
+        """Before the ``sequence``-th outcome: one file takes them all (see per_input.py)."""
+
+    def where(self, index: int):
+        """How a message names the config at ``index``."""
+        return index
 
 
 @contextlib.contextmanager
