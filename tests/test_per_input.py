@@ -106,9 +106,10 @@ def test_outputs_that_collide_are_usage_errors(wfl, tmp_path, monkeypatch, args,
     assert sorted(tmp_path.rglob("*")) == before
 
 
-def test_a_verb_without_input_files_refuses_a_pattern(wfl, tmp_path):
+def test_verbs_that_make_configs_refuse_a_pattern(wfl, tmp_path):
     done = wfl("smiles", "C", "-o", str(tmp_path / "{stem}.xyz"))
-    assert done.code == 2 and "wfl smiles reads no input files" in done.stderr
+    assert done.code == 2 and "wfl smiles does not take its configs one by one" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bad_input_leaves_earlier_outputs_complete_and_no_partial_file(wfl, tmp_path):

@@ -49,8 +49,8 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
                 if is_pattern(value)}
     if patterns and configs is not None and inputs is None:
         option = next(iter(patterns))
-        raise UsageError(f"{option} {patterns[option]}: wfl {task.verb} reads no input files, "
-                         "so it has no output per input file")
+        raise UsageError(f"{option} {patterns[option]}: wfl {task.verb} does not take its "
+                         "configs one by one from input files, so it has no output per input")
     inputs = inputs or read_inputs(files)
     if configs is None:
         configs = inputs
