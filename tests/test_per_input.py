@@ -176,3 +176,20 @@ def test_outputs_per_file_through_remote_on_the_local_scheduler(wfl_program, tmp
     for source, stem in ((inputs[0], "a"), (inputs[2], "b"), (inputs[3], "c")):
         local = wfl_program("--no-cache", *verb, source)
         assert (source.parent / f"{stem}.remote.xyz").read_bytes() == local.stdout
+
+
+def test_filter_keeps_and_rejects_per_input_file(wfl, tmp_path, inputs):
+    """``filter`` streams without the executor; its -o and --rejected take patterns too."""
+    test = "volume > 45"  # the Cu cells of a.xyz (47 A^3), not the Ni ones of b.xyz.gz
+    done = wfl("filter", test, inputs[0], inputs[2], "-o", "{dir}/{stem}.kept.xyz",
+               "--rejected", "{dir}/{stem}.rejected.xyz")
+    assert done.code == 0, done.stderr
+    assert [(tmp_path / name).read_text().count("Lattice=") for name in (
+        "a.kept.xyz", "a.rejected.xyz", "b.kept.xyz", "b.rejected.xyz")] == [3, 0, 0, 5]
+    for source, stem in ((inputs[0], "a"), (inputs[2], "b")):
+        single = wfl("filter", test, source, "-o", tmp_path / "k.xyz",
+                     "--rejected", tmp_path / "r.xyz")
+        assert single.code == 0
+        assert (tmp_path / f"{stem}.kept.xyz").read_bytes() == (tmp_path / "k.xyz").read_bytes()
+        assert (tmp_path / f"{stem}.rejected.xyz").read_bytes() == \
+            (tmp_path / "r.xyz").read_bytes()

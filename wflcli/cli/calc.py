@@ -55,7 +55,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     in a new folder under --scratch; a failed run keeps its folder, named in
     info['wfl_error'] with the end of the code's output. Nested parameters: dft.xc=PBE,
     or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
-    (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
+    (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'; in a job of --nodes N, {nodes}
+    and {cores} give its nodes and all their cores). info['wfl_calc'] (a table)
     changes, for one config, the parameters --overrides allows:
       wfl --parallel 2 calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --overrides charge \
           mols.xyz

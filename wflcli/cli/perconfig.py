@@ -40,7 +40,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     not those typed (less input files and outputs). ``inputs``: the ``read_inputs`` that
     ``configs`` come from, for outputs per input file."""
     from wflcli.exec.pipeline import run_task
-    from wflcli.io.per_input import is_pattern, open_per_input, output_paths
+    from wflcli.io.per_input import is_pattern, plan_outputs
     from wflcli.store.cache import open_result_cache
 
     failed_name = failed_output
@@ -55,11 +55,8 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     if configs is None:
         configs = inputs
     if patterns:
-        paths = output_paths(patterns, inputs.files)
-        output, failed_output = (open_per_input(paths[option], inputs) if option in paths
-                                 else value for option, value in
-                                 (("-o", output), ("--failed", failed_output)))
-        positions = inputs.positions()
+        planned = plan_outputs({"-o": output, "--failed": failed_output}, inputs)
+        output, failed_output, positions = planned["-o"], planned["--failed"], inputs.positions()
     backend, chunk = None, settings.chunk
     if settings.remote.system:
         backend = batch_backend(settings, task.verb, threads, remote_args)

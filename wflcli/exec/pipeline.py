@@ -15,7 +15,7 @@ from wflcli.exec.backends import make_backend
 from wflcli.exec.core import execute
 from wflcli.exec.ledger import closing_line, outcome_line
 from wflcli.exec.task import Task
-from wflcli.io.output import open_output
+from wflcli.io.output import open_output, open_target
 
 
 @dataclass
@@ -40,8 +40,8 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
     ``backend`` defaults to ``--parallel``'s."""
     summary = Summary()
     with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(_opened(output, stdout))
-        failed_sink = stack.enter_context(_opened(failed_output, stdout)) \
+        sink = stack.enter_context(open_target(output, stdout))
+        failed_sink = stack.enter_context(open_target(failed_output, stdout)) \
             if failed_output else sink
         outcomes = stack.enter_context(open_output(ledger, stdout)) if ledger else None
         backend = backend or make_backend(parallel)
@@ -72,6 +72,3 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
         backend.close()
     return summary
 
-
-def _opened(output, stdout: BinaryIO):
-    return output if hasattr(output, "__enter__") else open_output(output, stdout)

@@ -41,6 +41,12 @@ class Sink:
         return index
 
 
+def open_target(target, stdout: BinaryIO):
+    """``open_output`` for a path or None; a context manager giving a sink (one file per
+    input, per_input.py) is used as it is."""
+    return target if hasattr(target, "__enter__") else open_output(target, stdout)
+
+
 @contextlib.contextmanager
 def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
     """A Sink for ``path`` (atomic) or for stdout when path is None or ``-``."""

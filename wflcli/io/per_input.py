@@ -59,6 +59,17 @@ def output_paths(patterns: dict[str, str], files) -> dict[str, list[str]]:
     return paths
 
 
+def plan_outputs(targets: dict, inputs: TrackedInputs) -> dict:
+    """{option: path or None} -> {option: what ``open_target`` opens}: a pattern becomes
+    one file per input of ``inputs``; the rest stay as they are."""
+    patterns = {option: value for option, value in targets.items() if is_pattern(value)}
+    if not patterns:
+        return targets
+    paths = output_paths(patterns, inputs.files)
+    return {option: open_per_input(paths[option], inputs) if option in paths else value
+            for option, value in targets.items()}
+
+
 class TrackedInputs:
     """The configs of all ``files`` in turn, noting where each file starts; ``positions``
     gives each config's place in its own file (each pulled after its config was read)."""
