@@ -111,6 +111,32 @@ def test_vasp_runs_the_gamma_build_for_a_molecule(tmp_path, wfl, stand_in):
     assert kpoints[2:4] == ["Gamma", "1 1 1"]
 
 
+
+def _called(folder) -> str:
+    return (folder / "config-000000" / "standin-argv.txt").read_text()
+
+
+def test_nodes_cores_and_threads_reach_the_command_line(tmp_path, wfl, stand_in):
+    """Here {nodes} is 1 and {cores} the calculation's threads; a job of --nodes 2 with
+    --cores 2 gives it 2 nodes and their 4 cores (the local scheduler runs that job)."""
+    from helpers_remote import system_toml, write_config
+
+    stand_in.setenv("WFL_VASP_COMMAND", f"{STANDIN} -n {{cores}} -N {{nodes}} -t {{threads}}")
+    write_configs(tmp_path / "in.xyz", [bulk("NaCl", "rocksalt", a=5.64)])
+    spec = ["calc", "--calc", "vasp:xc=PBE", "--threads", "2"]
+    wfl(*spec, "--scratch", tmp_path / "here", tmp_path / "in.xyz")
+    assert _called(tmp_path / "here") == "standin.sh -n 2 -N 1 -t 2\n"
+
+    command = f"{STANDIN} -n {{cores}} -N {{nodes}} -t {{threads}}"
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False) +
+                 f"[systems.here.env]\nWFL_VASP_COMMAND = '{command}'\n"
+                 f"VASP_PP_PATH = '{tmp_path}'\n")
+    remote = wfl("--remote", "here", "--nodes", "2", "--cores", "2", *spec, tmp_path / "in.xyz")
+    assert remote.code == 3, remote.stderr  # the stand-in has no output to give back
+    [job] = (tmp_path / "runs").iterdir()
+    assert _called(job / "out-1-files") == "standin.sh -n 4 -N 2 -t 2\n"
+    assert "--parallel 1 " in (job / "job.sh").read_text()  # one config at a time
+
 def _espresso(tmp_path):
     from ase.test.fio.test_espresso import pw_output_text  # a pw.x output ASE ships
 

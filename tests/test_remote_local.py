@@ -17,7 +17,7 @@ def here(tmp_path):
     """A system 'here' with the local scheduler, and 60 configs to run on it."""
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
                              extra="[systems.here.partitions.short]\ncores = 2\n"
-                                   'time = "1:00:00"\n'))
+                                   'time = "1:00:00"\nnodes = 4\n'))
     return write_configs(tmp_path / "in.xyz", rattled_cells(60))
 
 
@@ -108,6 +108,7 @@ def test_verbs_that_make_configs_refuse_remote(here):
     (["--cores", "4"], b"partition short of here has 2 cores per node"),
     (["--time", "2:00:00"], b"allows at most 1:00:00"),
     (["--time", "soon"], b"is not a walltime"),
+    (["--nodes", "5"], b"partition short of here allows at most 4 nodes per job"),
 ])
 def test_impossible_resources_are_refused_before_submitting(here, options, message):
     done = wfl_run("--remote", "here", *options, "calc", "--calc", "emt", here)

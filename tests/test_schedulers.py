@@ -26,19 +26,22 @@ FOLDER = "/scratch/me/wfl runs/wfl-20261124-120000-abcdef"
 COMMAND = ["--seed", "0", "--parallel", "4", "--chunk", "10", "calc", "--calc", "emt"]
 
 
-def request(tasks: int) -> JobRequest:
+def request(tasks: int, nodes: int = 1) -> JobRequest:
     return JobRequest("wfl-calc", tasks, FOLDER, task_body(["wfl"], COMMAND),
                       Resources(cores=4, memory="8G", time="2:00:00", partition="standard",
-                                gpus=1, account="chem42", qos="normal"),
+                                gpus=1, account="chem42", qos="normal", nodes=nodes),
                       header=("#EXTRA site line",),
                       commands=("module load python/3.11", "source ~/venvs/wfl/bin/activate"))
 
 
-@pytest.mark.parametrize("scheduler, tasks", [("slurm", 10), ("sge", 10), ("pbs", 10),
-                                              ("pbs", 1), ("local", 3)])
-def test_job_script_matches_golden_file(scheduler, tasks):
-    script = get_scheduler(scheduler).script(request(tasks))
-    golden = GOLDEN / f"{scheduler}-{tasks}.sh"
+@pytest.mark.parametrize("scheduler, tasks, nodes", [
+    ("slurm", 10, 1), ("sge", 10, 1), ("pbs", 10, 1), ("pbs", 1, 1), ("local", 3, 1),
+    ("slurm", 10, 2), ("sge", 10, 2), ("pbs", 10, 2)])
+def test_job_script_matches_golden_file(scheduler, tasks, nodes):
+    """``--nodes 2``: MPI ranks over two nodes, and WFL_NODES / WFL_CORES for the code."""
+    script = get_scheduler(scheduler).script(request(tasks, nodes))
+    golden = GOLDEN / (f"{scheduler}-{tasks}.sh" if nodes == 1 else
+                       f"{scheduler}-{tasks}-nodes{nodes}.sh")
     if os.environ.get("WFL_UPDATE_GOLDEN"):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(script)

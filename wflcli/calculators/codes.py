@@ -3,9 +3,12 @@ where it finds its data, and which of its files are worth keeping.
 
 The command of a code comes from ``WFL_<NAME>_COMMAND`` (e.g. ``WFL_VASP_COMMAND="srun
 vasp_std"``), else its usual executable name; ``{threads}`` in it is replaced by the threads
-each calculation gets. Pseudopotential and basis folders come from the variables the codes
-and ASE already use (``ESPRESSO_PSEUDO``, ``VASP_PP_PATH``, ...). On a cluster, the
-``env`` table of a system in the systems config sets them for every job.
+each calculation gets, ``{nodes}`` by the nodes of a multi-node job (``--nodes``; else 1) and
+``{cores}`` by the cores the calculation has on all of them (the job's ``WFL_CORES``; else
+its threads), as in ``WFL_VASP_COMMAND="srun -n {cores} vasp_std"``. Pseudopotential and
+basis folders come from the variables the codes and ASE already use (``ESPRESSO_PSEUDO``,
+``VASP_PP_PATH``, ...). On a cluster, the ``env`` table of a system in the systems config
+sets them for every job.
 """
 
 from __future__ import annotations
@@ -85,7 +88,10 @@ class FileCode:
             text = environ.get(self.gamma_variable) or self.gamma_executable
         else:
             text = environ.get(self.command_variable) or self.executable
-        return text.replace("{threads}", str(threads))
+        nodes = environ.get("WFL_NODES") or "1"  # exported by a multi-node job's script
+        cores = environ.get("WFL_CORES") or str(threads)
+        return text.replace("{threads}", str(threads)).replace("{nodes}", nodes) \
+            .replace("{cores}", cores)
 
 
 def _nwchem(params: dict, run: RunSetup) -> dict:

@@ -55,7 +55,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     in a new folder under --scratch; a failed run keeps its folder, named in
     info['wfl_error'] with the end of the code's output. Nested parameters: dft.xc=PBE,
     or --calc-kwargs FILE (JSON or YAML). The command comes from WFL_<CODE>_COMMAND
-    (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'). info['wfl_calc'] (a table)
+    (e.g. WFL_NWCHEM_COMMAND='mpirun -np {threads} nwchem'; in a job of --nodes N, {nodes}
+    and {cores} give its nodes and all their cores). info['wfl_calc'] (a table)
     changes, for one config, the parameters --overrides allows:
       wfl --parallel 2 calc --calc nwchem:theory=dft,xc=PBE,basis=6-31G* --overrides charge \
           mols.xyz
@@ -82,7 +83,10 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     if is_file_based(spec) and not settings.remote.system:  # remotely: the job's own PATH
         check_program(spec)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
-    folders = FolderPolicy(scratch or default_scratch(output), keep_files,
+    from wflcli.io.per_input import is_pattern
+
+    beside = None if is_pattern(output) else output  # one folder for all inputs' configs
+    folders = FolderPolicy(scratch or default_scratch(beside), keep_files,
                            threads or threads_per_worker(settings.parallel))
     task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides))
     return run_per_config(settings, task, files, output, failed_output, threads=threads)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from wflcli.cli.perconfig import config_io, run_per_config
+from wflcli.cli.perconfig import config_io, read_inputs, run_per_config
 
 
 def soap_options(command):
@@ -80,12 +78,11 @@ def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize
     """
     from wflcli.backends import require
     from wflcli.errors import UsageError
-    from wflcli.io.reader import read_configs
 
     if settings.remote.system and not (species or quip):
         raise UsageError("with --remote, give --species: every job must use the same "
                          "species as the whole input")
-    configs = read_configs(files or ["-"], sys.stdin.buffer)
+    configs = inputs = read_inputs(files)
     if quip:
         from wflcli.verbs.descriptor import QuipDescriptorTask
 
@@ -95,4 +92,5 @@ def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize
         require("featomic", "featomic", "descriptors", "wfl descriptor")
         task, configs = soap_task(cutoff, l_max, n_max, atom_sigma, species, no_normalize, key,
                                   local, configs)
-    return run_per_config(settings, task, files, output, failed_output, configs=configs)
+    return run_per_config(settings, task, files, output, failed_output, configs=configs,
+                          inputs=inputs)

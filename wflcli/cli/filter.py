@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import nullcontext
 
 import click
@@ -17,8 +16,10 @@ from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
 @click.argument("expression")
 @files_argument
 @click.option("--invert", is_flag=True, help="Keep the configs for which it does not hold.")
-@output_file_option("--rejected", help="Write the configs not kept here.")
-@output_option()
+@output_file_option("--rejected", help="Write the configs not kept here (a pattern as for -o: "
+                    "one per input).")
+@output_option("Write here (atomically) instead of stdout; {stem}, {name} or {dir} of each "
+               "input file in it: one file per input, as for every per-config verb.")
 @click.pass_obj
 def filter_(settings, expression, files, invert, rejected, output):
     """Keep configs for which EXPRESSION holds (streams).
@@ -36,8 +37,9 @@ def filter_(settings, expression, files, invert, rejected, output):
     config that failed upstream (info['wfl_error']) is passed on as it is, unjudged, and
     the exit code is 3, as with every per-config verb.
     """
-    from wflcli.io.output import open_output
-    from wflcli.io.reader import read_configs
+    from wflcli.cli.perconfig import read_inputs
+    from wflcli.io.output import open_target
+    from wflcli.io.per_input import plan_outputs
     from wflcli.io.writer import format_config
     from wflcli.verbs.expression import Expression, ExpressionError, MissingName
     from wflcli.verbs.upstream import failed_upstream
@@ -48,10 +50,15 @@ def filter_(settings, expression, files, invert, rejected, output):
         raise UsageError(f"filter expression: {exc}") from None
     missing: dict[str, int] = {}
     passed_failed = 0
+    inputs = read_inputs(files)
+    targets = plan_outputs({"-o": output, "--rejected": rejected}, inputs)
     try:
-        with data_stdout() as stdout, open_output(output, stdout) as kept, \
-                open_output(rejected, stdout) if rejected else nullcontext() as dropped:
-            for index, atoms in enumerate(read_configs(files or ["-"], sys.stdin.buffer)):
+        with data_stdout() as stdout, open_target(targets["-o"], stdout) as kept, \
+                open_target(targets["--rejected"], stdout) if rejected else nullcontext() \
+                as dropped:
+            for index, atoms in enumerate(inputs):
+                for sink in (kept, dropped or kept):
+                    sink.select(index)
                 try:
                     keep = failed_upstream(atoms) or test.matches(atoms) != invert
                 except MissingName as exc:
@@ -63,7 +70,8 @@ def filter_(settings, expression, files, invert, rejected, output):
                 target = kept if keep else dropped
                 if target is not None:
                     target.write(format_config(atoms))
-                kept.flush()
+                for sink in (kept, dropped or kept):
+                    sink.flush()
     except BrokenPipeError:
         raise ReaderGone() from None
     if missing and not settings.quiet:

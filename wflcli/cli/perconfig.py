@@ -13,7 +13,7 @@ from wflcli.cli.remote_options import worker_devices
 from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
 from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
-from wflcli.errors import ExitStatus, ReaderGone
+from wflcli.errors import ExitStatus, ReaderGone, UsageError
 
 _SHOWN_FAILURES = 5
 
@@ -22,25 +22,40 @@ def config_io(command=None, *, metavar: str = "[FILE]..."):
     """Add FILE... arguments (shown as ``metavar``) and the -o/--failed options."""
     if command is None:
         return lambda command: config_io(command, metavar=metavar)
-    command = failed_option()(command)
-    command = output_option()(command)
+    command = failed_option("Write failed configs here instead of into the output (all "
+                            "inputs' in one file; a pattern as for -o: one per input).")(command)
+    command = output_option("Write here (atomically) instead of stdout. With {stem}, {name} "
+                            "or {dir} of each input file in it, one file per input, e.g. "
+                            "-o '{stem}.labelled.xyz' or -o 'out/{name}'.")(command)
     return files_argument(command, metavar=metavar)
 
 
 def run_per_config(settings: Settings, task, files, output, failed_output,
                    configs=None, threads: int | None = None,
-                   remote_args: list[str] | None = None) -> int:
+                   remote_args: list[str] | None = None, inputs=None) -> int:
     """Run a task over the extxyz inputs (or the ``configs`` given) and return the exit
     code. ``threads``: what one config's calculation uses (a batch task then runs
     cores / threads workers). ``remote_args``: the verb's arguments for a batch task, when
-    not those typed (less input files and outputs)."""
+    not those typed (less input files and outputs). ``inputs``: the ``read_inputs`` that
+    ``configs`` come from, for outputs per input file."""
     from wflcli.exec.pipeline import run_task
-    from wflcli.io.reader import read_configs
+    from wflcli.io.per_input import is_pattern, plan_outputs
     from wflcli.store.cache import cache_for_run
 
-    if configs is None:
-        configs = read_configs(files or ["-"], sys.stdin.buffer)
+    failed_name = failed_output
     positions = read_positions(settings.positions) if settings.positions else None
+    patterns = {option: value for option, value in (("-o", output), ("--failed", failed_output))
+                if is_pattern(value)}
+    if patterns and configs is not None and inputs is None:
+        option = next(iter(patterns))
+        raise UsageError(f"{option} {patterns[option]}: wfl {task.verb} does not take its "
+                         "configs one by one from input files, so it has no output per input")
+    inputs = inputs or read_inputs(files)
+    if configs is None:
+        configs = inputs
+    if patterns:
+        planned = plan_outputs({"-o": output, "--failed": failed_output}, inputs)
+        output, failed_output, positions = planned["-o"], planned["--failed"], inputs.positions()
     backend, chunk = None, settings.chunk
     if settings.remote.system:
         backend = batch_backend(settings, task.verb, threads, remote_args)
@@ -67,9 +82,16 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
         report_costs(task.verb, settings.remote.system, backend.counters)
     if summary.failed:
         if not settings.quiet:
-            _report_failures(task.verb, summary, failed_output)
+            _report_failures(task.verb, summary, failed_name)
         return ExitStatus.SOME_FAILED
     return ExitStatus.OK
+
+
+def read_inputs(files):
+    """The configs of ``files`` (none: stdin), noting where each file begins."""
+    from wflcli.io.per_input import TrackedInputs
+
+    return TrackedInputs(files or ["-"], sys.stdin.buffer)
 
 
 def _report_failures(verb: str, summary, failed_output) -> None:

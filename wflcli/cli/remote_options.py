@@ -45,6 +45,12 @@ _OPTIONS = [
     click.option("--cores", type=click.IntRange(min=1), default=None,
                  help="With --remote: cores per task (wfl runs --parallel CORES there) "
                       "[default: --parallel]."),
+    click.option("--nodes", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="With --remote: nodes per task, for a code run with MPI across them: "
+                      "a task then runs one config at a time on all NODES x CORES cores "
+                      "({nodes} and {cores} in WFL_<CODE>_COMMAND). SLURM --nodes, PBS "
+                      "select=NODES; Grid Engine asks its MPI parallel environment "
+                      "(the partition's pe, default mpi) for NODES x CORES slots."),
     click.option("--mem", "memory", metavar="SIZE", default="",
                  help="With --remote: memory per task, e.g. 4G."),
     click.option("--time", metavar="[D-]H:MM:SS", default="",
@@ -67,8 +73,8 @@ _OPTIONS = [
     output_file_option("--outcomes", hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
-_FIELDS = ("system", "per_job", "retries", "cores", "memory", "time", "partition", "gpus",
-           "account", "qos", "job_name", "drain_margin")
+_FIELDS = ("system", "per_job", "retries", "cores", "nodes", "memory", "time", "partition",
+           "gpus", "account", "qos", "job_name", "drain_margin")
 
 
 def worker_devices(remote: RemoteOptions, environ=os.environ) -> list[str]:

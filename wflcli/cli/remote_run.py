@@ -68,11 +68,14 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     cores = options.cores or settings.parallel
     resources = resolve_resources(system, cores=cores, memory=options.memory,
                                   time=options.time, partition=options.partition,
-                                  gpus=options.gpus, account=options.account, qos=options.qos)
+                                  gpus=options.gpus, account=options.account, qos=options.qos,
+                                  nodes=options.nodes)
     if args is None:
         context = click.get_current_context()
         args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
     workers = max(1, cores // threads) if threads else cores
+    if options.nodes > 1:  # the code's MPI ranks span the nodes: one config at a time
+        workers = 1
     words = context.command_path.split()[1:]  # as typed, without the program's name
     spec = BatchSpec(verb=verb, command=remote_command(settings, words, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",

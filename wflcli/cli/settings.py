@@ -14,6 +14,7 @@ class RemoteOptions:
     per_job: int = 50
     retries: int = 2
     cores: int | None = None
+    nodes: int = 1
     memory: str = ""
     time: str = ""
     partition: str = ""

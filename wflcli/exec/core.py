@@ -82,7 +82,8 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
 def _entries(task: Task, configs: Iterable, cache, refresh: bool,
              positions: Iterable[int] | None) -> Iterator[Entry]:
     identity, seeding = task_identity(task), seed_identity(task)
-    for index, atoms in zip(itertools.count() if positions is None else positions, configs):
+    # the config first: a reader may only know a config's position once it has read it
+    for atoms, index in zip(configs, itertools.count() if positions is None else positions):
         if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
             yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms))
             continue

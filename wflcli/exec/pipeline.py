@@ -15,7 +15,7 @@ from wflcli.exec.backends import make_backend
 from wflcli.exec.core import execute
 from wflcli.exec.ledger import closing_line, outcome_line
 from wflcli.exec.task import Task
-from wflcli.io.output import open_output
+from wflcli.io.output import open_output, open_target
 
 
 @dataclass
@@ -28,33 +28,40 @@ class Summary:
     failed: list = field(default_factory=list)  # (input index, wfl_error dict)
 
 
-def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | None,
-             failed_output: str | None, parallel: int = 1, chunk: int = 10, cache=None,
+def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_output,
+             parallel: int = 1, chunk: int = 10, cache=None,
              refresh: bool = False, backend=None, ledger: str | None = None,
              positions: Iterable[int] | None = None,
              on_progress: Callable[[Summary], None] | None = None) -> Summary:
     """Run ``task`` over ``configs`` (read lazily); failed configs go to ``failed_output``
-    when given, else into the output with the rest. ``ledger`` names the outcomes file a
-    batch job returns (see ``ledger.py``); ``backend`` defaults to ``--parallel``'s."""
+    when given, else into the output with the rest. An output is a path (None: stdout) or
+    a context manager giving a sink (one file per input, see ``io/per_input.py``).
+    ``ledger`` names the outcomes file a batch job returns (see ``ledger.py``);
+    ``backend`` defaults to ``--parallel``'s."""
     summary = Summary()
     with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(open_output(output, stdout))
-        failed_sink = (stack.enter_context(open_output(failed_output, stdout))
-                       if failed_output else sink)
+        sink = stack.enter_context(open_target(output, stdout))
+        failed_sink = stack.enter_context(open_target(failed_output, stdout)) \
+            if failed_output else sink
         outcomes = stack.enter_context(open_output(ledger, stdout)) if ledger else None
         backend = backend or make_backend(parallel)
         try:
             for outcome in execute(task, configs, backend, chunk, cache, refresh, positions):
                 if outcomes is not None:
                     outcomes.write(outcome_line(outcome))
+                sink.select(summary.inputs)
+                failed_sink.select(summary.inputs)
                 summary.inputs += 1
                 summary.cached += outcome.cached
                 sink.write(outcome.text)
                 summary.outputs += outcome.count
                 if outcome.failed:
                     failed_sink.write(outcome.failed_text)
-                    summary.failed.append((outcome.index, outcome.error))
+                    named = sink if sink.routes else failed_sink  # the one that knows its file
+                    summary.failed.append((named.where(outcome.index), outcome.error))
                 sink.flush()
+                if failed_sink is not sink:
+                    failed_sink.flush()
                 if on_progress:
                     on_progress(summary)
             if outcomes is not None:
@@ -64,3 +71,4 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output: str | N
             raise
         backend.close()
     return summary
+

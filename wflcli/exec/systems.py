@@ -44,6 +44,8 @@ class Partition:
     account: str = ""
     qos: str = ""
     gpus: int = 0
+    nodes: int = 0            # most nodes one job may have (0: not said)
+    pe: str = ""              # Grid Engine: parallel environment of multi-node jobs
     default: bool = False
 
 
@@ -92,7 +94,7 @@ _SYSTEM_KEYS = {"host": str, "port": int, "user": str, "scheduler": str, "rundir
                 "commands": list, "header": list, "max_array": int, "partitions": dict,
                 "env": dict}
 _PARTITION_KEYS = {"cores": int, "memory": str, "time": str, "account": str, "qos": str,
-                   "gpus": int, "default": bool}
+                   "gpus": int, "nodes": int, "pe": str, "default": bool}
 
 
 @dataclass

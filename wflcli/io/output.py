@@ -24,6 +24,8 @@ from wflcli.errors import WflError
 class Sink:
     """Accepts text and writes it UTF-8 encoded; ``flush`` pushes it down a pipe at once."""
 
+    routes = False  # one file per input (per_input.py)
+
     def __init__(self, stream: BinaryIO):
         self._stream = stream
 
@@ -32,6 +34,19 @@ class Sink:
 
     def flush(self) -> None:
         self._stream.flush()
+
+    def select(self, sequence: int) -> None:
+        """Before the ``sequence``-th outcome: one file takes them all (see per_input.py)."""
+
+    def where(self, index: int):
+        """How a message names the config at ``index``."""
+        return index
+
+
+def open_target(target, stdout: BinaryIO):
+    """``open_output`` for a path or None; a context manager giving a sink (one file per
+    input, per_input.py) is used as it is."""
+    return target if hasattr(target, "__enter__") else open_output(target, stdout)
 
 
 @contextlib.contextmanager

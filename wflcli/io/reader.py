@@ -8,7 +8,7 @@ same ``Atoms`` (positions, cell, pbc, info, arrays, fixed-atom constraints).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -24,12 +24,15 @@ _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge"
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
 
 
-def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False
-                 ) -> Iterator:
+def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
+                 on_source: Callable[[], None] | None = None) -> Iterator:
     """Yield every config of every source in turn (``-`` is stdin). Empty input is an
-    error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says)."""
+    error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says). ``on_source`` is
+    called as each source begins."""
     found = False
     for source in sources:
+        if on_source is not None:
+            on_source()
         with open_source(source, stdin) as (name, stream):
             for atoms in FrameReader(stream, name):
                 found = True

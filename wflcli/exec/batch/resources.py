@@ -10,7 +10,7 @@ from wflcli.exec.schedulers import Resources, format_walltime, memory_bytes, wal
 
 def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
                       partition: str = "", gpus: int = 0, account: str = "",
-                      qos: str = "") -> Resources:
+                      qos: str = "", nodes: int = 1) -> Resources:
     chosen = system.partition(partition or None)
     if partition and chosen is None:
         known = ", ".join(p.name for p in system.partitions) or "none configured"
@@ -39,6 +39,9 @@ def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
         if chosen.cores and cores > chosen.cores:
             raise UsageError(f"--cores {cores}: partition {chosen.name} of {system.name} has "
                              f"{chosen.cores} cores per node")
+        if chosen.nodes and nodes > chosen.nodes:
+            raise UsageError(f"--nodes {nodes}: partition {chosen.name} of {system.name} "
+                             f"allows at most {chosen.nodes} nodes per job")
         if gpus > chosen.gpus:
             raise UsageError(f"--gpus {gpus}: partition {chosen.name} of {system.name} has "
                              f"{chosen.gpus} GPUs per node")
@@ -51,4 +54,5 @@ def resolve_resources(system, *, cores: int, memory: str = "", time: str = "",
                      time=format_walltime(seconds) if seconds is not None else "",
                      partition=chosen.name if chosen else "", gpus=gpus,
                      account=account or (chosen.account if chosen else ""),
-                     qos=qos or (chosen.qos if chosen else ""))
+                     qos=qos or (chosen.qos if chosen else ""), nodes=nodes,
+                     pe=chosen.pe if chosen else "")

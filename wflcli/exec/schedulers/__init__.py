@@ -33,13 +33,15 @@ QUEUED, RUNNING, STUCK = QueueState.QUEUED, QueueState.RUNNING, QueueState.STUCK
 
 @dataclass(frozen=True)
 class Resources:
-    cores: int = 1
+    cores: int = 1       # per node
     memory: str = ""     # per job, e.g. 4G
     time: str = ""       # walltime [D-]HH:MM:SS
     partition: str = ""
     gpus: int = 0
     account: str = ""
     qos: str = ""
+    nodes: int = 1       # more than one: an MPI code spans them, one config at a time
+    pe: str = ""         # Grid Engine: the parallel environment of a multi-node job
 
 
 @dataclass
@@ -81,6 +83,9 @@ class Scheduler:
                   'case $TASK in ""|*[!0-9]*) echo "bad task number: $TASK" >&2; exit 2;; esac',
                   f"cd {shlex.quote(request.folder)} || exit 2"]
         lines += drain_lines(request)
+        if request.resources.nodes > 1:  # {nodes} and {cores} of a code's command
+            r = request.resources
+            lines.append(f"export WFL_NODES={r.nodes} WFL_CORES={r.nodes * r.cores}")
         lines += list(request.commands)
         lines += request.body
         return "\n".join(lines) + "\n"

@@ -22,8 +22,9 @@ class PBSScheduler(Scheduler):
 
     def directives(self, request: JobRequest) -> list[str]:
         r = request.resources
-        select = f"select=1:ncpus={r.cores}" + (f":mem={r.memory}" if r.memory else "") \
-            + (f":ngpus={r.gpus}" if r.gpus else "")
+        select = f"select={r.nodes}:ncpus={r.cores}" + (f":mem={r.memory}" if r.memory else "") \
+            + (f":ngpus={r.gpus}" if r.gpus else "") \
+            + (f":mpiprocs={r.cores}" if r.nodes > 1 else "")
         lines = [f"-N {safe_job_name(request.name)}", "-j oe", f"-l {select}"]
         if request.tasks > 1:  # PBS has no one-task arrays
             lines.append(f"-J 1-{request.tasks}")

@@ -21,7 +21,9 @@ class SGEScheduler(Scheduler):
         # -N always: Grid Engine derives a name with spaces otherwise, and rejects it
         lines = [f"-N {safe_job_name(request.name)}", f"-t 1-{request.tasks}", "-cwd",
                  "-S /bin/bash", "-j y", "-o sge-$TASK_ID.log"]
-        if r.cores > 1:
+        if r.nodes > 1:  # slots over several hosts: the site's MPI parallel environment
+            lines.append(f"-pe {r.pe or 'mpi'} {r.nodes * r.cores}")
+        elif r.cores > 1:
             lines.append(f"-pe smp {r.cores}")
         lines += [f"-l {resource}={value}" for resource, value in
                   (("h_rt", r.time), ("h_vmem", r.memory), ("gpu", r.gpus)) if value]

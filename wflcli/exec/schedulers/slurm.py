@@ -25,8 +25,9 @@ class SlurmScheduler(Scheduler):
     def directives(self, request: JobRequest) -> list[str]:
         r = request.resources
         lines = [f"--job-name={safe_job_name(request.name)}", f"--array=1-{request.tasks}",
-                 "--output=slurm-%A_%a.log", "--nodes=1", "--ntasks=1",
-                 f"--cpus-per-task={r.cores}"]
+                 "--output=slurm-%A_%a.log", f"--nodes={r.nodes}"]
+        lines += ([f"--ntasks-per-node={r.cores}", "--cpus-per-task=1"] if r.nodes > 1
+                  else ["--ntasks=1", f"--cpus-per-task={r.cores}"])  # MPI ranks, or threads
         lines += [f"--{option}={value}" for option, value in
                   (("time", r.time), ("mem", r.memory), ("partition", r.partition),
                    ("account", r.account), ("qos", r.qos), ("gpus", r.gpus)) if value]

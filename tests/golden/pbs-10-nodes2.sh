@@ -1,0 +1,27 @@
+#!/bin/bash
+#PBS -N wfl-calc
+#PBS -j oe
+#PBS -l select=2:ncpus=4:mem=8G:ngpus=1:mpiprocs=4
+#PBS -J 1-10
+#PBS -l walltime=2:00:00
+#PBS -q standard
+#PBS -A chem42
+#EXTRA site line
+# wflcli job wfl-calc: 10 task(s)
+TASK=${PBS_ARRAY_INDEX:-1}
+case $TASK in ""|*[!0-9]*) echo "bad task number: $TASK" >&2; exit 2;; esac
+cd '/scratch/me/wfl runs/wfl-20261124-120000-abcdef' || exit 2
+export WFL_DEADLINE=$(( $(date +%s) + 7200 ))
+export WFL_DRAIN_FILE="$PWD/drain-$TASK"
+trap 'touch "$WFL_DRAIN_FILE"' TERM
+export WFL_NODES=2 WFL_CORES=8
+module load python/3.11
+source ~/venvs/wfl/bin/activate
+if [ -e "${WFL_DRAIN_FILE:-/nonexistent}" ]; then exit 143; fi
+wfl --no-cache -q --outcomes "outcomes-$TASK.jsonl" --positions "positions-$TASK.txt" --seed 0 --parallel 4 --chunk 10 calc --calc emt "chunk-$TASK.xyz" -o "out-$TASK.xyz" --failed "failed-$TASK.xyz" > "log-$TASK.txt" 2>&1 &
+pid=$!
+while wait "$pid"; code=$?; [ "$code" -gt 128 ] && kill -0 "$pid" 2>/dev/null; do :; done
+sum=$(sha256sum "outcomes-$TASK.jsonl" 2>/dev/null | cut -d ' ' -f 1)
+printf '{"task": %s, "exit": %s, "sha256": "%s"}\n' "$TASK" "$code" "$sum" > "status-$TASK.json".part
+mv -f "status-$TASK.json".part "status-$TASK.json"
+case $code in 0|3) exit 0;; *) exit "$code";; esac
