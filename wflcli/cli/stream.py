@@ -39,12 +39,11 @@ def cat(files, fmt, output):
 
 
 def _ase_configs(files, fmt):
-    import ase.io
-
-    from wflcli.errors import InputError, UsageError
-    from wflcli.verbs.results import results_annotation
-
+    """``cat -f FORMAT``: every file (stdin too) read by ASE in that format."""
     from ase.io.formats import ioformats
+
+    from wflcli.errors import UsageError
+    from wflcli.io.formats import read_with_ase
 
     if fmt not in ioformats or not ioformats[fmt].can_read:
         raise UsageError(f"-f {fmt}: not a format ASE can read (`ase info --formats` "
@@ -54,16 +53,7 @@ def _ase_configs(files, fmt):
         source = path
         if path == "-":
             source = sys.stdin.buffer if binary else io.TextIOWrapper(sys.stdin.buffer, "utf-8")
-        try:
-            for atoms in ase.io.iread(source, index=":", format=fmt):
-                if atoms.calc is not None:
-                    found = results_annotation(len(atoms), dict(atoms.calc.results), "")
-                    atoms.calc = None
-                    atoms.info.update(found["info"])
-                    atoms.arrays.update(found["arrays"])
-                yield atoms
-        except (OSError, ValueError, KeyError, IndexError, StopIteration) as exc:
-            raise InputError(path, None, f"ASE cannot read it as {fmt}: {exc}") from None
+        yield from read_with_ase(source, fmt, name=path)
 
 
 @click.command()

@@ -10,6 +10,8 @@ next run to write that file removes what a killed one (SIGKILL, a crash) left be
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import os
 import re
 import socket
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from wflcli.errors import WflError
+from wflcli.io.formats import COMPRESSORS, extension, write_format, write_with_ase
 
 
 class Sink:
@@ -56,8 +59,50 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
         yield Sink(stdout)  # /dev/stdout: while a verb runs, descriptor 1 is stderr
         stdout.flush()
         return
+    fmt = write_format(path)
+    if fmt is not None:  # a format of ASE's: written once everything is there
+        sink = _Collected(io.BytesIO())
+        yield sink
+        _write_collected(sink, path, fmt)
+        return
+    compressor = COMPRESSORS.get(extension(path)[1])
     with atomic_file(path) as stream:
-        yield Sink(stream)
+        if compressor is None:
+            yield Sink(stream)
+            return
+        with _compressed(compressor, stream) as packed:
+            yield Sink(packed)
+
+
+class _Collected(Sink):
+    """What will be written in ASE's format at the end, kept as extxyz text till then."""
+
+
+def _compressed(compressor, stream):
+    if compressor is gzip.open:  # no time stamp in the header: the same output every run
+        return gzip.GzipFile(fileobj=stream, mode="wb", mtime=0)
+    return compressor(stream, "wb")
+
+
+def _write_collected(sink: _Collected, path: str, fmt: str) -> None:
+    """Read the text back and write it with ASE under a temporary name, then rename."""
+    from wflcli.io.reader import FrameReader
+
+    configs = list(FrameReader(io.BytesIO(sink._stream.getvalue()), path))
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    _remove_stale(folder, name)
+    temporary = os.path.join(folder, f".{name}.{_HOST}-{os.getpid()}.ase.part"
+                                     f"{os.path.splitext(name)[1]}")
+    try:
+        write_with_ase(configs, temporary, fmt, shown=path)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise WflError(f"{path}: write failed ({exc.strerror or exc})") from None
+        raise
 
 
 @contextlib.contextmanager
@@ -153,7 +198,8 @@ _HOST = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
 
 def _remove_stale(folder: str, name: str) -> None:
     """Delete temporary files of ``name`` whose writer, a process on this host, is gone."""
-    pattern = re.compile(rf"^\.{re.escape(name)}\.{re.escape(_HOST)}-(\d+)\.[^.]+\.part$")
+    pattern = re.compile(rf"^\.{re.escape(name)}\.{re.escape(_HOST)}-(\d+)\.[^.]+\.part"
+                         r"(\.\w+)?$")  # ASE's formats keep their extension after .part
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             found = pattern.match(entry.name)

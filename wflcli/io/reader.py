@@ -14,6 +14,7 @@ from typing import BinaryIO
 import numpy as np
 
 from wflcli.errors import InputError
+from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
@@ -26,13 +27,20 @@ _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
 
 def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
                  on_source: Callable[[], None] | None = None) -> Iterator:
-    """Yield every config of every source in turn (``-`` is stdin). Empty input is an
+    """Yield every config of every source in turn (``-`` is stdin; a file that is not
+    extxyz is read by ASE, see formats.py). Empty input is an
     error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says). ``on_source`` is
     called as each source begins."""
     found = False
     for source in sources:
         if on_source is not None:
             on_source()
+        fmt = read_format(source)
+        if fmt is not None:  # not extxyz: ASE reads it
+            for atoms in read_with_ase(source, fmt):
+                found = True
+                yield atoms
+            continue
         with open_source(source, stdin) as (name, stream):
             for atoms in FrameReader(stream, name):
                 found = True
