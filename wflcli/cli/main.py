@@ -26,6 +26,7 @@ COMMANDS = {
     "error": "wflcli.cli.error:error",
     "filter": "wflcli.cli.filter:filter_",
     "fit-gap": "wflcli.cli.fit_gap:fit_gap",
+    "fit-mace": "wflcli.cli.fit_mace:fit_mace",
     "head": "wflcli.cli.stream:head",
     "info": "wflcli.cli.stream:info",
     "md": "wflcli.cli.md:md",
