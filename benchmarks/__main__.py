@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, nwchem_calc,
+from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, nwchem_calc,
                         remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
@@ -80,6 +80,15 @@ SCENARIOS = [
              "twice); the second loop asks for the forces first (one run, as wflcli). libAtoms "
              "wfl has no NWChem calculator, so it is not a contender here.", nwchem_calc.run,
              (4, 24), "plain ASE loop, a folder per config"),
+    *(Scenario(f"11{part}. MACE evaluation, {{n}} rattled {size} Cu cells",
+               "A MACE model fitted here with `wfl fit-mace` (32 channels, L=1, 2 "
+               "interactions, correlation 3, float64); energy, forces and stress, on the "
+               f"device WFL_BENCH_DEVICE names (now {mace_eval.DEVICE}; auto: cuda when torch "
+               "sees a GPU, else cpu). Batched: `wfl calc`'s default atom budget per "
+               "model call. Targets: batched at least 1.5x the plain loop on a CPU, 5x one "
+               "at a time on a GPU.", run, (20, 1000), "plain loop, one MACECalculator")
+      for part, size, run in (("a", "4-atom", mace_eval.run_small),
+                              ("b", "32-atom", mace_eval.run_large))),
 ]
 
 
@@ -88,11 +97,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small inputs, one repetition (a smoke run); RESULTS.md untouched")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", metavar="PREFIX", help="run only the scenarios whose "
+                        "number starts so (e.g. 11); printed, RESULTS.md untouched")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     sections, medians = [], {}
-    for scenario in SCENARIOS:
+    chosen = [s for s in SCENARIOS if not args.only or s.heading.startswith(args.only)]
+    for scenario in chosen:
         size = scenario.sizes[0 if args.quick else 1]
         try:
             measurements = scenario.run(size, repeat)
@@ -112,7 +124,7 @@ def main() -> None:
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"
               + "\n\n".join(sections) + "\n")
-    if not args.quick:
+    if not (args.quick or args.only):
         (ROOT / "RESULTS.md").write_text(report)
 
 
