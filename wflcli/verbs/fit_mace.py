@@ -174,6 +174,7 @@ def _follow(command: list[str], work: str, output, on_epoch) -> int:
     epoch it reports; it dies with this process (a kill leaves no orphan training on)."""
     process = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, errors="replace",
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"),  # epochs as they end
                                preexec_fn=_die_with_parent)
     try:
         for line in process.stdout:
