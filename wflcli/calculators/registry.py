@@ -54,7 +54,7 @@ KINDS = {kind.name: kind for kind in (
                    package="mace-torch", extra="mace", positional="model", probe=False,
                    check="wflcli.calculators.mace:checked_parameters", stem="MACE",
                    reads=("total_charge", "total_spin", "external_field", "Qs"),
-                   batches=True, batch_atoms=(128, 4096)),
+                   batches=True, batch_atoms=(32, 4096)),
     *(CalculatorKind(name, target, summary, probe=False) for name, target, summary in (
         ("nwchem", "ase.calculators.nwchem:NWChem",
          "NWChem (theory, xc, basis, charge, dft.mult, ...)"),
