@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, map_function,
+from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
                         nwchem_calc, remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
@@ -95,6 +95,15 @@ SCENARIOS = [
              "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
              "Target: `--parallel 2` at least 1.8x serial.", map_function.run_parallel,
              (100, 2000), "wfl map busy (serial)"),
+    *(Scenario(f"12{part}. MACE evaluation, {{n}} rattled {size} Cu cells",
+               "A MACE model fitted here with `wfl fit-mace` (32 channels, L=1, 2 "
+               "interactions, correlation 3, float64); energy, forces and stress, on the "
+               f"device WFL_BENCH_DEVICE names (now {mace_eval.DEVICE}; auto: cuda when torch "
+               "sees a GPU, else cpu). Batched: `wfl calc`'s default atom budget per "
+               "model call. Targets: batched at least 1.5x the plain loop on a CPU, 5x one "
+               "at a time on a GPU.", run, (20, 1000), "plain loop, one MACECalculator")
+      for part, size, run in (("a", "4-atom", mace_eval.run_small),
+                              ("b", "32-atom", mace_eval.run_large))),
 ]
 
 
@@ -141,7 +150,7 @@ def main() -> None:
               f"Date: {datetime.date.today()}; command: `{command}`; repetitions: {repeat} "
               "(median, min, max); every contender runs with OMP_NUM_THREADS=1.\n\n"
               + "\n\n".join(sections) + "\n")
-    if not args.quick:
+    if not (args.quick or args.only):
         (ROOT / "RESULTS.md").write_text(report)
 
 

@@ -160,7 +160,7 @@ def test_list_calcs(wfl):
     result = wfl("calc", "--list-calcs")
     assert result.code == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == ["emt", "lj", "morse", "tblite", "gap", "nwchem", "cp2k", "espresso",
+    assert names == ["emt", "lj", "morse", "tblite", "gap", "mace", "nwchem", "cp2k", "espresso",
                      "orca", "vasp", "castep", "aims", "python"]
     assert "WFL_VASP_GAMMA_COMMAND (default vasp_gam), VASP_PP_PATH]" in result.stdout
 

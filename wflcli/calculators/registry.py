@@ -20,6 +20,11 @@ class CalculatorKind:
     choices: dict = field(default_factory=dict)  # parameter -> {accepted text: value}
     positional: str = ""           # parameter a bare value sets (gap:GAP.xml)
     probe: bool = True             # build once when parsed (False: too costly to build twice)
+    check: str = ""                # "module:function": checks and normalizes the parameters
+    #                                when parsed, instead of building (probe=False)
+    stem: str = ""                 # the default prefix stem, when not the name
+    batches: bool = False          # has calculate_many(configs): many configs in one call
+    batch_atoms: tuple = ()        # its default atoms per call: (on a CPU, on a GPU)
 
 
 _TBLITE_METHODS = {"gfn2-xtb": "GFN2-xTB", "gfn2": "GFN2-xTB",
@@ -42,6 +47,12 @@ KINDS = {kind.name: kind for kind in (
                    "a Gaussian Approximation Potential: gap:GAP.xml (quippy, loaded once "
                    "per worker)", package="quippy-ase", extra="gap",
                    fixed={"args_str": "IP GAP"}, positional="param_filename", probe=False),
+    CalculatorKind("mace", "wflcli.calculators.mace:MaceCalculator",
+                   "a MACE model: mace:MODEL[,device=cpu|cuda|auto,dtype=float64|float32,"
+                   "head=NAME] (mace-torch, loaded once per worker, batched in calc)",
+                   package="mace-torch", extra="mace", positional="model", probe=False,
+                   check="wflcli.calculators.mace:checked_parameters", stem="MACE",
+                   batches=True, batch_atoms=(32, 4096)),
     *(CalculatorKind(name, target, summary, probe=False) for name, target, summary in (
         ("nwchem", "ase.calculators.nwchem:NWChem",
          "NWChem (theory, xc, basis, charge, dft.mult, ...)"),

@@ -37,8 +37,16 @@ class CalcSpec:
 
     @property
     def short_name(self) -> str:
-        """The default result prefix stem: the registry name, or the class name."""
-        return self.target.rsplit(":", 1)[1] if self.name == PYTHON else self.name
+        """The default result prefix stem: the registry's stem or name, or the class name."""
+        if self.name == PYTHON:
+            return self.target.rsplit(":", 1)[1]
+        return KINDS[self.name].stem or self.name
+
+    @property
+    def batches(self) -> bool:
+        """Whether the calculator evaluates many configs in one call."""
+        kind = KINDS.get(self.name)
+        return kind.batches if kind else False
 
     @property
     def fingerprint(self) -> dict:
@@ -101,12 +109,22 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
     params.update(json_kwargs(kwargs_json))
     if kind is not None:
         params = _checked(kind, params)
+    if kind is not None and kind.check:
+        params = _checker(kind)(params)
     spec = CalcSpec(name, target, tuple(sorted(params.items())))
     if kind is None or kind.probe:
         _probe(spec)
     else:
         calculator_class(spec)  # at least the package must be there
     return CalcSpec(name, target, spec.params, _fingerprint(spec))
+
+
+def _checker(kind: CalculatorKind):
+    module_name, function_name = kind.check.rsplit(":", 1)
+    try:
+        return getattr(importlib.import_module(module_name), function_name)
+    except ImportError:
+        raise MissingBackend(kind.package, kind.extra, f"--calc {kind.name}") from None
 
 
 def _key_values(text: str, whole: str, positional: str = "") -> dict:

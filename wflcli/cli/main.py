@@ -30,6 +30,7 @@ COMMANDS = {
     "error": "wflcli.cli.error:error",
     "filter": "wflcli.cli.filter:filter_",
     "fit-gap": "wflcli.cli.fit_gap:fit_gap",
+    "fit-mace": "wflcli.cli.fit_mace:fit_mace",
     "head": "wflcli.cli.stream:head",
     "info": "wflcli.cli.stream:info",
     "map": "wflcli.cli.map:map_",

@@ -60,7 +60,8 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
     """Yield one Outcome per input config, in input order. ``positions`` gives each
     config's index in the original input when this is a batch job's chunk of it."""
     entries = _entries(task, configs, cache, refresh, positions)
-    run = _inline if backend.slots == 1 else _pipelined
+    # a task that evaluates a chunk at once (batches) needs chunks even in one process
+    run = _inline if backend.slots == 1 and not getattr(task, "batches", False) else _pipelined
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
         for pairs, future in run(task, entries, backend, max(1, chunk_size)):

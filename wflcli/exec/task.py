@@ -8,6 +8,9 @@ task once and reuses it for every chunk it is given.
 A task with ``annotates = True`` returns ``{"info": {...}, "arrays": {...}}`` to set on its
 input (``calc``); any other returns the list of output configs (``md`` frames). The
 worker also writes the outputs' extxyz text, so the parent process only copies text.
+
+A task with ``batches = True`` is sent chunks even when it runs in this process, and its
+per-config function may carry ``many``: a function over a whole chunk (see ``run_chunk``).
 """
 
 from __future__ import annotations
@@ -121,10 +124,22 @@ def started(task: Task) -> Callable:
 
 def run_chunk(task: Task, items: list[tuple[int, Any, int]]) -> list[Outcome]:
     """Run the task on each (index, config, seed); a config that raises fails alone. In a
-    batch task near its walltime the rest are reported not started (``batch/drain.py``)."""
+    batch task near its walltime the rest are reported not started (``batch/drain.py``).
+
+    A per-config function that has a ``many`` attribute (batched evaluation) is given the
+    chunk's (config, context) pairs at once and returns, per config, its result or the
+    exception it raised."""
     from wflcli.exec.batch.drain import current
 
     function, drain, outcomes = started(task), current(), []
+    many = getattr(function, "many", None)
+    if many is not None and len(items) > 1 and not drain.stop_now():
+        began = time.monotonic()
+        results = many([(atoms.copy(), ConfigContext(index, seed))
+                        for index, atoms, seed in items])
+        drain.took(time.monotonic() - began)  # the group counts as one long config
+        return [_outcome(task, index, atoms, result)
+                for (index, atoms, _), result in zip(items, results)]
     for index, atoms, seed in items:
         if drain.stop_now():
             outcomes.append(Outcome(index, "", 0, kind=NOT_STARTED))
@@ -139,7 +154,13 @@ def _run_one(task: Task, function: Callable, index: int, atoms, seed: int) -> Ou
     try:
         result = function(atoms.copy(), ConfigContext(index, seed))
     except Exception as exc:  # failures are data: keep the config and the reason
-        return failed_outcome(task, index, atoms, exc)
+        result = exc
+    return _outcome(task, index, atoms, result)
+
+
+def _outcome(task: Task, index: int, atoms, result) -> Outcome:
+    if isinstance(result, Exception):
+        return failed_outcome(task, index, atoms, result)
     if getattr(task, "annotates", False):
         apply_annotation(atoms, result)
         return Outcome(index, format_config(atoms), 1, kind=ANNOTATION,

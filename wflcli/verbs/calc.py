@@ -16,6 +16,7 @@ from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_b
 from wflcli.calculators.overrides import checked_overrides
 from wflcli.calculators.registry import PYTHON
 from wflcli.calculators.spec import CalcSpec
+from wflcli.verbs.batches import BatchPolicy, many_evaluator
 from wflcli.verbs.results import default_properties, results_annotation
 
 OVERRIDES = "wfl_calc"  # info key: calculator parameters for this config alone
@@ -28,6 +29,7 @@ class CalcTask:
     properties: tuple[str, ...] | None = None  # None: energy, forces, stress where available
     folders: FolderPolicy | None = None  # file-based codes: where and how they run
     overrides: tuple[str, ...] = ()  # the parameters info['wfl_calc'] may set (--overrides)
+    batch: BatchPolicy | None = None  # None: the calculator's own budget, where it batches
 
     verb = "calc"
     annotates = True  # output = input + results: the cache keys on what a result depends on
@@ -40,9 +42,15 @@ class CalcTask:
 
     def parameters(self) -> dict:
         # where a code runs and which files it keeps do not change its results
+        # nor how configs are grouped into batches: that changes only the rounding (~1e-16)
         return {"calc": self.calc.fingerprint, "prefix": self.prefix,
                 "properties": list(self.properties) if self.properties else None,
                 "overrides": list(self.overrides)}
+
+    @property
+    def batches(self) -> bool:
+        """Whether a chunk is evaluated in groups (the calculator can, and not --batch 1)."""
+        return self.calc.batches and not (self.batch and self.batch.alone)
 
     def start(self):
         file_based = is_file_based(self.calc)
@@ -60,6 +68,11 @@ class CalcTask:
                 results = calculate_once(calculator, atoms, self._wanted(calculator, atoms))
             return results_annotation(len(atoms), results, self.prefix)
 
+        if self.batches and getattr(shared, "batches", False):
+            policy = self.batch or BatchPolicy(atoms=shared.batch_atoms)
+            evaluate.many = many_evaluator(shared, policy, evaluate,
+                                           lambda atoms: self._wanted(shared, atoms),
+                                           self.prefix, config_overrides)
         return evaluate
 
     def _wanted(self, calculator, atoms) -> list:
