@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -78,7 +79,9 @@ def test_results_stream_before_the_input_ends(parallel):
         proc.stdin.write(frames[0].encode())
         proc.stdin.flush()
         started = time.monotonic()
-        first_line = proc.stdout.readline()  # blocks until wfl writes; stdin is still open
+        ready, _, _ = select.select([proc.stdout], [], [], 60)  # stdin is still open
+        assert ready, "no result while the input was still open (the reader waits for more)"
+        first_line = proc.stdout.readline()
         assert first_line == b"4\n"
         assert time.monotonic() - started < 30
         for frame in frames[1:]:

@@ -168,3 +168,22 @@ def test_line_lists_end_lines_as_extxyz_does(tmp_path):
     source.write_bytes(b"CCO ethanol\rC\x1cmethane\r\nO water\n")
     assert list(named_lines([str(source)], None)) == [
         ("CCO", "ethanol"), ("C\x1cmethane", None), ("O", "water")]
+
+
+def test_vec_lines_on_a_pipe_are_a_clear_error(tmp_path):
+    """Reading ahead for VEC lines would hold each frame back on a pipe, so they are read
+    from files only; on a pipe they are named."""
+    import subprocess
+
+    from conftest import WFL_PROGRAM
+
+    text = "1\nplain comment\nCu 0 0 0\nVEC1 3.6 0 0\nVEC2 0 3.6 0\nVEC3 0 0 3.6\n"
+    (tmp_path / "vec.xyz").write_text(text)
+    from_file = subprocess.run([WFL_PROGRAM, "cat", str(tmp_path / "vec.xyz")],
+                               capture_output=True, text=True, timeout=60)
+    assert from_file.returncode == 0 and 'Lattice="3.6 0.0 0.0' in from_file.stdout
+    piped = subprocess.Popen([WFL_PROGRAM, "cat"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = piped.communicate("".join(text), timeout=60)
+    assert piped.returncode == 1
+    assert "<stdin>:4: VEC cell lines are read from files, not from a pipe" in err

@@ -54,6 +54,7 @@ class FrameReader:
 
     def __init__(self, stream: BinaryIO, name: str):
         self.lines = Lines(stream)
+        self._look_ahead = _seekable(stream)  # a file, not a pipe: reading on cannot block
         self.name = name
         self.lineno = 0
         from ase.data import atomic_numbers  # deferred: keeps `wfl --help` light
@@ -67,9 +68,11 @@ class FrameReader:
             natoms = self._atom_count(line)
             if natoms is None:
                 line = self.lines.readline()
-            else:
-                atoms, line = self._frame(natoms, self.lineno)
-                yield atoms
+                continue
+            atoms, line = self._frame(natoms, self.lineno)
+            yield atoms
+            if line is None:  # not read ahead (a pipe): the next line only once asked for
+                line = self.lines.readline()
 
     def _fail(self, line: int | None, what: str):
         raise InputError(self.name, line, what)
@@ -90,6 +93,9 @@ class FrameReader:
         try:
             natoms = int(text)
         except ValueError:
+            if text.startswith("VEC"):
+                self._fail(self.lineno, "VEC cell lines are read from files, not from a pipe "
+                           "(give the cell as Lattice= in the comment line)")
             self._fail(self.lineno, f"expected the number of atoms of a frame, got {text[:40]!r}")
         if natoms < 0:
             self._fail(self.lineno, f"negative number of atoms {natoms}")
@@ -109,9 +115,12 @@ class FrameReader:
             self._fail(self.lineno + got, f"the frame starting at line {first} declares {natoms} "
                        f"atoms but the input ends after {got}")
         self.lineno += natoms
-        after = self.lines.readline()
-        vectors, after = self._cell_vectors(after) if after.lstrip().startswith(b"VEC") \
-            else ((), after)
+        # ASE's VEC lines follow the atoms, so finding them means reading ahead; on a pipe
+        # that would hold this frame back until the next one starts (no streaming)
+        after = self.lines.readline() if self._look_ahead else None
+        vectors = ()
+        if after is not None and after.lstrip().startswith(b"VEC"):
+            vectors, after = self._cell_vectors(after)
         text = self._text(comment, comment_line)
         if vectors:  # as ASE: a frame with VEC lines has a plain comment, not key=value pairs
             info = {"comment": text.strip()}
@@ -288,3 +297,10 @@ def _constraints(move_mask: np.ndarray):
     if move_mask.ndim == 1:
         return FixAtoms(mask=~move_mask)
     return [FixCartesian(i, mask=~row) for i, row in enumerate(move_mask)]
+
+
+def _seekable(stream) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -109,7 +109,7 @@ def fingerprint(texts: dict, fit: MaceFit) -> str:
     foundation model's content)."""
     from importlib import metadata
 
-    from wflcli.calculators.spec import file_sha256
+    from wflcli.usercode.fingerprint import file_sha256
 
     digest = hashlib.sha256()
     for what, text in sorted(texts.items()):
