@@ -226,11 +226,12 @@ def test_every_file_writing_option_goes_through_the_central_check():
 
     writing = {"--output", "--failed", "--rest", "--rejected", "--train", "--test", "--plot",
                "--outcomes"}
+    reading = {("fit-mace", "--test")}  # the same name, but a file that fit-mace reads
     found = []
     commands = [cli] + [cli.get_command(None, name) for name in COMMANDS]
     for command in commands:
         for param in command.params:
-            if writing & set(param.opts):
+            if writing & set(param.opts) and (command.name, param.opts[-1]) not in reading:
                 found.append((command.name, param.opts[-1]))
                 assert param.callback is _claim, (command.name, param.opts)
     assert ("calc", "--failed") in found and ("split", "--test") in found

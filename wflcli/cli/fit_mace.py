@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from wflcli.cli.whole import read_all
+from wflcli.cli.outputs import output_file_option, refuse_input
+from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError
 
 # option -> mace_run_train flag, for the settings passed only when given
@@ -18,8 +19,8 @@ _TRAINER_FLAGS = {"r_max": "r_max", "channels": "num_channels", "max_l": "max_L"
 
 @click.command("fit-mace")
 @click.argument("files", nargs=-1, metavar="[TRAIN.xyz]...")
-@click.option("-o", "--output", "model", required=True, metavar="MODEL",
-              help="The model file; MODEL.log goes beside it.")
+@output_file_option("-o", "--output", "model", required=True, metavar="MODEL",
+                    help="The model file; MODEL.log goes beside it.")
 @click.option("--ref", default="REF_", show_default=True, metavar="PREFIX",
               help="Prefix of the reference energy, forces and stress.")
 @click.option("--valid", "valid_file", metavar="FILE", help="Validation configs.")
@@ -80,11 +81,12 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     if valid_file and valid_fraction:
         raise UsageError("give --valid FILE or --valid-fraction, not both")
     fit.check_extra(extra)
-    training, isolated = fit.training_set(read_all(files), ref, e0s)
+    refuse_input("-o", model, [*files, valid_file or "", test_file or ""])
+    training, isolated = fit.training_set(read_valid(files, "fit-mace"), ref, e0s)
     texts = {"train": "".join(map(format_config, training))}
     for what, path in (("valid", valid_file), ("test", test_file)):
         if path:
-            texts[what] = "".join(map(format_config, read_all([path])))
+            texts[what] = "".join(map(format_config, read_valid([path], "fit-mace")))
     options = tuple((_TRAINER_FLAGS[key], value) for key, value in sorted(trainer.items())
                     if value is not None)
     job = fit.MaceFit(ref, e0s, valid_fraction, settings.seed if seed is None else seed,

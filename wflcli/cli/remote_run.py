@@ -70,8 +70,8 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
                                   time=options.time, partition=options.partition,
                                   gpus=options.gpus, account=options.account, qos=options.qos,
                                   nodes=options.nodes)
+    context = click.get_current_context()
     if args is None:
-        context = click.get_current_context()
         args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
     workers = max(1, cores // threads) if threads else cores
     if options.nodes > 1:  # the code's MPI ranks span the nodes: one config at a time
