@@ -9,14 +9,11 @@ them) and a SinglePointCalculator on the way out (so ``ase gui`` and ``ase db`` 
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 
 from wflcli.errors import InputError, UsageError
+from wflcli.io.sources import COMPRESSORS
 
-COMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _EXTXYZ = {"extxyz", "xyz"}
 _EXTXYZ_SUFFIXES = (".xyz", ".extxyz")
 _RESULTS = ("energy", "free_energy", "forces", "stress", "energies", "magmoms", "charges")

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from wflcli.errors import WflError
-from wflcli.io.formats import COMPRESSORS, extension, write_format, write_with_ase
+from wflcli.io.formats import extension, write_format, write_with_ase
+from wflcli.io.sources import COMPRESSORS
 
 
 class Sink:
@@ -61,7 +62,7 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
         return
     fmt = write_format(path)
     if fmt is not None:  # a format of ASE's: written once everything is there
-        sink = _Collected(io.BytesIO())
+        sink = Sink(io.BytesIO())  # kept as extxyz text until the end
         yield sink
         _write_collected(sink, path, fmt)
         return
@@ -74,17 +75,13 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
             yield Sink(packed)
 
 
-class _Collected(Sink):
-    """What will be written in ASE's format at the end, kept as extxyz text till then."""
-
-
 def _compressed(compressor, stream):
     if compressor is gzip.open:  # no time stamp in the header: the same output every run
         return gzip.GzipFile(fileobj=stream, mode="wb", mtime=0)
     return compressor(stream, "wb")
 
 
-def _write_collected(sink: _Collected, path: str, fmt: str) -> None:
+def _write_collected(sink: Sink, path: str, fmt: str) -> None:
     """Read the text back and write it with ASE under a temporary name, then rename."""
     from wflcli.io.reader import FrameReader
 

@@ -19,10 +19,9 @@ from typing import BinaryIO
 from wflcli.errors import UsageError
 from wflcli.io.output import Sink, atomic_file
 from wflcli.io.reader import read_configs
-from wflcli.io.sources import STDIN
+from wflcli.io.sources import COMPRESSORS, STDIN
 
 PLACEHOLDERS = ("{stem}", "{name}", "{dir}")
-_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 def is_pattern(path: str | None) -> bool:
@@ -33,7 +32,7 @@ def expand(pattern: str, source: str) -> str:
     """The output ``pattern`` names for the input file ``source``."""
     folder, name = os.path.split(source)
     base = name
-    if base.lower().endswith(_COMPRESSED):
+    if base.lower().endswith(tuple(COMPRESSORS)):
         base = base[:base.rfind(".")]
     stem = base[:base.rfind(".")] if base.rfind(".") > 0 else base
     return pattern.replace("{stem}", stem).replace("{name}", name).replace("{dir}", folder or ".")

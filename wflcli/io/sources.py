@@ -12,7 +12,7 @@ from typing import BinaryIO
 from wflcli.errors import InputError
 
 STDIN = "-"
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+COMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}  # by file suffix
 
 
 @contextlib.contextmanager
@@ -21,7 +21,7 @@ def open_source(source: str, stdin: BinaryIO) -> Iterator[tuple[str, BinaryIO]]:
     if source == STDIN:
         yield "<stdin>", stdin
         return
-    opener = _OPENERS.get(_suffix(source), open)
+    opener = COMPRESSORS.get(_suffix(source), open)
     try:
         stream = opener(source, "rb")
     except FileNotFoundError:
