@@ -8,11 +8,10 @@ import io
 import subprocess
 
 import pytest
+from conftest import WFL_PROGRAM, rattled_cells, write_configs
 
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
-
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
 
 COUNTING = "python:helpers_calc:CountingEMT"
 MD = "md --calc emt --ensemble langevin -T 300 --steps 4 --every 1"
@@ -201,7 +200,7 @@ def test_a_stage_error_is_the_verbs_own(wfl, cells):
     alone = wfl("md", "--calc", "emt", "--timestep", "0", cells)
     staged = wfl("pipe", "rattle | md --calc emt --timestep 0", cells)
     assert alone.code == staged.code == 2
-    error = [line for line in alone.stderr.splitlines() if line.startswith("Error: ")][0]
+    error = next(line for line in alone.stderr.splitlines() if line.startswith("Error: "))
     assert error.replace("Error: ", "Error: stage 2 (md): ") in staged.stderr.splitlines()
     assert "Usage: wfl md [OPTIONS] [FILE]..." in staged.stderr
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from wflcli.exec.digest import config_digest, config_seed
 from wflcli.exec.payload import OUTPUTS, encode_outputs
-# _run_one: one config through a started task, exactly as a chunk of that verb runs it
 from wflcli.exec.task import Outcome, _run_one, seed_identity
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
@@ -76,7 +75,7 @@ def _through(stage, function, seeding: str, index: int, atoms) -> Outcome:
         return Outcome(index, "", 0, error=atoms.info["wfl_error"],
                        failed_text=format_config(atoms))
     seed = config_seed(seeding, config_digest(atoms, stage))
-    return _run_one(stage, function, index, atoms, seed)
+    return _run_one(stage, function, index, atoms, seed)  # as a chunk of the verb runs it
 
 
 def _read(outcomes: list[Outcome], name: str) -> list:
