@@ -5,37 +5,15 @@ each config is cached on the whole pipeline; a bad stage is a usage error before
 from __future__ import annotations
 
 import io
-import subprocess
 
 import pytest
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from conftest import rattled_cells, write_configs
+from helpers_pipe import MD, mixed_inputs, refusing_stage, shell_pipeline
 
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
 
 COUNTING = "python:helpers_calc:CountingEMT"
-MD = "md --calc emt --ensemble langevin -T 300 --steps 4 --every 1"
-
-
-def shell_pipeline(global_args, stages, source, last_args=()):
-    """``wfl G A FILE | wfl G B | ... | wfl G Z LAST_ARGS``: the last stage's stdout and
-    exit code."""
-    processes, stdin = [], None
-    for number, stage in enumerate(stages):
-        args = [WFL_PROGRAM, *global_args, *stage.split()]
-        args += [str(source)] if number == 0 else []
-        args += list(last_args) if number == len(stages) - 1 else []
-        last = number == len(stages) - 1
-        process = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE if last else subprocess.DEVNULL)
-        if stdin is not None:
-            stdin.close()  # the next stage holds it now
-        stdin = process.stdout
-        processes.append(process)
-    out, err = processes[-1].communicate(timeout=300)
-    for process in processes[:-1]:
-        process.wait(timeout=300)
-    return processes[-1].returncode, out, err
 
 
 def piped(wfl_program, global_args, stages, source, *last_args):
@@ -50,30 +28,12 @@ def cells(tmp_path):
 
 @pytest.fixture
 def with_failures(tmp_path):
-    """Cu cells, two Fe cells (EMT has no Fe: they fail at the first EMT stage) and one
-    that failed before it came (info['wfl_error'])."""
-    from ase.build import bulk
-
-    configs = rattled_cells(5, repeat=(1, 1, 1))
-    for where in (1, 4):
-        iron = bulk("Fe", "bcc", a=2.87, cubic=True)
-        iron.rattle(0.05, seed=where)
-        configs.insert(where, iron)
-    configs[2].info["wfl_error"] = {"verb": "calc", "type": "RuntimeError",
-                                    "message": "failed upstream", "where": ""}
-    return write_configs(tmp_path / "mixed.xyz", configs)
+    return mixed_inputs(tmp_path)
 
 
 @pytest.fixture
 def refuse_step(tmp_path):
-    """A wfl map function that fails MD step 2 of every trajectory and passes the rest, so
-    failures arise in the middle of a config's outputs."""
-    path = tmp_path / "ops.py"
-    path.write_text("def refuse_step(atoms):\n"
-                    "    if atoms.info['MD_step'] == 2:\n"
-                    "        raise ValueError('step 2 refused')\n"
-                    "    return atoms\n")
-    return f"map {path}:refuse_step"
+    return refusing_stage(tmp_path)
 
 
 @pytest.mark.slow
@@ -215,5 +175,7 @@ def test_remote_needs_the_verb_registered(wfl, cells):
 def test_a_leading_wfl_and_pipes_without_spaces_are_read_as_a_shell_would(wfl, cells):
     plain = wfl("pipe", "rattle --copies 2 | calc --calc emt", cells)
     written = wfl("pipe", "wfl rattle --copies 2|wfl calc --calc emt", cells)
-    assert plain.code == written.code == 0 and written.stdout == plain.stdout
+    continued = wfl("pipe", "rattle --copies 2 \\\n  | calc \\\n --calc emt", cells)
+    assert plain.code == written.code == continued.code == 0
+    assert written.stdout == plain.stdout == continued.stdout
     assert plain.stdout.count("Lattice") == 12

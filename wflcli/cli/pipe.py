@@ -99,7 +99,8 @@ pipe.help = pipe.help.replace("{verbs}", ", ".join(STAGE_VERBS))
 
 def split_pipeline(text: str) -> list[Stage]:
     """The stages of ``'A ... | B ...'``, each as words (shell quoting, as in a shell)."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars="|")
+    # a backslash ending a line continues it, as it would outside the quotes
+    lexer = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars="|")
     lexer.whitespace_split = True
     try:
         tokens = list(lexer)
