@@ -5,6 +5,7 @@ each config is cached on the whole pipeline; a bad stage is a usage error before
 from __future__ import annotations
 
 import io
+import shlex
 
 import pytest
 from conftest import rattled_cells, write_configs
@@ -179,3 +180,16 @@ def test_a_leading_wfl_and_pipes_without_spaces_are_read_as_a_shell_would(wfl, c
     assert plain.code == written.code == continued.code == 0
     assert written.stdout == plain.stdout == continued.stdout
     assert plain.stdout.count("Lattice") == 12
+
+
+def test_hostile_option_values_survive_the_pipeline_a_batch_task_is_given():
+    """What ``--remote`` sends on (each stage shell-quoted, joined by |) splits back into
+    the same words, whatever the values hold."""
+    from test_remote_config import HOSTILE
+
+    from wflcli.cli.pipe import split_pipeline
+
+    stages = [["map", "/it's a/ops.py:f", "--kwargs", value] for value in HOSTILE]
+    stages.append(["calc", "--calc", "emt", "--prefix", "a|b c_"])
+    text = " | ".join(shlex.join(words) for words in stages)
+    assert [[*stage.words, *stage.args] for stage in split_pipeline(text)] == stages
