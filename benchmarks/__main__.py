@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
-                        nwchem_calc, remote_slurm, startup_memory_md)
+                        nwchem_calc, remote_pipe, remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -104,6 +104,14 @@ SCENARIOS = [
                "at a time on a GPU.", run, (20, 1000), "plain loop, one MACECalculator")
       for part, size, run in (("a", "4-atom", mace_eval.run_small),
                               ("b", "32-atom", mace_eval.run_large))),
+    Scenario("13. A pipeline as one remote job: three stages on {n} 4-atom Cu cells through "
+             "SLURM over SSH", "`wfl --remote slurm-local pipe '" + remote_pipe.PIPELINE
+             + "'` against the same three verbs each run with `--remote slurm-local`, files "
+             "between them, on the test cluster of scenario 9; `--per-job n/4` for every run "
+             "(so md's 5 frames per config give the separate calc 5 times the tasks). "
+             "Transfers: files the client put into and got from the job folders. Every "
+             "remote output equals `wfl pipe` run here, byte for byte (checked).",
+             remote_pipe.run, (40, 200), "wfl pipe (serial, here)"),
 ]
 
 

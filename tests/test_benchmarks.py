@@ -16,7 +16,7 @@ def test_quick_benchmark_run_completes():
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7a.", "## 7b.",
-                    "## 8.", "## 9.", "## 10.", "## 11a.", "## 11b."):
+                    "## 8.", "## 9.", "## 10.", "## 11a.", "## 11b.", "## 13."):
         assert heading in result.stdout
     assert "| wfl calc --parallel 2 |" in result.stdout
     assert "| wfl calc --calc nwchem --parallel 2 |" in result.stdout  # CI installs NWChem
@@ -26,3 +26,4 @@ def test_quick_benchmark_run_completes():
 
     if SSH_KEY.exists():  # the test cluster is up (CI starts it): the remote run is measured
         assert "| wfl --remote slurm-local --per-job 10 |" in result.stdout
+        assert "| wfl --remote pipe (per job 10) |" in result.stdout

@@ -52,6 +52,17 @@ def test_the_closing_line_counts_cache_hits_and_quiet_drops_it(terminal):
     assert "wfl calc:" not in _run(terminal, "wfl -q calc --calc emt cells.xyz -o c.xyz")
 
 
+@pytest.mark.slow
+def test_a_pipeline_shows_its_configs_the_steps_of_its_md_stage_and_cache_hits(terminal):
+    command = ("wfl --parallel 2 pipe 'rattle | md --calc emt --ensemble langevin -T 300 "
+               "--steps 400 --every 100 | calc --calc lj' cells.xyz -o {}.xyz")
+    shown = _run(terminal, command.format("a"))
+    assert "END-0" in shown
+    assert "/6 configs" in shown and " steps" in shown
+    assert "wfl pipe: 6 configs in " in shown
+    assert "wfl pipe: 6 configs (6 from cache) in " in _run(terminal, command.format("b"))
+
+
 def test_nothing_on_stderr_when_it_is_not_a_terminal(tmp_path):
     write_configs(tmp_path / "cells.xyz", rattled_cells(3, "Cu", (1, 1, 1)))
     result = subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", "cells.xyz"], cwd=tmp_path,

@@ -40,6 +40,7 @@ COMMANDS = {
     "neb": "wflcli.cli.neb:neb",
     "normal-modes": "wflcli.cli.normal_modes:normal_modes",
     "phonons": "wflcli.cli.phonons:phonons",
+    "pipe": "wflcli.cli.pipe:pipe",
     "random": "wflcli.cli.random:random_",
     "rattle": "wflcli.cli.rattle:rattle",
     "remote": "wflcli.cli.remote:remote",

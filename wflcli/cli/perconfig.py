@@ -38,6 +38,10 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
     cores / threads workers). ``remote_args``: the verb's arguments for a batch task, when
     not those typed (less input files and outputs). ``inputs``: the ``read_inputs`` that
     ``configs`` come from, for outputs per input file."""
+    collect = getattr(settings, "collect", None)
+    if collect is not None:  # wfl pipe reads this verb as a stage: its task, no run
+        return collect(task, files=files, output=output, failed_output=failed_output,
+                       configs=configs, threads=threads, remote_args=remote_args)
     from wflcli.exec.pipeline import run_task
     from wflcli.io.per_input import is_pattern, plan_outputs
     from wflcli.store.cache import cache_for_run

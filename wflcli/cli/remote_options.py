@@ -13,7 +13,8 @@ from wflcli.cli.outputs import output_file_option
 from wflcli.cli.settings import RemoteOptions
 
 REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "minima-hopping",
-                "neb", "normal-modes", "optimize", "phonons", "rattle", "supercell")
+                "neb", "normal-modes", "optimize", "phonons", "pipe", "rattle",
+                "supercell")
 
 class GpuOption(click.ParamType):
     """``--gpus 2`` (a count) or ``--gpus 0,1,2,3`` (device IDs): (count, IDs)."""

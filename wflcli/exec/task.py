@@ -159,6 +159,8 @@ def _run_one(task: Task, function: Callable, index: int, atoms, seed: int) -> Ou
 
 
 def _outcome(task: Task, index: int, atoms, result) -> Outcome:
+    if isinstance(result, Outcome):  # made whole by the task (a pipeline, exec/chain.py)
+        return result
     if isinstance(result, Exception):
         return failed_outcome(task, index, atoms, result)
     if getattr(task, "annotates", False):
