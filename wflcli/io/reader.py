@@ -31,6 +31,13 @@ def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = Fa
     extxyz is read by ASE, see formats.py). Empty input is an
     error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says). ``on_source`` is
     called as each source begins."""
+    return (frame.atoms for frame in read_frames(sources, stdin, allow_empty, on_source))
+
+
+def read_frames(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
+                on_source: Callable[[], None] | None = None) -> Iterator:
+    """``read_configs``, as Frames: each config with its text (for verbs that pass frames
+    on unchanged, and for cache digests)."""
     found = False
     for source in sources:
         if on_source is not None:
@@ -39,12 +46,12 @@ def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = Fa
         if fmt is not None:  # not extxyz: ASE reads it
             for atoms in read_with_ase(source, fmt):
                 found = True
-                yield atoms
+                yield ParsedFrame(atoms, source)
             continue
         with open_source(source, stdin) as (name, stream):
-            for atoms in FrameReader(stream, name):
+            for frame in FrameReader(stream, name).frames():
                 found = True
-                yield atoms
+                yield frame
     if not found and not allow_empty:
         raise InputError(", ".join(sources) or "<stdin>", None, "no configurations in the input")
 
@@ -62,6 +69,10 @@ class FrameReader:
         self._numbers = atomic_numbers
 
     def __iter__(self) -> Iterator:
+        return (frame.atoms for frame in self.frames())
+
+    def frames(self) -> Iterator[Frame]:
+        """Each frame of the stream, its Atoms and text made when first asked for."""
         line = self.lines.readline()
         while line:
             self.lineno += 1
@@ -69,8 +80,8 @@ class FrameReader:
             if natoms is None:
                 line = self.lines.readline()
                 continue
-            atoms, line = self._frame(natoms, self.lineno)
-            yield atoms
+            frame, line = self._frame(line, natoms, self.lineno)
+            yield frame
             if line is None:  # not read ahead (a pipe): the next line only once asked for
                 line = self.lines.readline()
 
@@ -101,8 +112,9 @@ class FrameReader:
             self._fail(self.lineno, f"negative number of atoms {natoms}")
         return natoms
 
-    def _frame(self, natoms: int, first: int):
-        """The frame whose atom count is on line ``first``, and the line after it."""
+    def _frame(self, count: bytes, natoms: int, first: int):
+        """The frame whose atom count (line ``count``) is on line ``first``, and the line
+        after it."""
         comment = self.lines.readline()
         self.lineno += 1
         if not comment:
@@ -121,15 +133,21 @@ class FrameReader:
         vectors = ()
         if after is not None and after.lstrip().startswith(b"VEC"):
             vectors, after = self._cell_vectors(after)
-        text = self._text(comment, comment_line)
-        if vectors:  # as ASE: a frame with VEC lines has a plain comment, not key=value pairs
+        return Frame(self, first, count, comment, block, vectors), after
+
+    def atoms(self, frame: Frame):
+        """The Atoms of ``frame`` (one of this reader's); an InputError if its values are
+        wrong."""
+        comment_line = frame.line + 1
+        text = self._text(frame.comment, comment_line)
+        if frame.vectors:  # as ASE: a frame with VEC lines has a plain comment, no key=value
             info = {"comment": text.strip()}
         else:
             try:
                 info = parse_comment_line(text)
             except CommentLineError as exc:
                 self._fail(comment_line, str(exc))
-        return self._build(info, block, comment_line, vectors), after
+        return self._build(info, frame.block, comment_line, frame.vectors)
 
     def _cell_vectors(self, raw: bytes) -> tuple[list[list[float]], bytes]:
         """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), from
@@ -263,6 +281,60 @@ class FrameReader:
             atom = int(outside[0])
             self._fail(line + 1 + atom, f"Z: {numbers[atom]} is not an atomic number "
                        f"(0 to {MAX_ATOMIC_NUMBER})")
+
+
+class Frame:
+    """One extxyz frame as read: its Atoms and its text, each made when first asked for.
+
+    ``text`` is always what ``format_config(atoms)`` gives for the frame as read (so output
+    and cache digests are the same whichever is used); when the input already is that text,
+    it can be taken as it is, without formatting.
+    """
+
+    __slots__ = ("_reader", "line", "count", "comment", "block", "vectors", "_atoms",
+                 "_text")
+
+    def __init__(self, reader: FrameReader, line: int, count: bytes, comment: bytes,
+                 block: list[bytes], vectors):
+        self._reader = reader
+        self.line = line  # of the atom count, 1-based
+        self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
+        self._atoms = self._text = None
+
+    @property
+    def source(self) -> str:
+        return self._reader.name
+
+    @property
+    def atoms(self):
+        if self._atoms is None:
+            self._atoms = self._reader.atoms(self)
+        return self._atoms
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            from wflcli.io.writer import format_config
+
+            self._text = format_config(self.atoms)
+        return self._text
+
+
+class ParsedFrame:
+    """A frame that another reader (ASE's) made: its Atoms, and text formatted on demand."""
+
+    __slots__ = ("atoms", "source", "line", "_text")
+
+    def __init__(self, atoms, source: str):
+        self.atoms, self.source, self.line, self._text = atoms, source, None, None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            from wflcli.io.writer import format_config
+
+            self._text = format_config(self.atoms)
+        return self._text
 
 
 def _int64(text: str) -> int:
