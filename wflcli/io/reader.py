@@ -14,6 +14,7 @@ from typing import BinaryIO
 import numpy as np
 
 from wflcli.errors import InputError
+from wflcli.io.canonical import DEFAULT_PROPERTIES, canonical_text
 from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
@@ -138,16 +139,19 @@ class FrameReader:
     def atoms(self, frame: Frame):
         """The Atoms of ``frame`` (one of this reader's); an InputError if its values are
         wrong."""
+        return self._build(self.comment_info(frame), frame.block, frame.line + 1,
+                           frame.vectors)
+
+    def comment_info(self, frame: Frame) -> dict:
+        """The key=value pairs of ``frame``'s comment line (Properties, Lattice, pbc too)."""
         comment_line = frame.line + 1
         text = self._text(frame.comment, comment_line)
         if frame.vectors:  # as ASE: a frame with VEC lines has a plain comment, no key=value
-            info = {"comment": text.strip()}
-        else:
-            try:
-                info = parse_comment_line(text)
-            except CommentLineError as exc:
-                self._fail(comment_line, str(exc))
-        return self._build(info, frame.block, comment_line, frame.vectors)
+            return {"comment": text.strip()}
+        try:
+            return parse_comment_line(text)
+        except CommentLineError as exc:
+            self._fail(comment_line, str(exc))
 
     def _cell_vectors(self, raw: bytes) -> tuple[list[list[float]], bytes]:
         """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), from
@@ -173,7 +177,7 @@ class FrameReader:
     def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
         from ase import Atoms
 
-        spec = info.pop("Properties", "species:S:1:pos:R:3")
+        spec = info.pop("Properties", DEFAULT_PROPERTIES)
         try:
             if not isinstance(spec, str):
                 raise ValueError(f"bad Properties {spec!r}")
@@ -288,18 +292,18 @@ class Frame:
 
     ``text`` is always what ``format_config(atoms)`` gives for the frame as read (so output
     and cache digests are the same whichever is used); when the input already is that text,
-    it can be taken as it is, without formatting.
+    it is taken as it is, without formatting (canonical.py).
     """
 
     __slots__ = ("_reader", "line", "count", "comment", "block", "vectors", "_atoms",
-                 "_text")
+                 "_text", "_info", "_properties")
 
     def __init__(self, reader: FrameReader, line: int, count: bytes, comment: bytes,
                  block: list[bytes], vectors):
         self._reader = reader
         self.line = line  # of the atom count, 1-based
         self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
-        self._atoms = self._text = None
+        self._atoms = self._text = self._info = self._properties = None
 
     @property
     def source(self) -> str:
@@ -312,12 +316,58 @@ class Frame:
         return self._atoms
 
     @property
+    def natoms(self) -> int:
+        return len(self.block)
+
+    @property
+    def info(self) -> dict:
+        """``atoms.info``, without making the Atoms (a filter on info keys needs no more)."""
+        if self._atoms is not None:
+            return self._atoms.info
+        if self._info is None:
+            info = self._reader.comment_info(self)
+            self._properties = info.pop("Properties", DEFAULT_PROPERTIES)
+            if not self.vectors:
+                info.pop("Lattice", None)
+                info.pop("pbc", None)
+            self._info = info
+        return self._info
+
+    @property
+    def array_names(self) -> set[str]:
+        """The keys ``atoms.arrays`` has (numbers and positions, and each other column)."""
+        if self._atoms is not None:
+            return set(self._atoms.arrays)
+        self.info  # noqa: B018 - reads the Properties
+        try:
+            names = {name for name, _, _ in _properties(self._properties)}
+        except (ValueError, TypeError, AttributeError):
+            return set(self.atoms.arrays)  # a bad Properties: raised as when read
+        return (names - {"symbols", "move_mask"}) | {"numbers", "positions"}
+
+    def check(self) -> None:
+        """Refuse a malformed frame now (an InputError, as reading it would), cheaply when
+        its text is already the written form."""
+        if self._text is None and self._atoms is None:
+            found = canonical_text(self, _properties)  # may remember the formatted text
+            if found is not None:
+                self._text = found
+            else:
+                self.atoms  # noqa: B018 - made, or refused
+
+    @property
     def text(self) -> str:
+        if self._text is None:
+            self.check()
         if self._text is None:
             from wflcli.io.writer import format_config
 
             self._text = format_config(self.atoms)
         return self._text
+
+    def remember_text(self, text: str) -> None:
+        """What ``format_config(self.atoms)`` gave, made elsewhere (canonical.py)."""
+        self._text = text
 
 
 class ParsedFrame:
@@ -327,6 +377,21 @@ class ParsedFrame:
 
     def __init__(self, atoms, source: str):
         self.atoms, self.source, self.line, self._text = atoms, source, None, None
+
+    def check(self) -> None:
+        """Nothing to check: ASE made the Atoms."""
+
+    @property
+    def natoms(self) -> int:
+        return len(self.atoms)
+
+    @property
+    def info(self) -> dict:
+        return self.atoms.info
+
+    @property
+    def array_names(self) -> set[str]:
+        return set(self.atoms.arrays)
 
     @property
     def text(self) -> str:
