@@ -30,13 +30,15 @@ def _frames(files):
 
 
 def _write_frames(frames, output: str | None) -> None:
-    """Write each frame's text to ``output`` (atomically) or stdout."""
+    """Write each frame's text to ``output`` (atomically) or stdout, each frame pushed on
+    at once (a pipeline's next stage starts on it while this one reads on)."""
     from wflcli.io.output import open_output
 
     try:
         with data_stdout() as stdout, open_output(output, stdout) as sink:
             for frame in frames:
                 sink.write(frame.text)
+                sink.flush()
     except BrokenPipeError:
         raise ReaderGone() from None
 
