@@ -9,8 +9,18 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
-                        nwchem_calc, pipeline, remote_slurm, startup_memory_md)
+from benchmarks import (
+    calc_emt,
+    descriptors,
+    gap_eval,
+    io_extxyz,
+    mace_eval,
+    map_function,
+    nwchem_calc,
+    pipeline,
+    remote_slurm,
+    startup_memory_md,
+)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 

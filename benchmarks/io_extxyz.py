@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import subprocess
 
-from benchmarks.common import (ENV, WORK, Measurement, measure_commands, python_script,
-                               timed, wfl)
+from benchmarks.common import (
+    ENV,
+    WORK,
+    Measurement,
+    measure_commands,
+    python_script,
+    timed,
+    wfl,
+)
 
 GENERATE = """
 import sys
@@ -115,9 +122,11 @@ def run_verbs(count: int, repeat: int) -> list[Measurement]:
 
 def _source(count: int):
     source = WORK / f"io_{count}.xyz"
-    if not source.exists():
+    if not source.exists():  # made under another name first: an interrupted run leaves none
         WORK.mkdir(parents=True, exist_ok=True)
-        timed(python_script(GENERATE.format(count=count)) + [str(source)])
+        partial = source.with_suffix(".part")
+        timed(python_script(GENERATE.format(count=count)) + [str(partial)])
+        partial.rename(source)
     return source
 
 
@@ -125,6 +134,8 @@ def _ase_copy(source):
     """The same frames as ASE writes them (8 decimals, padded): not wfl's written form."""
     copy = source.with_name(source.stem + "_ase.xyz")
     if not copy.exists():
+        partial = copy.with_suffix(".part")
         timed(python_script("import sys, ase.io; ase.io.write(sys.argv[2], ase.io.read("
-                            "sys.argv[1], ':'), format='extxyz')") + [str(source), str(copy)])
+                            "sys.argv[1], ':'), format='extxyz')") + [str(source), str(partial)])
+        partial.rename(copy)
     return copy

@@ -5,7 +5,14 @@ with ``--parallel 2`` against serial."""
 from __future__ import annotations
 
 from benchmarks.calc_emt import GENERATE, inputs
-from benchmarks.common import ROOT, WORK, Measurement, measure_commands, python_script, wfl
+from benchmarks.common import (
+    ROOT,
+    WORK,
+    Measurement,
+    measure_commands,
+    python_script,
+    wfl,
+)
 
 OPS = ROOT / "map_ops.py"
 

@@ -1,5 +1,6 @@
-"""Scenario 13: a four-stage shell pipeline on 4-atom Ar clusters, ``wfl cat | wfl rattle | wfl calc --calc lj |
-wfl filter``, against each stage run alone on the input it gets in the pipeline.
+"""Scenario 13: a four-stage shell pipeline on 4-atom Ar clusters, ``wfl cat | wfl rattle |
+wfl calc --calc lj | wfl filter``, against each stage run alone on the input it gets in the
+pipeline.
 
 The stages overlap when none waits on another's full or empty buffer: each writes a frame as
 soon as it has it and reads what the previous one wrote as soon as it is there. On two

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from ase.build import bulk, molecule
 from ase.constraints import FixAtoms
-
 from test_io_malformed import CASES
+
 from wflcli.io import canonical
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
@@ -51,12 +51,12 @@ OTHER_WRITERS = [  # same values, not the written form: formatted as before
     '1\nProperties=species:S:1:pos:R:3:n:I:1 pbc="F F F"\nH 0.1 0.0 0.0 +4\n',
     '1\nProperties=species:S:1:pos:R:3:m:L:1 pbc="F F F"\nH 0.1 0.0 0.0 True\n',
     '1\nProperties=species:S:1:pos:R:3:move_mask:L:1 pbc="F F F"\nH 0.1 0.0 0.0 T\n',
-    '1\nLattice="0.0 0.0 0.0 0.0 0.0 0.0 0.0 0.0 0.0" Properties=species:S:1:pos:R:3 '
-    'pbc="F F F"\nH 0.1 0.0 0.0\n',
+    ('1\nLattice="0.0 0.0 0.0 0.0 0.0 0.0 0.0 0.0 0.0" Properties=species:S:1:pos:R:3 '
+     'pbc="F F F"\nH 0.1 0.0 0.0\n'),
     '1\npbc="F F F" Properties=species:S:1:pos:R:3\nH 0.1 0.0 0.0\n',
     '1\nx=1\nH 0.1 0.0 0.0\n',
-    '2\nProperties=species:S:1:pos:R:3 stress="1.0 2.0 3.0 4.0 5.0 6.0 7.0 8.0 9.0" pbc="F F F"\n'
-    'H 0.0 0.0 0.0\nH 0.0 0.0 0.74\n',
+    ('2\nProperties=species:S:1:pos:R:3 stress="1.0 2.0 3.0 4.0 5.0 6.0 7.0 8.0 9.0" '
+     'pbc="F F F"\nH 0.0 0.0 0.0\nH 0.0 0.0 0.74\n'),
     '1\nProperties=species:S:1:pos:R:3 pbc="F F F"\nH 0.1 0.0 0.0',  # no line end at the end
 ]
 

@@ -54,7 +54,7 @@ def filter_(settings, expression, files, invert, rejected, output):
         with data_stdout() as stdout, open_target(targets["-o"], stdout) as kept, \
                 open_target(targets["--rejected"], stdout) if rejected else nullcontext() \
                 as dropped:
-            sinks = (kept, dropped or kept)
+            sinks = (kept, dropped) if dropped else (kept,)
             for index, frame, keep in judged(inputs.frames(), test, invert, tally):
                 for sink in sinks:
                     sink.select(index)

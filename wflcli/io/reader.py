@@ -121,7 +121,6 @@ class FrameReader:
         if not comment:
             self._fail(self.lineno,
                        f"the frame starting at line {first} ends before its comment line")
-        comment_line = self.lineno
         block = self.lines.readlines(natoms)
         if natoms and not block[-1]:
             got = sum(1 for b in block if b)
@@ -295,8 +294,18 @@ class Frame:
     it is taken as it is, without formatting (canonical.py).
     """
 
-    __slots__ = ("_reader", "line", "count", "comment", "block", "vectors", "_atoms",
-                 "_text", "_info", "_properties")
+    __slots__ = (
+        "_atoms",
+        "_info",
+        "_properties",
+        "_reader",
+        "_text",
+        "block",
+        "comment",
+        "count",
+        "line",
+        "vectors",
+    )
 
     def __init__(self, reader: FrameReader, line: int, count: bytes, comment: bytes,
                  block: list[bytes], vectors):
@@ -373,7 +382,7 @@ class Frame:
 class ParsedFrame:
     """A frame that another reader (ASE's) made: its Atoms, and text formatted on demand."""
 
-    __slots__ = ("atoms", "source", "line", "_text")
+    __slots__ = ("_text", "atoms", "line", "source")
 
     def __init__(self, atoms, source: str):
         self.atoms, self.source, self.line, self._text = atoms, source, None, None
