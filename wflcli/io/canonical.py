@@ -5,7 +5,7 @@ inputs were written by wfl, so that text is the input text itself; checking that
 cheaper than parsing and formatting again. The check is exact, in two parts:
 
 - The comment line is reduced to a *shape*: each number in it replaced by its class (an
-  integer, a zero float, another float). Whether lines of one shape come out unchanged is
+  integer or a float; zeros, which the writer may treat apart, stay as they are). Whether lines of one shape come out unchanged is
   decided once, by reading and formatting the first frame of that shape in full; what the
   writer makes of a comment line depends on its numbers only through their classes, given
   that each number is already in its written form (``repr`` of a float, ``str`` of an int).
@@ -27,45 +27,38 @@ from wflcli.io.keyvalue import parse_comment_line
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
 _COUNT = re.compile(rb"[1-9][0-9]*\n")
-# a number standing alone as a value or list element of the comment line
-_NUMBER = re.compile(rb'(?<=[=" ])(-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?)(?=[" \n])')
 _INT_FORM = "0|-?[1-9][0-9]{0,17}"  # as str(int) writes it, within int64
-_INT = re.compile(_INT_FORM.encode())
+_END = r'(?=[" \n])'
+# a number standing alone as a value or list element of the comment line: an int (group 1)
+# or another float than a zero (group 2); zeros stay in the shape (a cell of zeros is
+# left out, a periodic direction without a cell vector refused)
+_NUMBER = re.compile(rf'(?<=[=" ])(?:({_INT_FORM}){_END}|(?!-?0\.0{_END})'
+                     rf"(-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?){_END})")
 _INT_TEXT = re.compile(_INT_FORM)
-_ZEROS = frozenset({b"0.0", b"-0.0"})
 DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
 _MAX_SHAPES = 1024
-_shapes: dict = {}  # comment-line shape -> whether such lines are written unchanged
+_shapes: dict = {}  # comment-line shape -> how its rows look when written as read, or False
 
 
 def canonical_text(frame, properties) -> str | None:
     """The input text of ``frame`` (a reader's Frame) if it is exactly what the writer gives
     for it, else None. ``properties`` parses a Properties value (the reader's)."""
-    comment = frame.comment
-    if frame.vectors or not _COUNT.fullmatch(frame.count) or not comment.endswith(b"\n"):
+    if frame.vectors or not _COUNT.fullmatch(frame.count):
         return None
-    pieces = _NUMBER.split(comment)  # text, number, text, ..., text
-    numbers = pieces[1::2]
-    classes = []
-    for number in numbers:
-        if b"." not in number and b"e" not in number:
-            if not _INT.fullmatch(number):
-                return None
-            classes.append("i")
-        else:
-            classes.append(number.decode() if number in _ZEROS else "f")
-    shape = (b"\n".join(pieces[::2]), "".join(classes))  # no \n inside a line
+    try:
+        comment = frame.comment.decode("utf-8")
+        text = b"".join(frame.block).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    pieces = _NUMBER.split(comment)  # text, int, float, text, int, float, ..., text
+    shape = ("\n".join(pieces[0::3]), bytes(map(bool, pieces[1::3])))  # no \n in a line
     rows = _shapes.get(shape)
     if rows is None:
         rows = _shapes[shape] = _judge(frame, properties)
         if len(_shapes) > _MAX_SHAPES:
             _shapes.clear()
-    if rows is False:
+    if rows is False or not rows.fullmatch(text):
         return None
-    block = b"".join(frame.block)
-    if not rows.fullmatch(block):
-        return None
-    text = block.decode("ascii")
     tokens = text.split()
     stride = rows.stride
     if rows.symbols and not _known_symbols().issuperset(tokens[0::stride]):
@@ -76,15 +69,15 @@ def canonical_text(frame, properties) -> str | None:
     for column in rows.int_columns:
         if not all(map(_INT_TEXT.fullmatch, tokens[column::stride])):
             return None
-    floats = [number.decode() for number, kind in zip(numbers, classes) if kind == "f"]
+    floats = [number for number in pieces[2::3] if number]
     for column in rows.float_columns:
-        floats.extend(tokens[column::stride])
+        floats += tokens[column::stride]
     try:  # a float written by repr is its own repr; float() also refuses what is no number
-        if list(map(repr, map(float, floats))) != floats:
+        if list(map(float.__repr__, map(float, floats))) != floats:
             return None
     except ValueError:
         return None
-    return frame.count.decode("ascii") + comment.decode("utf-8") + text
+    return frame.count.decode("ascii") + comment + text
 
 
 class _Rows:
@@ -92,7 +85,8 @@ class _Rows:
     between, a ``\\n`` after each row; which columns hold symbols, floats, ints, bools."""
 
     def __init__(self, stride: int, symbols: bool, kinds: list):
-        self.fullmatch = re.compile(rb"(?:[!-~]+(?: [!-~]+){%d}\n)+" % (stride - 1)).fullmatch
+        words = "{" + str(stride - 1) + "}"
+        self.fullmatch = re.compile(rf"(?:[!-~]+(?: [!-~]+){words}\n)+").fullmatch
         self.stride, self.symbols = stride, symbols
         self.float_columns = [i for i, kind in enumerate(kinds) if kind is float]
         self.int_columns = [i for i, kind in enumerate(kinds) if kind is int]
@@ -122,7 +116,6 @@ def _judge(frame, properties):
 
 
 _BOOLS = frozenset({"T", "F"})
-
 
 @functools.cache
 def _known_symbols() -> frozenset[str]:
