@@ -81,6 +81,8 @@ def _converted(key: str, value: str):
     result = _remembered(key, value)
     if isinstance(result, np.ndarray):
         return result.copy()
+    if isinstance(result, list) and all(type(v) is bool for v in result):
+        return result.copy()  # pbc="T T T": the common list, no deep copy needed
     if isinstance(result, (list, dict)):
         return copy.deepcopy(result)
     return result
@@ -232,7 +234,8 @@ def format_value(key: str, value) -> str:
         # numbers as a quoted list read back as an array only if there are two or more
         # (one reads as a scalar) and they are not bools (which read as a list)
         if value.ndim == 1 and value.size > 1 and value.dtype.kind != "b":
-            return '"' + " ".join(format_scalar(v) for v in value.tolist()) + '"'
+            text = float.__repr__ if value.dtype.kind == "f" else str  # as format_scalar
+            return '"' + " ".join(map(text, value.tolist())) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, (list, tuple)):
