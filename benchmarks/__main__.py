@@ -112,7 +112,7 @@ SCENARIOS = [
              "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
              "Target: `--parallel 2` at least 1.8x serial.", map_function.run_parallel,
              (100, 2000), "wfl map busy (serial)"),
-    Scenario("13. A four-stage pipeline on {n} 4-atom Ar clusters: `wfl cat | wfl rattle | "
+    Scenario("15. A four-stage pipeline on {n} 4-atom Ar clusters: `wfl cat | wfl rattle | "
              "wfl calc --calc lj | wfl filter`", "Each stage alone reads the file that it "
              "gets in the pipeline and writes to /dev/null; every run starts from an empty "
              "store; CPU times beside. Target: the pipeline within 1.3x the wall time of its "

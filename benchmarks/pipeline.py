@@ -1,4 +1,4 @@
-"""Scenario 13: a four-stage shell pipeline on 4-atom Ar clusters, ``wfl cat | wfl rattle |
+"""Scenario 15: a four-stage shell pipeline on 4-atom Ar clusters, ``wfl cat | wfl rattle |
 wfl calc --calc lj | wfl filter``, against each stage run alone on the input it gets in the
 pipeline.
 

@@ -4,11 +4,16 @@ always exactly what formatting the Atoms gives, and the input itself where it al
 from __future__ import annotations
 
 import io
+import os
+import select
+import subprocess
+import time
 
 import numpy as np
 import pytest
 from ase.build import bulk, molecule
 from ase.constraints import FixAtoms
+from conftest import WFL_PROGRAM
 from test_io_malformed import CASES
 
 from wflcli.io import canonical
@@ -156,3 +161,33 @@ def test_filter_on_info_keys_makes_no_atoms(monkeypatch):
     frames = _frames(cu + water + slab)
     kept = [k for _, _, k in judged(frames, Expression("volume > 40"), False, Tally())]
     assert kept == [True, False, False]  # the water has no cell, the slab is 2D
+
+
+@pytest.mark.parametrize("verb", [["cat"], ["head", "-n", "3"], ["filter", "natoms > 0"]])
+def test_passing_verbs_stream_each_frame_at_once(verb):
+    """A slow producer: each frame comes out while the input is still open (no block
+    buffering of the output, no read-ahead on a pipe)."""
+    cu = _rich_frames()[0].encode()
+    proc = subprocess.Popen([WFL_PROGRAM, *verb], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(2):
+            proc.stdin.write(cu)
+            proc.stdin.flush()
+            assert _read_for(proc.stdout, len(cu), 60) == cu  # while stdin is still open
+        proc.stdin.close()
+        assert proc.stdout.read() == b""
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+
+
+def _read_for(stream, size: int, seconds: float) -> bytes:
+    """Up to ``size`` bytes of a pipe, as many as came within ``seconds``."""
+    got, deadline = b"", time.monotonic() + seconds
+    while len(got) < size and select.select([stream], [], [], deadline - time.monotonic())[0]:
+        chunk = os.read(stream.fileno(), size - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return got
