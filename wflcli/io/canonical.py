@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 
-from wflcli.io.keyvalue import parse_comment_line
+from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
 _COUNT = re.compile(rb"[1-9][0-9]*\n")
@@ -98,7 +98,11 @@ def _judge(frame, properties):
     reading and formatting it), else False. Errors in the frame are raised as when read."""
     from wflcli.io.writer import format_config
 
-    text = format_config(frame.atoms)
+    atoms = frame.atoms
+    try:
+        text = format_config(atoms)
+    except UnwritableValue:  # said where the frame is written, as before (if it is)
+        return False
     frame.remember_text(text)
     if text.split("\n", 2)[1].encode("utf-8") + b"\n" != frame.comment:
         return False
