@@ -54,14 +54,17 @@ class CommentLineError(ValueError):
     """The comment line cannot be parsed; the message says why."""
 
 
-def parse_comment_line(line: str) -> dict:
-    """Parse an extxyz comment line into a dict of native values."""
+def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
+    """Parse an extxyz comment line into a dict of native values; with ``only``, just
+    those keys (a line already known to be valid: the others are not converted)."""
     line = line.strip()
     if _SIMPLE_LINE.fullmatch(line):  # the common case, without escapes or brackets
         pairs = [(key, (v1 or v2) if eq else "T")
                  for key, eq, v1, v2 in _SIMPLE_PAIR.findall(line)]
     else:
         pairs = _general_pairs(line)
+    if only is not None:
+        return {key: _converted(key, value) for key, value in pairs if key in only}
     result = {}
     for key, value in pairs:
         if key in result:

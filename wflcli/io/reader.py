@@ -21,6 +21,7 @@ from wflcli.io.linebreaks import Lines
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 from wflcli.io.sources import open_source
 
+_CELL_KEYS = frozenset({"Lattice", "pbc", "Properties"})  # not in atoms.info: the cell, arrays
 _PROPERTY_TYPES = {"R": float, "I": int, "S": str, "L": bool}
 _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge": "charges"}
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
@@ -337,10 +338,17 @@ class Frame:
             info = self._reader.comment_info(self)
             self._properties = info.pop("Properties", DEFAULT_PROPERTIES)
             if not self.vectors:
-                info.pop("Lattice", None)
-                info.pop("pbc", None)
+                for key in _CELL_KEYS:
+                    info.pop(key, None)
             self._info = info
         return self._info
+
+    def info_of(self, keys: frozenset) -> dict:
+        """``info`` for just these keys (fewer values converted); call ``check`` first."""
+        if self._atoms is not None or self._info is not None or self.vectors:
+            return {k: v for k, v in self.info.items() if k in keys}
+        keys = keys - _CELL_KEYS
+        return parse_comment_line(self.comment.decode("utf-8"), only=keys) if keys else {}
 
     @property
     def array_names(self) -> set[str]:
@@ -397,6 +405,9 @@ class ParsedFrame:
     @property
     def info(self) -> dict:
         return self.atoms.info
+
+    def info_of(self, keys: frozenset) -> dict:
+        return {k: v for k, v in self.atoms.info.items() if k in keys}
 
     @property
     def array_names(self) -> set[str]:

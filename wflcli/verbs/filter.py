@@ -17,8 +17,8 @@ from wflcli.verbs.expression import Expression, MissingName, names_of
 class FrameNames(Mapping):
     """The names an expression sees in one frame (a reader's Frame), made as asked for."""
 
-    def __init__(self, frame):
-        self._frame = frame
+    def __init__(self, frame, info: dict):
+        self._frame, self._info = frame, info  # info: at least the keys the expression names
         self._all: dict | None = None
 
     def _names(self) -> dict:
@@ -30,12 +30,11 @@ class FrameNames(Mapping):
         return name == "natoms" and name not in self._frame.array_names
 
     def __contains__(self, name) -> bool:
-        return name in self._frame.info or self._natoms_shown(name) or name in self._names()
+        return name in self._info or self._natoms_shown(name) or name in self._names()
 
     def __getitem__(self, name):
-        info = self._frame.info
-        if name in info:
-            return info[name]
+        if name in self._info:
+            return self._info[name]
         if self._natoms_shown(name):
             return self._frame.natoms
         return self._names()[name]
@@ -59,11 +58,13 @@ def judged(frames: Iterable, test: Expression, invert: bool, tally: Tally) -> It
     """``(index, frame, keep)`` for each frame in turn. A frame that failed upstream
     (``info['wfl_error']``) is kept, unjudged; one without a name the expression uses is
     not (counted in ``tally``)."""
+    wanted = frozenset(test.names) | {"wfl_error"}
     for index, frame in enumerate(frames):
         frame.check()  # a malformed frame is refused here, as when read
-        failed = "wfl_error" in frame.info
+        info = frame.info_of(wanted)
+        failed = "wfl_error" in info
         try:
-            keep = failed or test.holds(FrameNames(frame)) != invert
+            keep = failed or test.holds(FrameNames(frame, info)) != invert
         except MissingName as exc:
             tally.missing[exc.args[0]] = tally.missing.get(exc.args[0], 0) + 1
             keep = False
