@@ -121,6 +121,7 @@ def _judge(frame, properties):
 
 _BOOLS = frozenset({"T", "F"})
 
+
 @functools.cache
 def _known_symbols() -> frozenset[str]:
     """The element symbols the writer writes (X, for atomic number 0, to Og)."""
