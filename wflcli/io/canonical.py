@@ -5,10 +5,11 @@ inputs were written by wfl, so that text is the input text itself; checking that
 cheaper than parsing and formatting again. The check is exact, in two parts:
 
 - The comment line is reduced to a *shape*: each number in it replaced by its class (an
-  integer or a float; zeros, which the writer may treat apart, stay as they are). Whether lines of one shape come out unchanged is
-  decided once, by reading and formatting the first frame of that shape in full; what the
-  writer makes of a comment line depends on its numbers only through their classes, given
-  that each number is already in its written form (``repr`` of a float, ``str`` of an int).
+  integer or a float; zeros, which the writer may treat apart, stay as they are). Whether
+  lines of one shape come out unchanged is decided once, by reading and formatting the
+  first frame of that shape in full; what the writer makes of a comment line depends on
+  its numbers only through their classes, given that each number is already in its
+  written form (``repr`` of a float, ``str`` of an int).
 - The atom rows must match the pattern that their Properties allow in written form (known
   element symbols, one space between values, ``T``/``F``, integers without leading zeros,
   a ``\\n`` after each row), and every float in rows and comment line must be its own
