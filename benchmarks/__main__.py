@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
-                        nwchem_calc, remote_pipe, remote_slurm, startup_memory_md)
+                        nwchem_calc, pipeline, remote_pipe, remote_slurm, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -37,6 +37,13 @@ SCENARIOS = [
              "In process, the import not counted. Targets: read at least 2x `ase.io.iread`, "
              "write at least 1x `ase.io.write` (which rounds positions to 8 decimals; wflcli "
              "writes full precision).", io_extxyz.run, (2000, 20000), "read: ase.io.iread"),
+    Scenario("2b. `wfl cat`, `head`, `filter` of {n} frames of 8-atom Cu with energy, stress "
+             "and forces", "Whole commands, start-up included, each writing to /dev/null; CPU "
+             "time (user + system) beside each. Frames that wfl wrote are passed on as their "
+             "text once proved to be what the writer gives; a filter on info keys judges "
+             "them from the comment line. Targets: cat, head and filter at least 8x ASE's "
+             "read + write, and at most 3x the C parser's read time.", io_extxyz.run_verbs,
+             (2000, 20000), "ase.io.iread -> ase.io.write"),
     Scenario("3. Start-up: the median of {n} runs of each command",
              "Targets: `wfl --help` and `wfl --version` at most 0.15 s, and `wfl --help` at "
              "most 1/5 of libAtoms `wfl --help`.", startup_memory_md.run_startup, (3, 11),
@@ -95,6 +102,12 @@ SCENARIOS = [
              "over {n} 8-atom Cu configs", "The function is `benchmarks/map_ops.py:busy`. "
              "Target: `--parallel 2` at least 1.8x serial.", map_function.run_parallel,
              (100, 2000), "wfl map busy (serial)"),
+    Scenario("15. A four-stage pipeline on {n} 4-atom Ar clusters: `wfl cat | wfl rattle | "
+             "wfl calc --calc lj | wfl filter`", "Each stage alone reads the file that it "
+             "gets in the pipeline and writes to /dev/null; every run starts from an empty "
+             "store; CPU times beside. Target: the pipeline within 1.3x the wall time of its "
+             "slowest stage alone (speed vs that stage at least 0.77x).", pipeline.run,
+             (2000, 20000), "alone: wfl calc --calc lj"),
     *(Scenario(f"12{part}. MACE evaluation, {{n}} rattled {size} Cu cells",
                "A MACE model fitted here with `wfl fit-mace` (32 channels, L=1, 2 "
                "interactions, correlation 3, float64); energy, forces and stress, on the "

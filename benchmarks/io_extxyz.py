@@ -1,11 +1,21 @@
 """Scenario 2: extxyz reading and writing, 20,000 frames of 8-atom Cu with results, in
-process: wflcli's reader and writer against ``ase.io`` and the ``extxyz`` C parser."""
+process: wflcli's reader and writer against ``ase.io`` and the ``extxyz`` C parser.
+Scenario 2b: ``wfl cat``, ``head`` and ``filter`` of the same file as whole commands, against
+ASE's read + write and the C parser's read."""
 
 from __future__ import annotations
 
 import subprocess
 
-from benchmarks.common import ENV, WORK, Measurement, python_script, timed
+from benchmarks.common import (
+    ENV,
+    WORK,
+    Measurement,
+    measure_commands,
+    python_script,
+    timed,
+    wfl,
+)
 
 GENERATE = """
 import sys
@@ -67,10 +77,7 @@ def _installed(module: str) -> bool:
 
 
 def run(count: int, repeat: int) -> list[Measurement]:
-    source = WORK / f"io_{count}.xyz"
-    if not source.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        timed(python_script(GENERATE.format(count=count)) + [str(source)])
+    source = _source(count)
     results = {}
     for name, code in CONTENDERS.items():
         if "extxyz C" in name and not _installed("extxyz"):
@@ -83,3 +90,52 @@ def run(count: int, repeat: int) -> list[Measurement]:
                                     env=ENV, capture_output=True, check=True, text=True)
             results[name].seconds.append(float(output.stdout))
     return list(results.values())
+
+
+# whole commands, each reading the scenario's file and writing to stdout (/dev/null)
+VERBS_ASE = """
+import sys, ase.io
+ase.io.write(sys.stdout, ase.io.iread(sys.argv[1], format="extxyz"), format="extxyz")"""
+VERBS_C_PARSER = """
+import sys, extxyz
+n = sum(1 for _ in extxyz.iread_dicts(sys.argv[1]))"""
+
+
+def run_verbs(count: int, repeat: int) -> list[Measurement]:
+    """Scenario 2b: the verbs that pass frames on, as whole commands (start-up included)."""
+    source = _source(count)
+    contenders = {"ase.io.iread -> ase.io.write": python_script(VERBS_ASE) + [str(source)]}
+    if _installed("extxyz"):
+        contenders["extxyz C parser, read to dicts"] = python_script(VERBS_C_PARSER) + [
+            str(source)]
+    contenders.update({
+        "wfl cat": wfl("cat", str(source)),
+        "wfl head": wfl("head", "-n", str(count), str(source)),
+        "wfl filter 'REF_energy < 1e9' (keeps all)": wfl("filter", "REF_energy < 1e9",
+                                                         str(source)),
+        "wfl filter 'max(norm(REF_forces)) < 1e9' (an array: makes Atoms)": wfl(
+            "filter", "max(norm(REF_forces)) < 1e9", str(source)),
+        "wfl cat of ASE's output (formatted, not passed on)": wfl("cat", str(_ase_copy(source))),
+    })
+    return measure_commands(contenders, count, repeat)
+
+
+def _source(count: int):
+    source = WORK / f"io_{count}.xyz"
+    if not source.exists():  # made under another name first: an interrupted run leaves none
+        WORK.mkdir(parents=True, exist_ok=True)
+        partial = source.with_suffix(".part")
+        timed(python_script(GENERATE.format(count=count)) + [str(partial)])
+        partial.rename(source)
+    return source
+
+
+def _ase_copy(source):
+    """The same frames as ASE writes them (8 decimals, padded): not wfl's written form."""
+    copy = source.with_name(source.stem + "_ase.xyz")
+    if not copy.exists():
+        partial = copy.with_suffix(".part")
+        timed(python_script("import sys, ase.io; ase.io.write(sys.argv[2], ase.io.read("
+                            "sys.argv[1], ':'), format='extxyz')") + [str(source), str(partial)])
+        partial.rename(copy)
+    return copy

@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from benchmarks.pipeline import PIPELINE
+
 COMPUTE = "compute only (EMT on atoms in memory)"
+ASE_READ_WRITE, C_READ = "ase.io.iread -> ase.io.write", "extxyz C parser, read to dicts"
+PASSING_VERBS = ("wfl cat", "wfl head", "wfl filter 'REF_energy < 1e9' (keeps all)")
 LIB_SERIAL, LIB_TWO = "libAtoms wfl calculate (serial)", "libAtoms wfl calculate, 2 subprocesses"
 
 
@@ -42,6 +46,13 @@ TARGETS = [
            speedup("read: wflcli reader", "read: ase.io.iread"), 2.0),
     Target("extxyz write at least 1x ase.io.write",
            speedup("write: wflcli writer (full precision)", "write: ase.io.write"), 1.0),
+    *(Target(f"`{verb}` at least 8x ASE's read + write (8-atom frames)",
+             speedup(verb, ASE_READ_WRITE), 8.0) for verb in PASSING_VERBS),
+    *(Target(f"`{verb}` at most 3x the extxyz C parser's read", speedup(C_READ, verb), 3.0,
+             at_least=False) for verb in PASSING_VERBS),
+    Target("pipeline cat, rattle, calc, filter within 1.3x its slowest stage alone",
+           lambda m: m[PIPELINE] / max(v for k, v in m.items() if k.startswith("alone: ")),
+           1.3, at_least=False),
     Target("`wfl --help` at most 0.15 s", lambda m: m["wfl --help"], 0.15, at_least=False,
            unit=" s"),
     Target("`wfl --version` at most 0.15 s", lambda m: m["wfl --version"], 0.15,

@@ -9,7 +9,7 @@ import click
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.outputs import output_file_option
 from wflcli.cli.stdout import data_stdout
-from wflcli.errors import ExitStatus, ReaderGone, UsageError, WflError
+from wflcli.errors import ExitStatus, ReaderGone, UsageError
 
 
 @click.command("filter")
@@ -40,45 +40,36 @@ def filter_(settings, expression, files, invert, rejected, output):
     from wflcli.cli.perconfig import read_inputs
     from wflcli.io.output import open_target
     from wflcli.io.per_input import plan_outputs
-    from wflcli.io.writer import format_config
-    from wflcli.verbs.expression import Expression, ExpressionError, MissingName
-    from wflcli.verbs.upstream import failed_upstream
+    from wflcli.verbs.expression import Expression, ExpressionError
+    from wflcli.verbs.filter import Tally, judged
 
     try:
         test = Expression(expression)
     except ExpressionError as exc:
         raise UsageError(f"filter expression: {exc}") from None
-    missing: dict[str, int] = {}
-    passed_failed = 0
+    tally = Tally()
     inputs = read_inputs(files)
     targets = plan_outputs({"-o": output, "--rejected": rejected}, inputs)
     try:
         with data_stdout() as stdout, open_target(targets["-o"], stdout) as kept, \
                 open_target(targets["--rejected"], stdout) if rejected else nullcontext() \
                 as dropped:
-            for index, atoms in enumerate(inputs):
-                for sink in (kept, dropped or kept):
+            sinks = (kept, dropped) if dropped else (kept,)
+            for index, frame, keep in judged(inputs.frames(), test, invert, tally):
+                for sink in sinks:
                     sink.select(index)
-                try:
-                    keep = failed_upstream(atoms) or test.matches(atoms) != invert
-                except MissingName as exc:
-                    missing[exc.args[0]] = missing.get(exc.args[0], 0) + 1
-                    keep = False
-                except (TypeError, ValueError, IndexError, ArithmeticError) as exc:
-                    raise WflError(f"filter expression on config {index}: {exc}") from None
-                passed_failed += failed_upstream(atoms)
                 target = kept if keep else dropped
                 if target is not None:
-                    target.write(format_config(atoms))
-                for sink in (kept, dropped or kept):
+                    target.write(frame.text)
+                for sink in sinks:
                     sink.flush()
     except BrokenPipeError:
         raise ReaderGone() from None
-    if missing and not settings.quiet:
-        for name, count in missing.items():
+    if tally.missing and not settings.quiet:
+        for name, count in tally.missing.items():
             click.echo(f"wfl filter: {count} configs have no {name!r} (not kept)", err=True)
-    if passed_failed:
-        click.echo(f"wfl filter: passed on {passed_failed} configs that failed upstream "
+    if tally.passed_failed:
+        click.echo(f"wfl filter: passed on {tally.passed_failed} configs that failed upstream "
                    "(unjudged)", err=True)
         return ExitStatus.SOME_FAILED
     return ExitStatus.OK

@@ -54,14 +54,17 @@ class CommentLineError(ValueError):
     """The comment line cannot be parsed; the message says why."""
 
 
-def parse_comment_line(line: str) -> dict:
-    """Parse an extxyz comment line into a dict of native values."""
+def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
+    """Parse an extxyz comment line into a dict of native values; with ``only``, just
+    those keys (a line already known to be valid: the others are not converted)."""
     line = line.strip()
     if _SIMPLE_LINE.fullmatch(line):  # the common case, without escapes or brackets
         pairs = [(key, (v1 or v2) if eq else "T")
                  for key, eq, v1, v2 in _SIMPLE_PAIR.findall(line)]
     else:
         pairs = _general_pairs(line)
+    if only is not None:
+        return {key: _converted(key, value) for key, value in pairs if key in only}
     result = {}
     for key, value in pairs:
         if key in result:
@@ -81,6 +84,8 @@ def _converted(key: str, value: str):
     result = _remembered(key, value)
     if isinstance(result, np.ndarray):
         return result.copy()
+    if isinstance(result, list) and all(type(v) is bool for v in result):
+        return result.copy()  # pbc="T T T": the common list, no deep copy needed
     if isinstance(result, (list, dict)):
         return copy.deepcopy(result)
     return result
@@ -232,7 +237,8 @@ def format_value(key: str, value) -> str:
         # numbers as a quoted list read back as an array only if there are two or more
         # (one reads as a scalar) and they are not bools (which read as a list)
         if value.ndim == 1 and value.size > 1 and value.dtype.kind != "b":
-            return '"' + " ".join(format_scalar(v) for v in value.tolist()) + '"'
+            text = float.__repr__ if value.dtype.kind == "f" else str  # as format_scalar
+            return '"' + " ".join(map(text, value.tolist())) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, (list, tuple)):

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from wflcli.errors import UsageError
 from wflcli.io.output import Sink, atomic_file
-from wflcli.io.reader import read_configs
+from wflcli.io.reader import read_frames
 from wflcli.io.sources import COMPRESSORS, STDIN
 
 PLACEHOLDERS = ("{stem}", "{name}", "{dir}")
@@ -80,9 +80,13 @@ class TrackedInputs:
         self._read = 0
 
     def __iter__(self) -> Iterator:
-        for atoms in read_configs(self.files, self._stdin, on_source=self._begin):
+        return (frame.atoms for frame in self.frames())
+
+    def frames(self) -> Iterator:
+        """The configs as Frames (reader.py): Atoms and text, each made when asked for."""
+        for frame in read_frames(self.files, self._stdin, on_source=self._begin):
             self._read += 1
-            yield atoms
+            yield frame
 
     def _begin(self) -> None:
         self.starts.append(self._read)

@@ -14,12 +14,14 @@ from typing import BinaryIO
 import numpy as np
 
 from wflcli.errors import InputError
+from wflcli.io.canonical import DEFAULT_PROPERTIES, canonical_text
 from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 from wflcli.io.sources import open_source
 
+_CELL_KEYS = frozenset({"Lattice", "pbc", "Properties"})  # not in atoms.info: the cell, arrays
 _PROPERTY_TYPES = {"R": float, "I": int, "S": str, "L": bool}
 _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge": "charges"}
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
@@ -31,6 +33,13 @@ def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = Fa
     extxyz is read by ASE, see formats.py). Empty input is an
     error, unless ``allow_empty`` (``wfl count``: 0, as ``wc`` says). ``on_source`` is
     called as each source begins."""
+    return (frame.atoms for frame in read_frames(sources, stdin, allow_empty, on_source))
+
+
+def read_frames(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
+                on_source: Callable[[], None] | None = None) -> Iterator:
+    """``read_configs``, as Frames: each config with its text (for verbs that pass frames
+    on unchanged, and for cache digests)."""
     found = False
     for source in sources:
         if on_source is not None:
@@ -39,12 +48,12 @@ def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = Fa
         if fmt is not None:  # not extxyz: ASE reads it
             for atoms in read_with_ase(source, fmt):
                 found = True
-                yield atoms
+                yield ParsedFrame(atoms, source)
             continue
         with open_source(source, stdin) as (name, stream):
-            for atoms in FrameReader(stream, name):
+            for frame in FrameReader(stream, name).frames():
                 found = True
-                yield atoms
+                yield frame
     if not found and not allow_empty:
         raise InputError(", ".join(sources) or "<stdin>", None, "no configurations in the input")
 
@@ -62,6 +71,10 @@ class FrameReader:
         self._numbers = atomic_numbers
 
     def __iter__(self) -> Iterator:
+        return (frame.atoms for frame in self.frames())
+
+    def frames(self) -> Iterator[Frame]:
+        """Each frame of the stream, its Atoms and text made when first asked for."""
         line = self.lines.readline()
         while line:
             self.lineno += 1
@@ -69,8 +82,8 @@ class FrameReader:
             if natoms is None:
                 line = self.lines.readline()
                 continue
-            atoms, line = self._frame(natoms, self.lineno)
-            yield atoms
+            frame, line = self._frame(line, natoms, self.lineno)
+            yield frame
             if line is None:  # not read ahead (a pipe): the next line only once asked for
                 line = self.lines.readline()
 
@@ -101,14 +114,14 @@ class FrameReader:
             self._fail(self.lineno, f"negative number of atoms {natoms}")
         return natoms
 
-    def _frame(self, natoms: int, first: int):
-        """The frame whose atom count is on line ``first``, and the line after it."""
+    def _frame(self, count: bytes, natoms: int, first: int):
+        """The frame whose atom count (line ``count``) is on line ``first``, and the line
+        after it."""
         comment = self.lines.readline()
         self.lineno += 1
         if not comment:
             self._fail(self.lineno,
                        f"the frame starting at line {first} ends before its comment line")
-        comment_line = self.lineno
         block = self.lines.readlines(natoms)
         if natoms and not block[-1]:
             got = sum(1 for b in block if b)
@@ -121,15 +134,24 @@ class FrameReader:
         vectors = ()
         if after is not None and after.lstrip().startswith(b"VEC"):
             vectors, after = self._cell_vectors(after)
-        text = self._text(comment, comment_line)
-        if vectors:  # as ASE: a frame with VEC lines has a plain comment, not key=value pairs
-            info = {"comment": text.strip()}
-        else:
-            try:
-                info = parse_comment_line(text)
-            except CommentLineError as exc:
-                self._fail(comment_line, str(exc))
-        return self._build(info, block, comment_line, vectors), after
+        return Frame(self, first, count, comment, block, vectors), after
+
+    def atoms(self, frame: Frame):
+        """The Atoms of ``frame`` (one of this reader's); an InputError if its values are
+        wrong."""
+        return self._build(self.comment_info(frame), frame.block, frame.line + 1,
+                           frame.vectors)
+
+    def comment_info(self, frame: Frame) -> dict:
+        """The key=value pairs of ``frame``'s comment line (Properties, Lattice, pbc too)."""
+        comment_line = frame.line + 1
+        text = self._text(frame.comment, comment_line)
+        if frame.vectors:  # as ASE: a frame with VEC lines has a plain comment, no key=value
+            return {"comment": text.strip()}
+        try:
+            return parse_comment_line(text)
+        except CommentLineError as exc:
+            self._fail(comment_line, str(exc))
 
     def _cell_vectors(self, raw: bytes) -> tuple[list[list[float]], bytes]:
         """The ``VEC1``..``VEC3`` lines after the atoms (ASE's cell for plain XYZ), from
@@ -155,7 +177,7 @@ class FrameReader:
     def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
         from ase import Atoms
 
-        spec = info.pop("Properties", "species:S:1:pos:R:3")
+        spec = info.pop("Properties", DEFAULT_PROPERTIES)
         try:
             if not isinstance(spec, str):
                 raise ValueError(f"bad Properties {spec!r}")
@@ -263,6 +285,141 @@ class FrameReader:
             atom = int(outside[0])
             self._fail(line + 1 + atom, f"Z: {numbers[atom]} is not an atomic number "
                        f"(0 to {MAX_ATOMIC_NUMBER})")
+
+
+class Frame:
+    """One extxyz frame as read: its Atoms and its text, each made when first asked for.
+
+    ``text`` is always what ``format_config(atoms)`` gives for the frame as read (so output
+    and cache digests are the same whichever is used); when the input already is that text,
+    it is taken as it is, without formatting (canonical.py).
+    """
+
+    __slots__ = (
+        "_atoms",
+        "_info",
+        "_properties",
+        "_reader",
+        "_text",
+        "block",
+        "comment",
+        "count",
+        "line",
+        "vectors",
+    )
+
+    def __init__(self, reader: FrameReader, line: int, count: bytes, comment: bytes,
+                 block: list[bytes], vectors):
+        self._reader = reader
+        self.line = line  # of the atom count, 1-based
+        self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
+        self._atoms = self._text = self._info = self._properties = None
+
+    @property
+    def source(self) -> str:
+        return self._reader.name
+
+    @property
+    def atoms(self):
+        if self._atoms is None:
+            self._atoms = self._reader.atoms(self)
+        return self._atoms
+
+    @property
+    def natoms(self) -> int:
+        return len(self.block)
+
+    @property
+    def info(self) -> dict:
+        """``atoms.info``, without making the Atoms (a filter on info keys needs no more)."""
+        if self._atoms is not None:
+            return self._atoms.info
+        if self._info is None:
+            info = self._reader.comment_info(self)
+            self._properties = info.pop("Properties", DEFAULT_PROPERTIES)
+            if not self.vectors:
+                for key in _CELL_KEYS:
+                    info.pop(key, None)
+            self._info = info
+        return self._info
+
+    def info_of(self, keys: frozenset) -> dict:
+        """``info`` for just these keys (fewer values converted); call ``check`` first."""
+        if self._atoms is not None or self._info is not None or self.vectors:
+            return {k: v for k, v in self.info.items() if k in keys}
+        keys = keys - _CELL_KEYS
+        return parse_comment_line(self.comment.decode("utf-8"), only=keys) if keys else {}
+
+    @property
+    def array_names(self) -> set[str]:
+        """The keys ``atoms.arrays`` has (numbers and positions, and each other column)."""
+        if self._atoms is not None:
+            return set(self._atoms.arrays)
+        self.info  # noqa: B018 - reads the Properties
+        try:
+            names = {name for name, _, _ in _properties(self._properties)}
+        except (ValueError, TypeError, AttributeError):
+            return set(self.atoms.arrays)  # a bad Properties: raised as when read
+        return (names - {"symbols", "move_mask"}) | {"numbers", "positions"}
+
+    def check(self) -> None:
+        """Refuse a malformed frame now (an InputError, as reading it would), cheaply when
+        its text is already the written form."""
+        if self._text is None and self._atoms is None:
+            found = canonical_text(self, _properties)  # may remember the formatted text
+            if found is not None:
+                self._text = found
+            else:
+                self.atoms  # noqa: B018 - made, or refused
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self.check()
+        if self._text is None:
+            from wflcli.io.writer import format_config
+
+            self._text = format_config(self.atoms)
+        return self._text
+
+    def remember_text(self, text: str) -> None:
+        """What ``format_config(self.atoms)`` gave, made elsewhere (canonical.py)."""
+        self._text = text
+
+
+class ParsedFrame:
+    """A frame that another reader (ASE's) made: its Atoms, and text formatted on demand."""
+
+    __slots__ = ("_text", "atoms", "line", "source")
+
+    def __init__(self, atoms, source: str):
+        self.atoms, self.source, self.line, self._text = atoms, source, None, None
+
+    def check(self) -> None:
+        """Nothing to check: ASE made the Atoms."""
+
+    @property
+    def natoms(self) -> int:
+        return len(self.atoms)
+
+    @property
+    def info(self) -> dict:
+        return self.atoms.info
+
+    def info_of(self, keys: frozenset) -> dict:
+        return {k: v for k, v in self.atoms.info.items() if k in keys}
+
+    @property
+    def array_names(self) -> set[str]:
+        return set(self.atoms.arrays)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            from wflcli.io.writer import format_config
+
+            self._text = format_config(self.atoms)
+        return self._text
 
 
 def _int64(text: str) -> int:

@@ -83,8 +83,10 @@ def _texts(values: np.ndarray, key: str) -> list[str]:
                                       "must be single words")
     elif kind == "b":
         flat = ["T" if v else "F" for v in flat]
+    elif kind == "f":
+        flat = list(map(float.__repr__, flat))  # shortest round-trip text of each number
     else:
-        flat = list(map(repr, flat))  # shortest round-trip text of each number
+        flat = list(map(repr, flat))
     if values.ndim == 1:
         return flat
     return list(map(" ".join, zip(*[iter(flat)] * values.shape[1])))

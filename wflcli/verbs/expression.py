@@ -107,10 +107,14 @@ class Expression:
                 self._check(child)
 
     def matches(self, atoms) -> bool:
-        return bool(np.all(self.value(atoms)))
+        return self.holds(names_of(atoms))
+
+    def holds(self, names) -> bool:
+        """``matches``, given the names (a mapping, see ``names_of``) instead of the Atoms."""
+        return bool(np.all(self._eval(self.tree, names)))
 
     def value(self, atoms):
-        return self._eval(self.tree, _names(atoms))
+        return self._eval(self.tree, names_of(atoms))
 
     def _eval(self, node, names):
         if isinstance(node, ast.Constant):
@@ -161,7 +165,7 @@ class Expression:
         return int(self._eval(node, names))
 
 
-def _names(atoms) -> dict:
+def names_of(atoms) -> dict:
     """Everything an expression can name: info keys, arrays, and a few derived values."""
     names = {"natoms": len(atoms), "symbols": tuple(atoms.get_chemical_symbols()),
              "formula": atoms.get_chemical_formula()}

@@ -1,4 +1,6 @@
-"""Stream utilities: ``wfl cat``, ``wfl head``, ``wfl count``, ``wfl info``."""
+"""The verbs that only read: ``wfl cat`` and ``wfl head`` pass frames on (as their text,
+not remade from Atoms when it already is the written form), ``wfl count`` and ``wfl info``
+describe them."""
 
 from __future__ import annotations
 
@@ -10,14 +12,35 @@ import sys
 import click
 
 from wflcli.cli.options import files_argument, output_option
+from wflcli.cli.stdout import data_stdout
 from wflcli.cli.whole import say_left_out, write_configs, write_text
-from wflcli.errors import ExitStatus
+from wflcli.errors import ExitStatus, ReaderGone
 
 
 def _configs(files, allow_empty: bool = False):
     from wflcli.io.reader import read_configs
 
     return read_configs(files or ["-"], sys.stdin.buffer, allow_empty)
+
+
+def _frames(files):
+    from wflcli.io.reader import read_frames
+
+    return read_frames(files or ["-"], sys.stdin.buffer)
+
+
+def _write_frames(frames, output: str | None) -> None:
+    """Write each frame's text to ``output`` (atomically) or stdout, each frame pushed on
+    at once (a pipeline's next stage starts on it while this one reads on)."""
+    from wflcli.io.output import open_output
+
+    try:
+        with data_stdout() as stdout, open_output(output, stdout) as sink:
+            for frame in frames:
+                sink.write(frame.text)
+                sink.flush()
+    except BrokenPipeError:
+        raise ReaderGone() from None
 
 
 @click.command()
@@ -34,7 +57,10 @@ def cat(files, fmt, output):
       wfl cat a.xyz b.xyz.gz > all.xyz
       wfl cat -f traj md.traj -o md.xyz
     """
-    write_configs(_ase_configs(files, fmt) if fmt else _configs(files), output)
+    if fmt:
+        write_configs(_ase_configs(files, fmt), output)
+    else:
+        _write_frames(_frames(files), output)
     return ExitStatus.OK
 
 
@@ -67,7 +93,7 @@ def head(files, count):
     Example:
       wfl head -n 5 big.xyz | wfl calc --calc emt
     """
-    write_configs(itertools.islice(_configs(files), count), None)
+    _write_frames(itertools.islice(_frames(files), count), None)
     return ExitStatus.OK
 
 
@@ -157,30 +183,13 @@ def info(files, key_lists, more_files, no_header):
     Besides info keys: natoms, formula, index. Vectors print space-separated; a
     missing value prints as an empty field.
     """
-    from wflcli.io.keyvalue import format_scalar
-
-    def text(value) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return value
-        try:
-            import numpy as np
-
-            array = np.asarray(value)
-            if array.dtype.kind in "ifb":
-                return " ".join(format_scalar(v) for v in array.ravel().tolist())
-        except (TypeError, ValueError):
-            pass
-        return json.dumps(value)
+    from wflcli.verbs.info import info_rows
 
     keys = [key for keys in key_lists for key in keys.split(",") if key]
     if not keys:
         raise click.UsageError("-k/--keys names no key")
     if not no_header:
         write_text("\t".join(keys) + "\n")
-    for index, atoms in enumerate(_configs([*files, *more_files])):
-        derived = {"natoms": len(atoms), "formula": atoms.get_chemical_formula(),
-                   "index": index}
-        write_text("\t".join(text(atoms.info.get(k, derived.get(k))) for k in keys) + "\n")
+    for row in info_rows(_frames([*files, *more_files]), keys):
+        write_text(row)
     return ExitStatus.OK

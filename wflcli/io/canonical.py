@@ -1,0 +1,131 @@
+"""Whether a frame's input text already is the text wfl writes for it, proved cheaply.
+
+``wfl cat``, ``head`` and ``filter`` write each frame as ``format_config`` gives it. Most
+inputs were written by wfl, so that text is the input text itself; checking that is far
+cheaper than parsing and formatting again. The check is exact, in two parts:
+
+- The comment line is reduced to a *shape*: each number in it replaced by its class (an
+  integer or a float; zeros, which the writer may treat apart, stay as they are). Whether
+  lines of one shape come out unchanged is decided once, by reading and formatting the
+  first frame of that shape in full; what the writer makes of a comment line depends on
+  its numbers only through their classes, given that each number is already in its
+  written form (``repr`` of a float, ``str`` of an int).
+- The atom rows must match the pattern that their Properties allow in written form (known
+  element symbols, one space between values, ``T``/``F``, integers without leading zeros,
+  a ``\\n`` after each row), and every float in rows and comment line must be its own
+  ``repr``.
+
+Frames this does not cover (VEC lines, fixed atoms, a ``Z`` column, no atoms, anything
+unusual) are simply formatted, as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
+from wflcli.io.periodic import MAX_ATOMIC_NUMBER
+
+_COUNT = re.compile(rb"[1-9][0-9]*\n")
+_INT_FORM = "0|-?[1-9][0-9]{0,17}"  # as str(int) writes it, within int64
+_END = r'(?=[" \n])'
+# a number standing alone as a value or list element of the comment line: an int (group 1)
+# or another float than a zero (group 2); zeros stay in the shape (a cell of zeros is
+# left out, a periodic direction without a cell vector refused)
+_NUMBER = re.compile(rf'(?<=[=" ])(?:({_INT_FORM}){_END}|(?!-?0\.0{_END})'
+                     rf"(-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?){_END})")
+_INT_TEXT = re.compile(_INT_FORM)
+DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
+_MAX_SHAPES = 1024
+_shapes: dict = {}  # comment-line shape -> how its rows look when written as read, or False
+
+
+def canonical_text(frame, properties) -> str | None:
+    """The input text of ``frame`` (a reader's Frame) if it is exactly what the writer gives
+    for it, else None. ``properties`` parses a Properties value (the reader's)."""
+    if frame.vectors or not _COUNT.fullmatch(frame.count):
+        return None
+    try:
+        comment = frame.comment.decode("utf-8")
+        text = b"".join(frame.block).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    pieces = _NUMBER.split(comment)  # text, int, float, text, int, float, ..., text
+    shape = ("\n".join(pieces[0::3]), bytes(map(bool, pieces[1::3])))  # no \n in a line
+    rows = _shapes.get(shape)
+    if rows is None:
+        rows = _shapes[shape] = _judge(frame, properties)
+        if len(_shapes) > _MAX_SHAPES:
+            _shapes.clear()
+    if rows is False or not rows.fullmatch(text):
+        return None
+    tokens = text.split()
+    stride = rows.stride
+    if rows.symbols and not _known_symbols().issuperset(tokens[0::stride]):
+        return None
+    for column in rows.bool_columns:
+        if not _BOOLS.issuperset(tokens[column::stride]):
+            return None
+    for column in rows.int_columns:
+        if not all(map(_INT_TEXT.fullmatch, tokens[column::stride])):
+            return None
+    floats = [number for number in pieces[2::3] if number]
+    for column in rows.float_columns:
+        floats += tokens[column::stride]
+    try:  # a float written by repr is its own repr; float() also refuses what is no number
+        if list(map(float.__repr__, map(float, floats))) != floats:
+            return None
+    except ValueError:
+        return None
+    return frame.count.decode("ascii") + comment + text
+
+
+class _Rows:
+    """The written form of a frame's atom rows: ``stride`` printable words, one space
+    between, a ``\\n`` after each row; which columns hold symbols, floats, ints, bools."""
+
+    def __init__(self, stride: int, symbols: bool, kinds: list):
+        words = "{" + str(stride - 1) + "}"
+        self.fullmatch = re.compile(rf"(?:[!-~]+(?: [!-~]+){words}\n)+").fullmatch
+        self.stride, self.symbols = stride, symbols
+        self.float_columns = [i for i, kind in enumerate(kinds) if kind is float]
+        self.int_columns = [i for i, kind in enumerate(kinds) if kind is int]
+        self.bool_columns = [i for i, kind in enumerate(kinds) if kind is bool]
+
+
+def _judge(frame, properties):
+    """Rows for frames whose comment line is written as it is (decided on this frame by
+    reading and formatting it), else False. Errors in the frame are raised as when read."""
+    from wflcli.io.writer import format_config
+
+    atoms = frame.atoms
+    try:
+        text = format_config(atoms)
+    except UnwritableValue:  # said where the frame is written, as before (if it is)
+        return False
+    frame.remember_text(text)
+    if text.split("\n", 2)[1].encode("utf-8") + b"\n" != frame.comment:
+        return False
+    spec = parse_comment_line(frame.comment.decode("utf-8")).get("Properties",
+                                                                   DEFAULT_PROPERTIES)
+    kinds = []
+    columns = properties(spec)
+    for index, (name, kind, count) in enumerate(columns):
+        if name in ("move_mask", "numbers"):  # fixed atoms (dropped when all free), Z
+            return False
+        if name == "symbols" and (index != 0 or count != 1):
+            return False
+        kinds.extend([None if name == "symbols" else kind] * count)
+    return _Rows(len(kinds), columns[0][0] == "symbols", kinds)
+
+
+_BOOLS = frozenset({"T", "F"})
+
+
+@functools.cache
+def _known_symbols() -> frozenset[str]:
+    """The element symbols the writer writes (X, for atomic number 0, to Og)."""
+    from ase.data import chemical_symbols
+
+    return frozenset(chemical_symbols[:MAX_ATOMIC_NUMBER + 1])
