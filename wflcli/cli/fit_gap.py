@@ -8,6 +8,7 @@ import click
 
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
+from wflcli.cli.remote_whole import fingerprint_here
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -105,7 +106,9 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_gap as fit
 
-    require("quippy", "quippy-ase", "gap", "wfl fit-gap")
+    remote = bool(settings.remote.system)
+    if not remote:
+        require("quippy", "quippy-ase", "gap", "wfl fit-gap")
     target = regular_file("-o", model)
     refuse_input("-o", model, files)
     refuse_input("-o", model + ".log", files)  # the fit's log, written beside the model
@@ -124,12 +127,17 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
     arguments = job.arguments(configs)
     training_text = "".join(format_config(atoms) for atoms in configs)
-    print_ = fit.fingerprint(training_text, arguments)
-    if not force and fit.up_to_date(target, print_):
+    print_ = fingerprint_here(fit.fingerprint, training_text, arguments)
+    if not force and print_ and fit.up_to_date(target, print_):
         if not settings.quiet:
             click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
                        "--force refits)", err=True)
         return ExitStatus.OK
+    if remote:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, "fit-gap", inputs=("params_file",), outputs=("model",),
+                         reuse_done=not force, configs=len(configs))
     fit.run_fit(training_text, arguments, target, threads, print_)
     if not settings.quiet:
         click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)

@@ -71,7 +71,10 @@ async def ask_queue(transport, argv: list[str], sharing: Sharing | None) -> tupl
     return await transport.run(argv), True
 
 
-async def look(scheduler, transport, records, sharing: Sharing | None = None) -> Poll:
+async def look(scheduler, transport, records, sharing: Sharing | None = None,
+               results: tuple = RESULT_FILES) -> Poll:
+    """What the queue and the job folders say of ``records``; ``results``: the kinds of
+    file a finished task leaves (named when missing)."""
     done, asked = await ask_queue(
         transport, scheduler.query_argv(sorted({r.job_id for r in records})), sharing)
     queue = scheduler.parse_query(done.stdout) if done.code == 0 else None
@@ -91,7 +94,7 @@ async def look(scheduler, transport, records, sharing: Sharing | None = None) ->
                      or QueueState.ABSENT)
         sightings[record.id] = Sighting(
             state, task_file("status", record.task) in files,
-            tuple(task_file(kind, record.task) for kind in RESULT_FILES
+            tuple(task_file(kind, record.task) for kind in results
                   if task_file(kind, record.task) not in files))
     failure = "" if done.code == 0 else (f"exit {done.code}: "
                                          f"{last_line(done.stderr or done.stdout)}")
