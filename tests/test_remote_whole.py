@@ -5,16 +5,22 @@ Against the local scheduler here, and the real SLURM over the real sshd on 127.0
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import rattled_cells, read_text, write_configs
 from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from wflcli.exec.batch.whole import whole_body
+from wflcli.exec.schedulers import JobRequest, Resources, get_scheduler
+
+GOLDEN = Path(__file__).parent / "golden"
 
 TWO_BODY = ("distance_2b cutoff=4.5 covariance_type=ard_se delta=0.5 theta_uniform=1.0 "
             "sparse_method=uniform n_sparse=10")
@@ -88,6 +94,23 @@ def same_predictions(model_a, model_b, configs) -> None:
         assert np.array_equal(a.arrays["GAP_forces"], b.arrays["GAP_forces"])
 
 
+def test_whole_job_script_matches_golden_file():
+    """What a cluster receives for ``wfl --remote SYS --cores 4 --mem 8G --time 2:00:00
+    --partition standard --gpus 1 fit-gap ...``: one task, no draining."""
+    command = ["--no-cache", "--seed", "0", "--parallel", "4", "--chunk", "10", "fit-gap",
+               "--gap", "distance_2b cutoff=4", "--output", "out/1/GAP.xml", "--",
+               "in/1/train set.xyz"]
+    script = get_scheduler("slurm").script(JobRequest(
+        "wfl-fit-gap", 1, "/scratch/me/wfl runs/wfl-20261201-120000-abcdef",
+        whole_body(["wfl"], command),
+        Resources(cores=4, memory="8G", time="2:00:00", partition="standard", gpus=1),
+        drain_margin=0))
+    golden = GOLDEN / "slurm-whole.sh"
+    if os.environ.get("WFL_UPDATE_GOLDEN"):
+        golden.write_text(script)
+    assert script == golden.read_text()
+
+
 def test_split_there_equals_split_here(here, pool, tmp_path):
     args = ["--seed", "3", "split", "--fraction", "0.7", "--by", "config_type"]
     local = wfl_run(*args, "--train", tmp_path / "a.xyz", "--test", tmp_path / "b.xyz", pool)
@@ -100,6 +123,23 @@ def test_split_there_equals_split_here(here, pool, tmp_path):
     assert f"to {tmp_path / 'ra.xyz'}".encode() in remote.stderr
     [task] = records(here)
     assert (task["verb"], task["state"], task["task"]) == ("split", "done", 1)
+
+
+def test_hostile_file_names_stay_inert(here, pool, tmp_path):
+    from test_remote_config import HOSTILE
+
+    for number, name in enumerate(HOSTILE):
+        folder = tmp_path / f"case{number}"
+        folder.mkdir()
+        source = folder / f"-{name}.xyz"
+        source.write_bytes(pool.read_bytes())
+        train, test = folder / f"{name} train.xyz", folder / f"--{name}"
+        done = wfl_run("--remote", here, "split", "--train", train, "--test", test, source,
+                       cwd=folder)
+        assert done.returncode == 0, (name, done.stderr)
+        assert len(read_text(train.read_text()) + read_text(test.read_text())) == 40
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [source.name, train.name, test.name])  # nothing touched, nothing left over
 
 
 def test_selection_from_stdin_with_exclude_and_rest(here, pool, tmp_path):
@@ -186,9 +226,9 @@ def test_fit_gap_on_the_local_scheduler_and_the_local_up_to_date_check(here, tra
 @pytest.mark.cluster
 def test_fit_gap_on_slurm_equals_a_local_fit(slurm, training, tmp_path):
     pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
-    local = wfl_run(*fit_args(training, tmp_path / "l" / "GAP.xml"))
-    remote = wfl_run("--remote", slurm, "--time", "0:05:00", "--cores", "1",
-                     *fit_args(training, tmp_path / "r" / "GAP.xml"))
+    remote = wfl_run("--remote", slurm, "--time", "0:05:00", "--cores", "2", "--mem", "500M",
+                     *fit_args(training, tmp_path / "r" / "GAP.xml", "--threads", "2"))
+    local = wfl_run(*fit_args(training, tmp_path / "l" / "GAP.xml", "--threads", "2"))
     assert local.returncode == 0, local.stderr
     assert remote.returncode == 0, remote.stderr
     fetched = model_files(tmp_path / "r")
@@ -199,6 +239,11 @@ def test_fit_gap_on_slurm_equals_a_local_fit(slurm, training, tmp_path):
     same_predictions(tmp_path / "l" / "GAP.xml", tmp_path / "r" / "GAP.xml", training)
     [task] = records(slurm)
     assert (task["verb"], task["state"], task["configs"]) == ("fit-gap", "done", 13)
+    script = subprocess.run(["scontrol", "show", "job", task["job_id"]], capture_output=True,
+                            text=True).stdout
+    if script:  # still known to the controller: what the job was given
+        assert "TimeLimit=00:05:00" in script and "MinMemoryNode=500M" in script
+        assert "NumCPUs=2" in script
 
 
 @pytest.mark.slow
@@ -256,3 +301,33 @@ def test_a_failing_fit_on_slurm_brings_back_its_message_and_exit_code(slurm, tra
     assert "no_such_setting=3" in (tmp_path / "G.xml.failed.log").read_text()
     [task] = records(slurm)
     assert task["state"] == "failed" and "exit code 1" in task["reason"]
+
+
+@pytest.mark.slow
+def test_fit_mace_there_equals_a_fit_here(here, tmp_path):
+    pytest.importorskip("mace", reason="mace-torch is the mace extra; CI installs it")
+    from ase import Atoms
+    from ase.calculators.emt import EMT
+
+    cells = rattled_cells(12, "Cu", (1, 1, 1), stdev=0.1)
+    atom = Atoms("Cu", pbc=False)
+    atom.info["config_type"] = "isolated_atom"
+    for atoms in [atom, *cells]:
+        atoms.calc = EMT()
+        atoms.info["REF_energy"] = atoms.get_potential_energy()
+        atoms.arrays["REF_forces"] = atoms.get_forces()
+        atoms.calc = None
+    train = write_configs(tmp_path / "train.xyz", [atom, *cells[:10]])
+    test = write_configs(tmp_path / "test.xyz", cells[10:])
+    args = ["fit-mace", train, "--test", test, "--r-max", "4", "--channels", "8", "--max-L",
+            "0", "--correlation", "2", "--batch-size", "5", "--epochs", "1"]
+    local = wfl_run(*args, "-o", tmp_path / "l" / "cu.model", timeout=600)
+    remote = wfl_run("--remote", here, *args, "-o", tmp_path / "r" / "cu.model", timeout=600)
+    assert local.returncode == 0, local.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert (tmp_path / "r" / "cu.model").read_bytes() == \
+        (tmp_path / "l" / "cu.model").read_bytes()
+    assert "--test" in (tmp_path / "r" / "cu.model.log").read_text()  # its log came back
+    again = wfl_run("--remote", here, *args, "-o", tmp_path / "r" / "cu.model")
+    assert again.returncode == 0 and b"is up to date" in again.stderr
+    assert len(records(here)) == 1

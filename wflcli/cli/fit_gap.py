@@ -100,7 +100,8 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     fails, its error lines are shown and its output stays in GAP.xml.failed.log. A
     descriptor that can get no data from the training set is reported before the fit.
     If the model was fitted from the same inputs and parameters, nothing is done
-    (--force refits).
+    (--force refits). With wfl --remote SYS the fit is one job there (this check runs
+    here first) and its files come back into place.
     """
     from wflcli.backends import require
     from wflcli.io.writer import format_config

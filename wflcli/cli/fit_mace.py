@@ -71,7 +71,8 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     trainer's output and error tables) appear only when it succeeds. Killed, a rerun of the
     same command resumes from the latest checkpoint; if the model was fitted from the same
     inputs and options, nothing is done (--force refits). On a terminal, each epoch's loss
-    and validation errors are shown on stderr.
+    and validation errors are shown on stderr. With wfl --remote SYS the fit is one job
+    there (the up-to-date check runs here first) and MODEL and MODEL.log come back.
     """
     from wflcli.backends import require
 

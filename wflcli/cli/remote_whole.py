@@ -8,7 +8,6 @@ Files named by the verb's own options (``fit-gap --params``, ``select-cur --excl
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -28,6 +27,8 @@ def run_there(settings: Settings, verb: str, *, inputs: tuple = (), outputs: tup
     """Run the current command on ``settings.remote.system`` as one job and return its
     exit code there. ``inputs`` and ``outputs`` name the command's parameters (besides
     FILES) that name files it reads and files it writes."""
+    import asyncio  # here, not at the top: `wfl --help` loads this module
+
     from wflcli.exec.batch.spec import BatchSpec
     from wflcli.exec.batch.whole import WholeJob
 

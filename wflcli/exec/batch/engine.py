@@ -1,13 +1,15 @@
-"""The batch engine: an asyncio loop that places chunks as array-job tasks, watches them
-with one scheduler query per interval, and turns finished tasks back into Outcomes.
+"""The batch engine: an asyncio loop that places chunks as array tasks (one element of a
+scheduler's job array each), watches them with one scheduler query per interval, and
+turns finished array tasks back into Outcomes.
 
 Placing a chunk first asks the job store whether the same chunk was submitted before
 (a rerun after Ctrl-C or a lost connection); only chunks with nothing queued, running or
-done are submitted. A task that leaves the queue is resolved from its status file; one
-that left without it (scancel, walltime, a dead node) is explained by the scheduler and
-submitted again up to ``retries`` times, then its configs fail with that reason. A task
-that stopped in time before its walltime (drained) hands back what it finished; the rest
-goes out as a new task, and the chunk's results are delivered once both are in.
+done are submitted (``submit.py``). An array task that leaves the queue is resolved from
+its status file (``results.py``); one that left without it (scancel, walltime, a dead
+node) is explained by the scheduler and submitted again up to ``retries`` times, then its
+configs fail with that reason. One that stopped in time before its walltime (drained)
+hands back what it finished; the rest goes out as a new chunk (``chunk.py``), and the
+chunk's results are delivered once both are in. Whole-input verbs are ``whole.py``'s.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import asyncio
 import time
 
 from wflcli.exec.batch.chunk import Chunk, continuation
-from wflcli.exec.batch.classify import Action, classify
+from wflcli.exec.batch.classify import Action
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, task_body, task_file
-from wflcli.exec.batch.observe import Sharing, look, verdict
+from wflcli.exec.batch.observe import Sharing, decide, look
 from wflcli.exec.batch.results import read_outcomes
 from wflcli.exec.batch.spec import BatchSpec, Counters, RemoteRunError, TaskLost
 from wflcli.exec.batch.submit import submit_job
-from wflcli.exec.schedulers import QueueState, get_scheduler
+from wflcli.exec.schedulers import get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
 from wflcli.store.jobs import TaskState
 from wflcli.store.polls import shared_polls
@@ -162,15 +164,9 @@ class BatchEngine:
         changed, retry = False, []
         for chunk in list(self.watching):
             record = chunk.record
-            seen = poll.sightings[record.id]
-            if seen.queue is not QueueState.UNKNOWN:
-                chunk.missed = chunk.missed + 1 if seen.queue is QueueState.ABSENT else 0
-            found = None
-            if seen.queue is QueueState.ABSENT and not seen.status_present:
-                self.counters.explains += 1
-                found = await verdict(self.scheduler, self.transport, record)
-            decision = classify(seen.queue, found, seen.status_present, chunk.missed,
-                                seen.missing)
+            decision, chunk.missed, asked = await decide(
+                self.scheduler, self.transport, record, poll.sightings[record.id], chunk.missed)
+            self.counters.explains += asked
             if decision.action is Action.COLLECT:
                 try:
                     problem = await self._collect(chunk)

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from wflcli.errors import WflError
+from wflcli.exec.batch.classify import Decision, classify
 from wflcli.exec.batch.layout import task_file
 from wflcli.exec.schedulers import QueueState
 from wflcli.exec.schedulers.verdict import Verdict
@@ -116,6 +117,18 @@ async def verdict(scheduler, transport, record) -> Verdict | None:
     except OSError:  # no log (yet): the verdict as accounted
         return found
     return scheduler.refine(found, log.decode(errors="replace"))
+
+
+async def decide(scheduler, transport, record, seen: Sighting,
+                 missed: int) -> tuple[Decision, int, bool]:
+    """What to do about a task after one poll, with ``missed`` (polls in a row it was
+    absent, before this one): (decision, missed now, whether the scheduler was asked)."""
+    if seen.queue is not QueueState.UNKNOWN:
+        missed = missed + 1 if seen.queue is QueueState.ABSENT else 0
+    found, asked = None, False
+    if seen.queue is QueueState.ABSENT and not seen.status_present:
+        found, asked = await verdict(scheduler, transport, record), True
+    return classify(seen.queue, found, seen.status_present, missed, seen.missing), missed, asked
 
 
 def last_line(text: str) -> str:

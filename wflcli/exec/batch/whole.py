@@ -18,13 +18,13 @@ import shlex
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
-from wflcli.exec.batch.classify import Action, classify
+from wflcli.exec.batch.classify import Action
 from wflcli.exec.batch.layout import task_file
-from wflcli.exec.batch.observe import last_line, look, verdict
+from wflcli.exec.batch.observe import decide, last_line, look
 from wflcli.exec.batch.results import read_log, read_status
 from wflcli.exec.batch.spec import BatchSpec, Counters
 from wflcli.exec.batch.submit import submit_job
-from wflcli.exec.schedulers import QueueState, get_scheduler
+from wflcli.exec.schedulers import get_scheduler
 from wflcli.store.jobs import JobRecord, TaskState
 
 RESULTS = ("stdout", "log", "files", "status")  # what the finished job leaves beside its outputs
@@ -144,14 +144,9 @@ class WholeRunner:
             interval = min(interval * 1.5, LONGEST_POLL_SECONDS)
             poll = await look(self.scheduler, self.transport, [record], results=RESULTS)
             self.counters.queries += 1
-            seen = poll.sightings[record.id]
-            if seen.queue is not QueueState.UNKNOWN:
-                missed = missed + 1 if seen.queue is QueueState.ABSENT else 0
-            found = None
-            if seen.queue is QueueState.ABSENT and not seen.status_present:
-                self.counters.explains += 1
-                found = await verdict(self.scheduler, self.transport, record)
-            decision = classify(seen.queue, found, seen.status_present, missed, seen.missing)
+            decision, missed, asked = await decide(self.scheduler, self.transport, record,
+                                                   poll.sightings[record.id], missed)
+            self.counters.explains += asked
             if decision.action is Action.COLLECT:
                 fetched = await self._fetch(record)
                 return fetched if fetched is not None else "its results are unreadable"
