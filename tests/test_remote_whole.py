@@ -154,6 +154,24 @@ def test_selection_from_stdin_with_exclude_and_rest(here, pool, tmp_path):
     assert (tmp_path / "rrest.xyz").read_bytes() == (tmp_path / "rest.xyz").read_bytes()
 
 
+def test_an_output_that_is_a_fifo_is_written_in_place(here, pool, tmp_path):
+    import stat
+    import threading
+
+    fifo = tmp_path / "rest.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    args = ["select-fps", "-n", "4", "--key", "desc", pool]
+    remote = wfl_run("--remote", here, *args, "--rest", fifo)
+    reader.join(timeout=30)
+    assert remote.returncode == 0, remote.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    local = wfl_run(*args, "--rest", tmp_path / "rest.xyz")
+    assert got == [(tmp_path / "rest.xyz").read_bytes()] and remote.stdout == local.stdout
+
+
 def test_error_table_and_plot_come_back(here, tmp_path):
     cells = write_configs(tmp_path / "c.xyz", rattled_cells(6))
     both = subprocess.run(f"'{WFL}' --no-cache calc --calc emt --prefix A_ '{cells}' | '{WFL}' "
@@ -198,12 +216,38 @@ def test_rerun_reattaches_to_the_finished_job_and_clean_removes_it(here, pool, t
     again = wfl_run(*args)
     assert again.returncode == 0 and b"re-attached to job" in again.stderr
     assert (tmp_path / "a.xyz").exists() and len(records(here)) == 1
-    folder = records(here)[0]["folder"]
+    [task] = records(here)
+    folder = task["folder"]
+    shown = wfl_run("remote", "show", task["id"])
+    assert shown.returncode == 0 and b"split" in shown.stderr + shown.stdout
     cleaned = wfl_run("remote", "clean", "--done", "--yes")
     assert cleaned.returncode == 0, cleaned.stderr
     assert records() == [] and not (tmp_path / "runs").joinpath(folder).exists()
     third = wfl_run(*args)  # folder and record gone: submitted afresh
     assert third.returncode == 0 and b"submitted job" in third.stderr
+
+
+def test_interrupted_then_synced_then_rerun_fetches_without_submitting(here, pool, tmp_path):
+    args = [WFL, "--remote", here, "select-fps", "-n", "4", "--key", "desc", str(pool), "-o",
+            str(tmp_path / "picked.xyz")]
+    client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not records(here) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    client.send_signal(signal.SIGINT)
+    _, stderr = client.communicate(timeout=60)
+    assert client.returncode == 130, stderr
+    assert not (tmp_path / "picked.xyz").exists()
+    deadline = time.monotonic() + 60
+    while records(here)[0]["state"] != "done" and time.monotonic() < deadline:
+        assert wfl_run("remote", "sync").returncode == 0
+        time.sleep(0.5)
+    rerun = subprocess.run(args, capture_output=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert b"re-attached to job" in rerun.stderr and b"submitted job" not in rerun.stderr
+    local = wfl_run("select-fps", "-n", "4", "--key", "desc", pool)
+    assert (tmp_path / "picked.xyz").read_bytes() == local.stdout
+    assert len(records(here)) == 1
 
 
 @pytest.mark.slow

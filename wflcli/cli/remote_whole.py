@@ -32,13 +32,13 @@ def run_there(settings: Settings, verb: str, *, inputs: tuple = (), outputs: tup
     from wflcli.exec.batch.spec import BatchSpec
     from wflcli.exec.batch.whole import WholeJob
 
+    system, resources = system_resources(settings)  # a usage error before any reading
     context = click.get_current_context()
     plan = _Plan(context)
     arguments = portable_args(context.command, context.meta.get(VERB_ARGS, []),
                               {"files", *inputs, *outputs})
     arguments += plan.options(inputs, "opt", read=True) + plan.options(outputs, "out")
     arguments += ["--", *plan.files(context.params.get("files") or ())]
-    system, resources = system_resources(settings)
     words = context.command_path.split()[1:]
     command = ["--no-cache", *(["-q"] if settings.quiet else []),
                *remote_command(settings, words, arguments, resources.cores)]
@@ -103,7 +103,7 @@ class _Plan:
         words = []
         for number, name in enumerate(names, 1):
             local = self.context.params.get(name)
-            if not local:
+            if not local or local == "-":  # stdout (or stdin): the job's own
                 continue
             flag = max(params[name].opts, key=len)
             folder = f"{kind}/{number}"
@@ -149,21 +149,26 @@ def _read(path: str, what: str) -> bytes:
 
 def _place(files: dict, target: str) -> None:
     """The files a job wrote beside ``target``, put beside the local ``target``: each one
-    complete or not at all, and ``target`` itself last (a model present is a whole one)."""
+    complete or not at all, and ``target`` itself last (a model present is a whole one).
+    A ``target`` that is a device or a FIFO (``/dev/null``) is written in place."""
     folder, name = os.path.split(os.path.abspath(target))
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "wb") as stream:
+            stream.write(files.pop(name, b""))
     os.makedirs(folder, exist_ok=True)
     umask = os.umask(0)
     os.umask(umask)
+    order = sorted(files, key=lambda file_name: file_name == name)
     written = []
     try:
-        for file_name in sorted(files, key=lambda n: n == name):
+        for file_name in order:
             handle, temporary = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".part",
                                                  dir=folder)
             written.append(temporary)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(files[file_name])
             os.chmod(temporary, 0o666 & ~umask)
-        for temporary, file_name in zip(written, sorted(files, key=lambda n: n == name)):
+        for temporary, file_name in zip(written, order):
             os.replace(temporary, os.path.join(folder, file_name))
     finally:
         for temporary in written:
