@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import rattled_cells, read_text, write_configs
 from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+
 from wflcli.exec.batch.whole import whole_body
 from wflcli.exec.schedulers import JobRequest, Resources, get_scheduler
 

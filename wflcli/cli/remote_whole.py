@@ -14,8 +14,13 @@ import tempfile
 
 import click
 
-from wflcli.cli.remote_run import (VERB_ARGS, on_event_echo, portable_args, remote_command,
-                                   system_resources)
+from wflcli.cli.remote_run import (
+    VERB_ARGS,
+    on_event_echo,
+    portable_args,
+    remote_command,
+    system_resources,
+)
 from wflcli.cli.settings import Settings
 from wflcli.errors import ReaderGone, UsageError
 

@@ -56,10 +56,10 @@ def whole_body(wfl: list[str], command: list[str]) -> list[str]:
     stdout, log, listing, status = (f'"{task_file(kind, "$TASK")}"' for kind in RESULTS)
     return [f"{shlex.join(wfl)} {shlex.join(command)} > {stdout} 2> {log}",
             "code=$?",
-            f"find {OUT} -mindepth 2 -maxdepth 2 -type f ! -name '*.part' -print0 "
-            f"> {listing} 2>/dev/null",
-            f"printf '{{\"task\": %s, \"exit\": %s, \"whole\": true}}\\n' \"$TASK\" "
-            f"\"$code\" > {status}.part",
+            (f"find {OUT} -mindepth 2 -maxdepth 2 -type f ! -name '*.part' -print0 "
+             f"> {listing} 2>/dev/null"),
+            (f"printf '{{\"task\": %s, \"exit\": %s, \"whole\": true}}\\n' \"$TASK\" "
+             f"\"$code\" > {status}.part"),
             f"mv -f {status}.part {status}",
             'case $code in 0|3) exit 0;; *) exit "$code";; esac']
 
