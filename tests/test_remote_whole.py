@@ -375,3 +375,20 @@ def test_fit_mace_there_equals_a_fit_here(here, tmp_path):
     again = wfl_run("--remote", here, *args, "-o", tmp_path / "r" / "cu.model")
     assert again.returncode == 0 and b"is up to date" in again.stderr
     assert len(records(here)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.cluster
+def test_a_fit_cancelled_outside_wfl_is_submitted_again(slurm, training, tmp_path):
+    pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
+    client = subprocess.Popen([WFL, "--remote", slurm, *map(str, fit_args(
+        training, tmp_path / "GAP.xml"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not records(slurm) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    subprocess.run(["scancel", records(slurm)[0]["job_id"]], check=True)
+    _, stderr = client.communicate(timeout=300)
+    assert client.returncode == 0, stderr
+    assert b"submitting it again (retry 1 of 2)" in stderr and b"CANCELLED" in stderr
+    assert [t["state"] for t in records(slurm)] == ["failed", "done"]
+    assert (tmp_path / "GAP.xml").exists()
