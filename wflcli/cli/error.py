@@ -41,6 +41,10 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
+    if settings.remote.system:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, "error", outputs=("plot",))
     configs = read_valid(files, "error")
     properties = compare(configs, ref, pred, by)
     unmatched = _unmatched_prefixes(configs, (("--ref", ref), ("--pred", pred)))

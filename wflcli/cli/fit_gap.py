@@ -8,6 +8,7 @@ import click
 
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
+from wflcli.cli.remote_whole import fingerprint_here
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
@@ -99,13 +100,16 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     fails, its error lines are shown and its output stays in GAP.xml.failed.log. A
     descriptor that can get no data from the training set is reported before the fit.
     If the model was fitted from the same inputs and parameters, nothing is done
-    (--force refits).
+    (--force refits). With wfl --remote SYS the fit is one job there (this check runs
+    here first) and its files come back into place.
     """
     from wflcli.backends import require
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_gap as fit
 
-    require("quippy", "quippy-ase", "gap", "wfl fit-gap")
+    remote = bool(settings.remote.system)
+    if not remote:
+        require("quippy", "quippy-ase", "gap", "wfl fit-gap")
     target = regular_file("-o", model)
     refuse_input("-o", model, files)
     refuse_input("-o", model + ".log", files)  # the fit's log, written beside the model
@@ -124,12 +128,17 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
     arguments = job.arguments(configs)
     training_text = "".join(format_config(atoms) for atoms in configs)
-    print_ = fit.fingerprint(training_text, arguments)
-    if not force and fit.up_to_date(target, print_):
+    print_ = fingerprint_here(fit.fingerprint, training_text, arguments)
+    if not force and print_ and fit.up_to_date(target, print_):
         if not settings.quiet:
             click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
                        "--force refits)", err=True)
         return ExitStatus.OK
+    if remote:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, "fit-gap", inputs=("params_file",), outputs=("model",),
+                         reuse_done=not force, configs=len(configs))
     fit.run_fit(training_text, arguments, target, threads, print_)
     if not settings.quiet:
         click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)

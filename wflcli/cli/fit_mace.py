@@ -7,6 +7,7 @@ import sys
 import click
 
 from wflcli.cli.outputs import output_file_option, refuse_input
+from wflcli.cli.remote_whole import fingerprint_here
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError
 
@@ -70,11 +71,14 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     trainer's output and error tables) appear only when it succeeds. Killed, a rerun of the
     same command resumes from the latest checkpoint; if the model was fitted from the same
     inputs and options, nothing is done (--force refits). On a terminal, each epoch's loss
-    and validation errors are shown on stderr.
+    and validation errors are shown on stderr. With wfl --remote SYS the fit is one job
+    there (the up-to-date check runs here first) and MODEL and MODEL.log come back.
     """
     from wflcli.backends import require
 
-    require("mace", "mace-torch", "mace", "wfl fit-mace")
+    remote = bool(settings.remote.system)
+    if not remote:
+        require("mace", "mace-torch", "mace", "wfl fit-mace")
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_mace as fit
 
@@ -91,12 +95,17 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
                     if value is not None)
     job = fit.MaceFit(ref, e0s, valid_fraction, settings.seed if seed is None else seed,
                       device, dtype, options, foundation, tuple(extra))
-    print_ = fit.fingerprint(texts, job)
+    print_ = fingerprint_here(fit.fingerprint, texts, job)
     say = (lambda text: None) if settings.quiet else (
         lambda text: click.echo(f"wfl fit-mace: {text}", err=True))
-    if not force and fit.up_to_date(model, print_):
+    if not force and print_ and fit.up_to_date(model, print_):
         say(f"{model} is up to date (same inputs and options; --force refits)")
         return ExitStatus.OK
+    if remote:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, "fit-mace", inputs=("valid_file", "test_file", "foundation"),
+                         outputs=("model",), reuse_done=not force, configs=len(training))
     work = fit.work_folder(model, print_)
     resumed = fit.last_checkpoint(work)
     if resumed is not None:

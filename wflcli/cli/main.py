@@ -11,7 +11,7 @@ import click
 
 from wflcli.cli.complete import register_shells
 from wflcli.cli.lazy import LazyGroup
-from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
+from wflcli.cli.remote_options import REMOTE_VERBS, WHOLE_VERBS, remote_options
 from wflcli.cli.settings import Settings
 from wflcli.errors import ExitStatus, ReaderGone, WflError
 from wflcli.threads import THREAD_VARIABLES
@@ -105,9 +105,10 @@ def cli(ctx, parallel, chunk, seed, cache, refresh, quiet, verbose, version, as_
     if ctx.invoked_subcommand is None:  # as git does: the help, and a usage error
         click.echo(ctx.get_help())
         ctx.exit(ExitStatus.USAGE)
-    if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS:
-        raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)});"
-                               f" wfl {ctx.invoked_subcommand} runs here")
+    if remote.system and ctx.invoked_subcommand not in REMOTE_VERBS + WHOLE_VERBS:
+        raise click.UsageError(f"--remote runs the per-config verbs ({', '.join(REMOTE_VERBS)})"
+                               f" and the whole-input ones ({', '.join(WHOLE_VERBS)}); "
+                               f"wfl {ctx.invoked_subcommand} runs here")
     # One BLAS/OpenMP thread per calculation unless the user chose otherwise, serial and
     # --parallel alike: a sum split over another number of threads differs in its last
     # bits (tblite did), and results must not depend on how a run was spread

@@ -15,6 +15,9 @@ from wflcli.cli.settings import RemoteOptions
 REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "minima-hopping",
                 "neb", "normal-modes", "optimize", "phonons", "pipe", "rattle",
                 "supercell")
+# verbs that read their whole input: with --remote, one job (cli/remote_whole.py)
+WHOLE_VERBS = ("error", "fit-gap", "fit-mace", "select-cur", "select-flat", "select-fps",
+               "select-hull", "select-top", "split")
 
 class GpuOption(click.ParamType):
     """``--gpus 2`` (a count) or ``--gpus 0,1,2,3`` (device IDs): (count, IDs)."""

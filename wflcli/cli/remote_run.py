@@ -12,9 +12,11 @@ VERB_ARGS = "wfl.verb_args"      # ctx.meta key: the verb's arguments as typed
 _JOB_SIDE = {"files", "output", "failed_output"}  # each task gets its own
 
 
-def portable_args(command: click.Command, args: list[str]) -> list[str]:
+def portable_args(command: click.Command, args: list[str],
+                  job_side: set = _JOB_SIDE) -> list[str]:
     """The verb's options as the user typed them, without input files, ``-o`` and
-    ``--failed``: a task runs them on its own chunk and writes its own files."""
+    ``--failed`` (or the ``job_side`` parameters): a task runs them on its own chunk and
+    writes its own files."""
     options = {flag: param for param in command.params if isinstance(param, click.Option)
                for flag in (*param.opts, *param.secondary_opts)}
     kept, position = [], 0
@@ -36,7 +38,7 @@ def portable_args(command: click.Command, args: list[str]) -> list[str]:
         if not (param.is_flag or param.count or equals or attached):
             words += args[position:position + param.nargs]
             position += param.nargs
-        if param.name not in _JOB_SIDE:
+        if param.name not in job_side:
             kept.extend(words)
     return kept
 
@@ -50,13 +52,9 @@ def remote_command(settings: Settings, verb_words: list[str], verb_args: list[st
             str(settings.chunk), *verb_words, *verb_args]
 
 
-def batch_backend(settings: Settings, verb: str, threads: int | None = None,
-                  args: list[str] | None = None):
-    """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
-    whose calculations take ``threads`` each runs cores / threads of them at once; it runs
-    the verb with ``args``, else with the options typed here."""
-    from wflcli.exec.batch.backend import BatchBackend
-    from wflcli.exec.batch.engine import BatchSpec
+def system_resources(settings: Settings):
+    """The ``--remote`` system and what each of its tasks asks for, checked against its
+    partition (a usage error names what is wrong)."""
     from wflcli.exec.batch.resources import resolve_resources
     from wflcli.exec.systems import load_config
 
@@ -65,11 +63,33 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
         raise UsageError(f"--gpus {','.join(options.gpu_ids)}: device IDs are for this "
                          "machine; with --remote give a count (GPUs per task)")
     system = load_config().system(options.system)
-    cores = options.cores or settings.parallel
-    resources = resolve_resources(system, cores=cores, memory=options.memory,
-                                  time=options.time, partition=options.partition,
-                                  gpus=options.gpus, account=options.account, qos=options.qos,
-                                  nodes=options.nodes)
+    return system, resolve_resources(
+        system, cores=options.cores or settings.parallel, memory=options.memory,
+        time=options.time, partition=options.partition, gpus=options.gpus,
+        account=options.account, qos=options.qos, nodes=options.nodes)
+
+
+def on_event_echo(settings: Settings, verb: str):
+    """What a batch run reports as it goes, on stderr unless -q."""
+
+    def on_event(message: str) -> None:
+        if not settings.quiet:
+            click.echo(f"wfl {verb}: {message}", err=True)
+
+    return on_event
+
+
+def batch_backend(settings: Settings, verb: str, threads: int | None = None,
+                  args: list[str] | None = None):
+    """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
+    whose calculations take ``threads`` each runs cores / threads of them at once; it runs
+    the verb with ``args``, else with the options typed here."""
+    from wflcli.exec.batch.backend import BatchBackend
+    from wflcli.exec.batch.spec import BatchSpec
+
+    options = settings.remote
+    system, resources = system_resources(settings)
+    cores = resources.cores
     context = click.get_current_context()
     if args is None:
         args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
@@ -81,12 +101,7 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
                      retries=options.retries, reuse_done=not settings.refresh,
                      drain_margin=options.drain_margin)
-
-    def on_event(message: str) -> None:
-        if not settings.quiet:
-            click.echo(f"wfl {verb}: {message}", err=True)
-
-    return BatchBackend(system, spec, on_event=on_event)
+    return BatchBackend(system, spec, on_event=on_event_echo(settings, verb))
 
 
 def report_costs(verb: str, system: str, counters) -> None:

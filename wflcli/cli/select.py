@@ -42,6 +42,10 @@ def selection_options(command):
 def run_selection(settings, verb, choose, files, count, key, by, proportional, exclude, rest,
                   keep_descriptor, output, soap):
     """Load, describe if needed, choose per group, and write selection and rest."""
+    if settings.remote.system:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, verb, inputs=("exclude",), outputs=("output", "rest"))
     configs = read_valid(files, verb, settings.quiet)
     excluded_configs = read_valid([exclude], verb, settings.quiet) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)

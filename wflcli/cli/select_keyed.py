@@ -56,6 +56,13 @@ def _values(settings, verb: str, configs, text: str, option: str, vector: bool =
     return indices, values
 
 
+def keyed_there(settings, verb: str) -> int:
+    """With --remote: the selection as one job there."""
+    from wflcli.cli.remote_whole import run_there
+
+    return run_there(settings, verb, outputs=("output", "rest"))
+
+
 def _write(configs, chosen, output, rest):
     chosen = set(chosen)
     write_configs([a for i, a in enumerate(configs) if i in chosen], output)
@@ -89,6 +96,8 @@ def select_top(settings, files, key, output, rest, count, by, lowest):
 
     from wflcli.verbs.select_keyed import top
 
+    if settings.remote.system:
+        return keyed_there(settings, "select-top")
     configs = read_valid(files, "select-top", settings.quiet)
     indices, values = _values(settings, "select-top", configs, key, "--key")
     groups: dict = {}
@@ -142,6 +151,8 @@ def select_flat(settings, files, key, output, rest, count, kT, bins):
     from wflcli.verbs.select_keyed import flat_histogram
 
     chosen_bins = _bins(bins)
+    if settings.remote.system:
+        return keyed_there(settings, "select-flat")
     configs = read_valid(files, "select-flat", settings.quiet)
     indices, values = _values(settings, "select-flat", configs, key, "--key")
     rng = np.random.default_rng([settings.seed, _FLAT_STREAM])
@@ -179,6 +190,8 @@ def select_hull(settings, files, output, rest, energy_key, composition_key, volu
 
     from wflcli.verbs.hull import composition, on_hull
 
+    if settings.remote.system:
+        return keyed_there(settings, "select-hull")
     configs = read_valid(files, "select-hull", settings.quiet)
     indices, energies = _values(settings, "select-hull", configs, energy_key, "--energy-key")
     if composition_key:

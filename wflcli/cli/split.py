@@ -33,6 +33,10 @@ def split(settings, files, train, test, fraction, every, by):
     input config except those that failed upstream (left out, and counted on stderr),
     and keep input order.
     """
+    if settings.remote.system:
+        from wflcli.cli.remote_whole import run_there
+
+        return run_there(settings, "split", outputs=("train", "test"))
     import numpy as np
 
     configs = read_valid(files, "split")

@@ -67,6 +67,8 @@ async def _finished(transport, record: JobRecord) -> tuple[TaskState, str]:
         return TaskState.FAILED, f"its status file is unreadable ({exc})"
     if code not in (0, 3):
         return TaskState.FAILED, f"wfl ended with exit code {code}"
+    if status.get("whole"):  # a whole-input job (whole.py): its files are its results
+        return TaskState.DONE, ""
     try:
         left = not_started(await transport.get(posixpath.join(
             record.folder, task_file("outcomes", record.task))))

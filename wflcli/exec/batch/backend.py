@@ -11,7 +11,9 @@ import asyncio
 import threading
 from concurrent.futures import Future
 
-from wflcli.exec.batch.engine import BatchEngine, BatchSpec, Chunk
+from wflcli.exec.batch.chunk import Chunk
+from wflcli.exec.batch.engine import BatchEngine
+from wflcli.exec.batch.spec import BatchSpec
 
 
 class BatchBackend:

@@ -5,6 +5,9 @@ A job folder ``<rundir>/wfl-<time>-<random>/`` holds ``job.sh`` and, for task T,
 ``chunk-T.xyz`` and ``positions-T.txt`` (sent), then ``out-T.xyz``, ``failed-T.xyz``,
 ``outcomes-T.jsonl``, ``log-T.txt`` and last ``status-T.json`` (written by the job). The
 status file appears only once everything else is complete, so its presence is the signal.
+A whole-input job (``whole.py``) is one array task with its own files: ``in/``, ``out/``,
+``stdout-1.txt``, ``log-1.txt``, ``files-1.list`` (what it wrote into ``out/``) and last
+``status-1.json``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ def job_folder(rundir: str) -> str:
 
 
 _SUFFIXES = {"chunk": "xyz", "positions": "txt", "out": "xyz", "failed": "xyz",
-             "outcomes": "jsonl", "log": "txt", "status": "json"}
+             "outcomes": "jsonl", "log": "txt", "status": "json", "stdout": "txt",
+             "files": "list"}
 
 
 def task_file(kind: str, task: int | str) -> str:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from wflcli.errors import WflError
+from wflcli.exec.batch.classify import Decision, classify
 from wflcli.exec.batch.layout import task_file
 from wflcli.exec.schedulers import QueueState
 from wflcli.exec.schedulers.verdict import Verdict
@@ -71,7 +72,10 @@ async def ask_queue(transport, argv: list[str], sharing: Sharing | None) -> tupl
     return await transport.run(argv), True
 
 
-async def look(scheduler, transport, records, sharing: Sharing | None = None) -> Poll:
+async def look(scheduler, transport, records, sharing: Sharing | None = None,
+               results: tuple = RESULT_FILES) -> Poll:
+    """What the queue and the job folders say of ``records``; ``results``: the kinds of
+    file a finished task leaves (named when missing)."""
     done, asked = await ask_queue(
         transport, scheduler.query_argv(sorted({r.job_id for r in records})), sharing)
     queue = scheduler.parse_query(done.stdout) if done.code == 0 else None
@@ -91,7 +95,7 @@ async def look(scheduler, transport, records, sharing: Sharing | None = None) ->
                      or QueueState.ABSENT)
         sightings[record.id] = Sighting(
             state, task_file("status", record.task) in files,
-            tuple(task_file(kind, record.task) for kind in RESULT_FILES
+            tuple(task_file(kind, record.task) for kind in results
                   if task_file(kind, record.task) not in files))
     failure = "" if done.code == 0 else (f"exit {done.code}: "
                                          f"{last_line(done.stderr or done.stdout)}")
@@ -113,6 +117,18 @@ async def verdict(scheduler, transport, record) -> Verdict | None:
     except OSError:  # no log (yet): the verdict as accounted
         return found
     return scheduler.refine(found, log.decode(errors="replace"))
+
+
+async def decide(scheduler, transport, record, seen: Sighting,
+                 missed: int) -> tuple[Decision, int, bool]:
+    """What to do about a task after one poll, with ``missed`` (polls in a row it was
+    absent, before this one): (decision, missed now, whether the scheduler was asked)."""
+    if seen.queue is not QueueState.UNKNOWN:
+        missed = missed + 1 if seen.queue is QueueState.ABSENT else 0
+    found, asked = None, False
+    if seen.queue is QueueState.ABSENT and not seen.status_present:
+        found, asked = await verdict(scheduler, transport, record), True
+    return classify(seen.queue, found, seen.status_present, missed, seen.missing), missed, asked
 
 
 def last_line(text: str) -> str:
