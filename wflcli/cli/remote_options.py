@@ -19,6 +19,7 @@ REMOTE_VERBS = ("calc", "committee", "defects", "descriptor", "map", "md", "mini
 WHOLE_VERBS = ("error", "fit-gap", "fit-mace", "select-cur", "select-flat", "select-fps",
                "select-hull", "select-top", "split")
 
+
 class GpuOption(click.ParamType):
     """``--gpus 2`` (a count) or ``--gpus 0,1,2,3`` (device IDs): (count, IDs)."""
 
