@@ -4,11 +4,8 @@ with ``--parallel 2`` against serial."""
 
 from __future__ import annotations
 
-import resource
-import statistics
-
 from benchmarks.calc_emt import GENERATE, inputs
-from benchmarks.common import ROOT, WORK, Measurement, fresh_store, python_script, timed, wfl
+from benchmarks.common import ROOT, WORK, Measurement, measured, python_script, wfl
 
 OPS = ROOT / "map_ops.py"
 
@@ -29,26 +26,10 @@ def _plain(function: str, source, out) -> list[str]:
         str(source), str(out)]
 
 
-def _measure(contenders: dict, count: int, repeat: int) -> list[Measurement]:
-    """Wall times, and in the note the median CPU time (user + system, workers included):
-    on a machine that others share, CPU time still shows what each contender costs."""
-    results = {name: Measurement(name, items=count) for name in contenders}
-    cpu: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):  # interleaved, so drifts of a shared machine hit all alike
-        for name, command in contenders.items():
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            results[name].seconds.append(timed(command, store=fresh_store()))
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    for name, measurement in results.items():
-        measurement.note = f"CPU {statistics.median(cpu[name]):.2f} s"
-    return list(results.values())
-
-
 def run(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11a: every wfl run from an empty store (results written to the cache)."""
     source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_out.xyz"
-    return _measure({
+    return measured({
         "plain loop: iread -> f -> write": _plain("tag", source, out),
         "wfl map (serial)": wfl("map", f"{OPS}:tag", str(source), "-o", str(out)),
         "wfl --no-cache map (serial)": wfl("--no-cache", "map", f"{OPS}:tag", str(source),
@@ -60,7 +41,7 @@ def run_parallel(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11b: a CPU-bound function, serial and on two workers."""
     source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_busy_out.xyz"
     busy = [f"{OPS}:busy", str(source), "-o", str(out)]
-    return _measure({
+    return measured({
         "plain loop: iread -> busy -> write": _plain("busy", source, out),
         "wfl map busy (serial)": wfl("map", *busy),
         "wfl --parallel 2 map busy": wfl("--parallel", "2", "map", *busy),

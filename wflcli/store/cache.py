@@ -1,6 +1,7 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups are single indexed reads. New results are handed to a writer thread with its own
+Lookups come a chunk at a time, in one query (each query takes and drops SQLite's file
+lock, which costs more than the read itself). New results are handed to a writer thread with its own
 connection at most every half second (at once when results come slower than that), and it
 commits each batch in one short transaction. So the computation never waits for a commit
 and its fsync, commits stay few however fast results come, and a kill loses at most the
@@ -72,27 +73,34 @@ class ResultCache:
 
     def get(self, key: bytes) -> tuple[str, bytes] | None:
         """(kind, payload) for the key, or None (also for an entry that fails its check)."""
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
+        """{key: (kind, payload)} for the keys found whose entries pass their check."""
+        rows = []
         with self._lookup_lock:
             if self.db is None:
                 raise CacheClosed()
             if self._unreadable:
-                return None
+                return {}
             try:
-                row = self.db.execute("SELECT kind, payload, checksum FROM results "
-                                      "WHERE key = ?", (key,)).fetchone()
+                for start in range(0, len(keys), _KEYS_PER_QUERY):
+                    part = keys[start:start + _KEYS_PER_QUERY]
+                    rows += self.db.execute(_SELECT % ",".join("?" * len(part)),
+                                            part).fetchall()
             except sqlite3.Error as exc:
                 self._unreadable = True
                 self._warn_once("store", f"cannot read the store {self.path} ({exc}"
                                 f"{_advice(exc)}); the rest of this run goes without the cache")
-                return None
-        if row is None:
-            return None
-        kind, payload, checksum = row
-        if checksum != entry_checksum(key, kind, payload):
-            self._warn_once("damaged", f"the store {self.path} holds damaged results (their "
-                            "checksums do not match); computing them again")
-            return None
-        return kind, payload
+                return {}
+        found = {}
+        for key, kind, payload, checksum in rows:
+            if checksum == entry_checksum(key, kind, payload):
+                found[key] = kind, payload
+            else:
+                self._warn_once("damaged", f"the store {self.path} holds damaged results "
+                                "(their checksums do not match); computing them again")
+        return found
 
     def put(self, rows: list[tuple[bytes, str, str, bytes]], then=None) -> None:
         """Keep one chunk's results, (key, verb, kind, payload) each: committed together,
@@ -160,7 +168,7 @@ class ResultCache:
                             db = connect(self.path)
                             identity = _file_identity(self.path)
                         with write_transaction(db):
-                            db.executemany(_INSERT, rows)
+                            _insert(db, rows)
                         if identity is None or _file_identity(self.path) != identity:
                             self._unwritable = (f"the store {self.path} was removed or "
                                                 "replaced during the run")
@@ -225,8 +233,21 @@ def _filters(verb: str | None, older_than: float | None) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
+_SELECT = "SELECT key, kind, payload, checksum FROM results WHERE key IN (%s)"
+_KEYS_PER_QUERY = 500  # well below SQLite's limit on a statement's parameters
+
 _INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+           "VALUES ")
+_ROWS_PER_INSERT = 256  # 7 parameters a row: far below SQLite's limit per statement
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Many rows a statement: the interpreter lock is let go once per statement, not once
+    per row, so this thread rarely makes the computing thread wait for it."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        part = rows[start:start + _ROWS_PER_INSERT]
+        db.execute(_INSERT + ",".join(["(?,?,?,?,?,?,?)"] * len(part)),
+                   [value for row in part for value in row])
 
 
 def _advice(exc: Exception) -> str:
