@@ -110,16 +110,21 @@ def _without_code(value):
 
 
 _started: dict[str, Callable] = {}
+_last: list = [None, None]  # the task object last asked for and its function
 
 
 def started(task: Task) -> Callable:
     """The task's per-config function, built once per process and kept for later chunks.
-    Keyed on the whole task: settings outside its identity (where a code runs) count too."""
+    Keyed on the whole task: settings outside its identity (where a code runs) count too.
+    The same task object again (every chunk of a serial run) skips making the key."""
+    if _last[0] is task:
+        return _last[1]
     key = repr(task)
     function = _started.get(key)
     if function is None:
         _started.clear()  # one task at a time: free the previous calculator
         function = _started[key] = task.start()
+    _last[:] = task, function
     return function
 
 

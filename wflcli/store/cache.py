@@ -1,11 +1,13 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups come a chunk at a time, in one query (each query takes and drops SQLite's file
-lock, which costs more than the read itself). New results are handed to a writer thread with its own
-connection at most every half second (at once when results come slower than that), and it
-commits each batch in one short transaction. So the computation never waits for a commit
-and its fsync, commits stay few however fast results come, and a kill loses at most the
-last half second of results. A chunk's results are never split between two commits, and a
+Lookups come a chunk at a time, in one query. New results are handed to a writer thread
+at most every half second (at once when results come slower than that), and it commits
+each batch in one short transaction. So the computation never waits for an insert,
+commits stay few however fast results come, and a kill loses at most the last half
+second of results. Writer and lookups share one connection, taken in turn: a lookup made
+during a commit waits for exactly that commit, where with a connection of its own
+SQLite's file lock turned it away and it slept and retried (several times the commit's
+length, measured), and every lookup took the file lock again. A chunk's results are never split between two commits, and a
 caller that must know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
@@ -58,9 +60,10 @@ class ResultCache:
     def __init__(self, path: Path, warn: Callable[[str], None] = warn_on_stderr):
         self.path = path
         self.db = connect(path)
-        # lookups come from the input thread; closing the connection under a running query
-        # crashes the process (seen on SIGTERM), so the two never overlap
-        self._lookup_lock = threading.Lock()
+        self._identity = _file_identity(path)  # the file opened, to notice its replacement
+        # the one connection: lookups, the writer's transactions and closing take turns
+        # (closing it under a running query crashed the process, seen on SIGTERM)
+        self._lock = threading.Lock()
         self._pending: list[tuple] = []
         self._callbacks: list = []
         self._handed = 0.0
@@ -78,7 +81,7 @@ class ResultCache:
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
         """{key: (kind, payload)} for the keys found whose entries pass their check."""
         rows = []
-        with self._lookup_lock:
+        with self._lock:
             if self.db is None:
                 raise CacheClosed()
             if self._unreadable:
@@ -144,50 +147,42 @@ class ResultCache:
             self._queue.put(_STOP)
             self._writer.join()
             self._writer = None
-        with self._lookup_lock:
+        with self._lock:
             self.db.close()
             self.db = None
         self._report_unwritable()
 
     def _write_behind(self) -> None:
-        db, identity = None, None
-        try:
-            while True:
-                batches = [self._queue.get()]
-                while True:  # everything that has arrived meanwhile goes in the same commit
-                    try:
-                        batches.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                stop = _STOP in batches
-                handed = [batch for batch in batches if batch is not _STOP]
-                rows = [row for batch, _ in handed for row in batch]
+        while True:
+            batches = [self._queue.get()]
+            while True:  # everything that has arrived meanwhile goes in the same commit
                 try:
-                    if rows and self._unwritable is None:
-                        if db is None:
-                            db = connect(self.path)
-                            identity = _file_identity(self.path)
-                        with write_transaction(db):
-                            _insert(db, rows)
-                        if identity is None or _file_identity(self.path) != identity:
-                            self._unwritable = (f"the store {self.path} was removed or "
-                                                "replaced during the run")
-                    if self._unwritable is None:  # committed: now callers may rely on it
-                        for _, callbacks in handed:
-                            for callback in callbacks:
-                                callback()
-                except Exception as exc:  # reported to the computing thread
-                    self._unwritable = (str(exc) if isinstance(exc, WflError) else
-                                        f"cannot write to the store {self.path}: {exc}"
-                                        f"{_advice(exc)}")
-                finally:
-                    for _ in batches:
-                        self._queue.task_done()
-                if stop:
-                    return
-        finally:
-            if db is not None:
-                db.close()
+                    batches.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batches
+            handed = [batch for batch in batches if batch is not _STOP]
+            rows = [row for batch, _ in handed for row in batch]
+            try:
+                if rows and self._unwritable is None:
+                    with self._lock, write_transaction(self.db):
+                        _insert(self.db, rows)
+                    if self._identity is None or _file_identity(self.path) != self._identity:
+                        self._unwritable = (f"the store {self.path} was removed or "
+                                            "replaced during the run")
+                if self._unwritable is None:  # committed: now callers may rely on it
+                    for _, callbacks in handed:
+                        for callback in callbacks:
+                            callback()
+            except Exception as exc:  # reported to the computing thread
+                self._unwritable = (str(exc) if isinstance(exc, WflError) else
+                                    f"cannot write to the store {self.path}: {exc}"
+                                    f"{_advice(exc)}")
+            finally:
+                for _ in batches:
+                    self._queue.task_done()
+            if stop:
+                return
 
     def _report_unwritable(self) -> None:
         if self._unwritable is not None:
