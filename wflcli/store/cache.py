@@ -1,14 +1,15 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups come a chunk at a time, in one query. New results are handed to a writer thread
-at most every half second (at once when results come slower than that), and it commits
-each batch in one short transaction. So the computation never waits for an insert,
-commits stay few however fast results come, and a kill loses at most the last half
-second of results. Writer and lookups share one connection, taken in turn: a lookup made
-during a commit waits for exactly that commit, where with a connection of its own
-SQLite's file lock turned it away and it slept and retried (several times the commit's
-length, measured), and every lookup took the file lock again. A chunk's results are never split between two commits, and a
-caller that must know when they are safe (a batch task marked done) is called back then.
+Lookups of a chunk are one query (a serial run asks for each config as it arrives). New
+results are handed to a writer thread at most every half second (at once when results
+come slower than that), and it commits each batch in one short transaction. So the
+computation never waits for an insert, commits stay few however fast results come, and a
+kill loses at most the last half second of results. Writer and lookups share one
+connection, taken in turn: a lookup made during a commit waits for that commit alone,
+where with a connection of its own SQLite's file lock turned it away to sleep and retry
+(measured: several times the commit's length), and every lookup took the file lock
+again. A chunk's results are never split between two commits, and a caller that must
+know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
 damaged entry is a miss (computed again and replaced), with one warning per run. The
