@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
-                        nwchem_calc, pipeline, remote_pipe, remote_slurm, startup_memory_md)
+                        nwchem_calc, overhead, pipeline, remote_pipe, remote_slurm,
+                        startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -33,6 +34,15 @@ SCENARIOS = [
              "WFL_NUM_PYTHON_SUBPROCESSES=2. Targets: serial at least 1.0x the plain loop "
              "and 2x libAtoms wfl serial, `--parallel 2` at least 1.8x the plain loop and 2x "
              "libAtoms wfl at 2 subprocesses.", calc_emt.run, (200, 5000), "plain ASE loop"),
+    Scenario("1b. `wfl calc --calc emt` against the loop that reuses one calculator, {n} "
+             "rattled 32-atom Cu cells", "The natural loop: `calc = EMT()` once, "
+             "`atoms.calc = calc` per config (EMT keeps its neighbour list while it stays "
+             "valid), `ase.io.iread`/`ase.io.write`. wfl calc's default evaluates every "
+             "config from a clean state (results never depend on chunking or order; equal "
+             "to a fresh EMT bit for bit); `--reuse-state` keeps the state as the loop does "
+             "(equal to rounding, cached apart). Every wfl run starts from an empty store. "
+             "Target: `--reuse-state` serial at least 1.0x the natural loop.",
+             calc_emt.run_reuse, (200, 1500), "natural ASE loop, one EMT reused"),
     Scenario("2. extxyz I/O, {n} frames of 8-atom Cu with energy, stress and forces",
              "In process, the import not counted. Targets: read at least 2x `ase.io.iread`, "
              "write at least 1x `ase.io.write` (which rounds positions to 8 decimals; wflcli "
@@ -108,6 +118,20 @@ SCENARIOS = [
              "store; CPU times beside. Target: the pipeline within 1.3x the wall time of its "
              "slowest stage alone (speed vs that stage at least 0.77x).", pipeline.run,
              (2000, 20000), "alone: wfl calc --calc lj"),
+    Scenario("16a. Framework overhead: `wfl calc --calc lj` on {n} 2-atom dimers",
+             "Serial, the cache on, from an empty store (every result looked up and "
+             "stored). Overhead per config: (wfl's time less the calculator's compute-only "
+             "time on the same configs in memory, a fresh calculator each, as wfl does) / "
+             "configs, from wall times and (note) from CPU times. Target: at most 150 us.",
+             overhead.run_lj, (2000, 20000), "compute only (lj in memory)"),
+    Scenario("16b. Framework overhead: `wfl calc --calc emt` on {n} 8-atom Cu cells",
+             "As 16a. Target: at most 150 us per config.", overhead.run_emt, (1000, 5000),
+             "compute only (emt in memory)"),
+    Scenario("16c. Cache rerun: `wfl calc --calc emt` again on {n} 8-atom Cu cells",
+             "Every config found in the store. Bare read + write: `ase.io.iread` and "
+             "`ase.io.write` of the same file, nothing computed. Target: the rerun at least "
+             "3x faster than the bare read + write.", overhead.run_rerun, (2000, 20000),
+             "plain ASE read + write, 8-atom cells"),
     *(Scenario(f"12{part}. MACE evaluation, {{n}} rattled {size} Cu cells",
                "A MACE model fitted here with `wfl fit-mace` (32 channels, L=1, 2 "
                "interactions, correlation 3, float64); energy, forces and stress, on the "
@@ -142,7 +166,7 @@ def main() -> None:
     command = ("python -m benchmarks" + (" --quick" if args.quick else "")
                + "".join(f" --only {n}" for n in args.only or ()))
     chosen = [s for s in SCENARIOS if not args.only or _number(s.heading) in args.only
-              or _number(s.heading).rstrip("ab") in args.only]
+              or _number(s.heading).rstrip("abc") in args.only]
     sections, medians = [], {}
     load_before = os.getloadavg()[0]
     for scenario in chosen:

@@ -5,7 +5,8 @@ served from the cache against the first run and a bare ASE read and write."""
 from __future__ import annotations
 
 from benchmarks import libatoms
-from benchmarks.common import WORK, Measurement, fresh_store, python_script, timed, wfl
+from benchmarks.common import (WORK, Measurement, fresh_store, measured, python_script,
+                               timed, wfl)
 
 GENERATE = """
 import sys
@@ -44,6 +45,18 @@ for atoms in configs:
     atoms.calc = EMT()
     atoms.get_potential_energy(); atoms.get_forces(); atoms.get_stress()
 print(time.perf_counter() - started)
+"""
+
+
+NATURAL_LOOP = """
+import sys, ase.io
+from ase.calculators.emt import EMT
+calc = EMT()
+with open(sys.argv[2], "w") as out:
+    for atoms in ase.io.iread(sys.argv[1]):
+        atoms.calc = calc
+        atoms.get_potential_energy(); atoms.get_forces(); atoms.get_stress()
+        ase.io.write(out, atoms, format="extxyz")
 """
 
 
@@ -95,6 +108,20 @@ def run_cache(count: int, repeat: int) -> list[Measurement]:
         rerun.seconds.append(timed(command, store=store))
         bare.seconds.append(timed(python_script(READ_WRITE) + [str(source), str(out)]))
     return [first, rerun, bare]
+
+
+def run_reuse(count: int, repeat: int) -> list[Measurement]:
+    """Scenario 1b: the loop a user writes first, one EMT reused for every config, against
+    wfl calc's clean state per config (the default) and --reuse-state."""
+    source, out = inputs(count), WORK / "calc_out.xyz"
+    calc = ["calc", "--calc", "emt", str(source), "-o", str(out)]
+    return measured({
+        "natural ASE loop, one EMT reused": python_script(NATURAL_LOOP) + [str(source),
+                                                                           str(out)],
+        "wfl calc (serial, clean state per config)": wfl(*calc),
+        "wfl calc --reuse-state (serial)": wfl(*calc, "--reuse-state"),
+        "wfl --parallel 2 calc --reuse-state": wfl("--parallel", "2", *calc, "--reuse-state"),
+    }, count, repeat)
 
 
 def _compute_only(source) -> float:

@@ -27,6 +27,7 @@ class Measurement:
     items: int = 0
     note: str = ""
     unit: str = "s"
+    cpu: list[float] = field(default_factory=list)  # CPU seconds per run, where measured
 
     @property
     def median(self) -> float:
@@ -37,32 +38,32 @@ class Measurement:
         return self.items / self.median if self.items else float("nan")
 
 
-def fresh_store() -> Path:
+def fresh_store(store: Path = WORK / "store") -> Path:
     """An empty WFLCLI_HOME, so a run neither reads nor keeps another run's results."""
-    store = WORK / "store"
     shutil.rmtree(store, ignore_errors=True)
     return store
-
-
-def measure_commands(contenders: dict, count: int, repeat: int) -> list[Measurement]:
-    """Wall times, and in the note the median CPU time (user + system, workers included):
-    on a machine that others share, CPU time still shows what each contender costs."""
-    results = {name: Measurement(name, items=count) for name in contenders}
-    cpu: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):  # interleaved, so drifts of a shared machine hit all alike
-        for name, command in contenders.items():
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            results[name].seconds.append(timed(command, store=fresh_store()))
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    for name, measurement in results.items():
-        measurement.note = f"CPU {statistics.median(cpu[name]):.2f} s"
-    return list(results.values())
 
 
 def timed(command: list[str], store: Path | None = None) -> float:
     """Wall time of one command; a failure stops the benchmark with its stderr."""
     return timed_with_stderr(command, store)[0]
+
+
+def measured(contenders: dict, count: int, repeat: int, store=fresh_store) -> list[Measurement]:
+    """Wall times, and in the note the median CPU time (user + system, workers included):
+    on a machine that others share, CPU time still shows what each contender costs.
+    ``store()`` gives each run's WFLCLI_HOME (default: an empty one)."""
+    results = {name: Measurement(name, items=count) for name in contenders}
+    for _ in range(repeat):  # interleaved, so drifts of a shared machine hit all alike
+        for name, command in contenders.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            results[name].seconds.append(timed(command, store=store()))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            results[name].cpu.append(after.ru_utime - before.ru_utime + after.ru_stime
+                                     - before.ru_stime)
+    for measurement in results.values():
+        measurement.note = f"CPU {statistics.median(measurement.cpu):.2f} s"
+    return list(results.values())
 
 
 def timed_with_stderr(command: list[str], store: Path | None = None) -> tuple[float, str]:
@@ -113,6 +114,11 @@ def table(measurements: list[Measurement], baseline: str) -> str:
     lines = [f"| method | median {unit} | min {unit} | max {unit} | configs/s | {ratio} |",
              "| --- | --- | --- | --- | --- | --- |"]
     for m in measurements:
+        if m.unit != unit:  # a derived figure beside the times (an overhead per config)
+            lines.append(f"| {m.name} | {m.median:.0f} {m.unit} | {min(m.seconds):.0f} "
+                         f"{m.unit} | {max(m.seconds):.0f} {m.unit} | - | - |"
+                         + (f" {m.note}" if m.note else ""))
+            continue
         rate = f"{m.rate:.1f}" if timing and m.items else "-"
         value = base.median / m.median if timing else m.median / base.median
         lines.append(f"| {m.name} | {m.median:.2f} | {min(m.seconds):.2f} | "

@@ -11,7 +11,7 @@ from benchmarks.common import (
     ENV,
     WORK,
     Measurement,
-    measure_commands,
+    measured,
     python_script,
     timed,
     wfl,
@@ -117,7 +117,7 @@ def run_verbs(count: int, repeat: int) -> list[Measurement]:
             "filter", "max(norm(REF_forces)) < 1e9", str(source)),
         "wfl cat of ASE's output (formatted, not passed on)": wfl("cat", str(_ase_copy(source))),
     })
-    return measure_commands(contenders, count, repeat)
+    return measured(contenders, count, repeat)
 
 
 def _source(count: int):

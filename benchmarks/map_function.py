@@ -5,14 +5,7 @@ with ``--parallel 2`` against serial."""
 from __future__ import annotations
 
 from benchmarks.calc_emt import GENERATE, inputs
-from benchmarks.common import (
-    ROOT,
-    WORK,
-    Measurement,
-    measure_commands,
-    python_script,
-    wfl,
-)
+from benchmarks.common import ROOT, WORK, Measurement, measured, python_script, wfl
 
 OPS = ROOT / "map_ops.py"
 
@@ -36,7 +29,7 @@ def _plain(function: str, source, out) -> list[str]:
 def run(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11a: every wfl run from an empty store (results written to the cache)."""
     source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_out.xyz"
-    return measure_commands({
+    return measured({
         "plain loop: iread -> f -> write": _plain("tag", source, out),
         "wfl map (serial)": wfl("map", f"{OPS}:tag", str(source), "-o", str(out)),
         "wfl --no-cache map (serial)": wfl("--no-cache", "map", f"{OPS}:tag", str(source),
@@ -48,7 +41,7 @@ def run_parallel(count: int, repeat: int) -> list[Measurement]:
     """Scenario 11b: a CPU-bound function, serial and on two workers."""
     source, out = inputs(count, "cu8", EIGHT_ATOM_CELLS), WORK / "map_busy_out.xyz"
     busy = [f"{OPS}:busy", str(source), "-o", str(out)]
-    return measure_commands({
+    return measured({
         "plain loop: iread -> busy -> write": _plain("busy", source, out),
         "wfl map busy (serial)": wfl("map", *busy),
         "wfl --parallel 2 map busy": wfl("--parallel", "2", "map", *busy),

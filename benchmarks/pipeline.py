@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 
 from benchmarks.calc_emt import inputs
-from benchmarks.common import WORK, Measurement, measure_commands, timed, wfl
+from benchmarks.common import WORK, Measurement, measured, timed, wfl
 
 GENERATE = """
 import sys
@@ -49,4 +49,4 @@ def run(count: int, repeat: int) -> list[Measurement]:
         "bash", "-o", "pipefail", "-c", " | ".join(map(shlex.join, commands))]}
     for (name, args), feed in zip(STAGES, feeds):
         contenders[f"alone: {name}"] = wfl(*args, str(feed))
-    return measure_commands(contenders, count, repeat)
+    return measured(contenders, count, repeat)

@@ -45,11 +45,17 @@ BATCH_CHUNK = 64  # configs per chunk when batched, unless --chunk says otherwis
               help="The atom budget of one call (a larger config goes alone) [default: "
                    "mace: {} on a CPU, {} on a GPU; with "
                    "--batch: none].".format(*KINDS["mace"].batch_atoms))
+@click.option("--reuse-state", is_flag=True,
+              help="Keep the calculator's state from one config to the next, as a plain ASE "
+                   "loop does (EMT's neighbour list): faster, but results equal a fresh "
+                   "calculation only to rounding (~1e-13 eV) and depend on the configs a "
+                   "worker saw before (--parallel, --chunk); cached apart from the default "
+                   "results, which never depend on either.")
 @click.option("--list-calcs", is_flag=True, help="List the known calculators and exit.")
 @config_io
 @click.pass_obj
 def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_files, threads,
-         overrides, batch, batch_atoms, list_calcs, files, output, failed_output):
+         overrides, batch, batch_atoms, reuse_state, list_calcs, files, output, failed_output):
     """Evaluate energy, forces and stress with an ASE calculator.
 
     \b
@@ -106,7 +112,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     folders = FolderPolicy(scratch or default_scratch(beside), keep_files,
                            threads or threads_per_worker(settings.parallel))
     policy = BatchPolicy(batch, batch_atoms) if batch or batch_atoms else None
-    task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides), policy)
+    task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides), policy,
+                    reuse_state and not is_file_based(spec))  # a code's run starts clean
     if task.batches and _default_chunk():  # a chunk holds the configs of its batches
         settings.chunk = max(settings.chunk, BATCH_CHUNK)
     return run_per_config(settings, task, files, output, failed_output, threads=threads)

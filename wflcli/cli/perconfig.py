@@ -55,8 +55,8 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
         raise UsageError(f"{option} {patterns[option]}: wfl {task.verb} does not take its "
                          "configs one by one from input files, so it has no output per input")
     inputs = inputs or read_inputs(files)
-    if configs is None:
-        configs = inputs
+    if configs is None:  # frames as read, where the reader gives them: their text is hashed
+        configs = inputs.frames() if hasattr(inputs, "frames") else inputs
     if patterns:
         planned = plan_outputs({"-o": output, "--failed": failed_output}, inputs)
         output, failed_output, positions = planned["-o"], planned["--failed"], inputs.positions()

@@ -8,12 +8,15 @@ slow producer upstream still sees its first results downstream at once.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
+
+from ase import Atoms
 
 from wflcli.exec.digest import cache_key, config_digest, config_seed
 from wflcli.exec.feed import END, STALLED, Feed
@@ -57,14 +60,17 @@ class ChunkResult:
 def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             refresh: bool = False, positions: Iterable[int] | None = None
             ) -> Iterator[Outcome]:
-    """Yield one Outcome per input config, in input order. ``positions`` gives each
-    config's index in the original input when this is a batch job's chunk of it."""
-    entries = _entries(task, configs, cache, refresh, positions)
+    """Yield one Outcome per input config, in input order. ``configs`` are Atoms, or
+    frames as read (``io.reader.Frame``: ``atoms`` and the ``text`` format_config gives,
+    which the digest then hashes as it is). ``positions`` gives each config's index in the
+    original input when this is a batch job's chunk of it."""
+    entries = _entries(task, configs, cache, positions)
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
     run = _inline if backend.slots == 1 and not getattr(task, "batches", False) else _pipelined
+    lookup = None if cache is None or refresh else functools.partial(_look_up, cache)
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
-        for pairs, future in run(task, entries, backend, max(1, chunk_size)):
+        for pairs, future in run(task, entries, backend, max(1, chunk_size), lookup):
             then = (lambda future=future: confirm(future)) if confirm and future else None
             if cache is not None:
                 cache.put([(entry.key, task.verb, outcome.kind, outcome.payload)
@@ -80,29 +86,47 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             cache.flush()  # also on Ctrl-C: finished work is never lost
 
 
-def _entries(task: Task, configs: Iterable, cache, refresh: bool,
-             positions: Iterable[int] | None) -> Iterator[Entry]:
+def _entries(task: Task, configs: Iterable, cache, positions: Iterable[int] | None
+             ) -> Iterator[Entry]:
     identity, seeding = task_identity(task), seed_identity(task)
+    # a task that records the input position in its outputs must not share results
+    # between positions; its random numbers still come from content alone
+    per_position = getattr(task, "records_index", False)
     # the config first: a reader may only know a config's position once it has read it
-    for atoms, index in zip(configs, itertools.count() if positions is None else positions):
+    for item, index in zip(configs, itertools.count() if positions is None else positions):
+        atoms, text = _atoms_and_text(item)
         if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
-            yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms))
+            yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms, text))
             continue
-        digest = config_digest(atoms, task)
+        digest = config_digest(atoms, task, text)
         entry = Entry(index, atoms, config_seed(seeding, digest))
         if cache is not None:
-            # a task that records the input position in its outputs must not share results
-            # between positions; its random numbers still come from content alone
-            where = b"@%d" % index if getattr(task, "records_index", False) else b""
-            entry.key = cache_key(identity, digest + where)
-            found = None if refresh else cache.get(entry.key)
-            if found is not None:
-                entry.hit = _from_cache(index, atoms, *found)
+            entry.key = cache_key(identity, digest + (b"@%d" % index if per_position else b""))
         yield entry
 
 
-def _failed_upstream(index: int, atoms) -> Outcome:
-    return Outcome(index, "", 0, error=atoms.info["wfl_error"], failed_text=format_config(atoms))
+def _atoms_and_text(item) -> tuple:
+    """(Atoms, its text as format_config writes it, or None when not known yet)."""
+    if isinstance(item, Atoms):
+        return item, None
+    atoms = item.atoms  # first: a frame with wrong values says so here, before its text
+    return atoms, (lambda: item.text)
+
+
+def _look_up(cache, entries: list[Entry]) -> None:
+    """Set ``hit`` on the entries the cache answers, in one query for all of them."""
+    wanted = [entry for entry in entries if entry.hit is None]
+    if not wanted:
+        return
+    found = cache.get_many([entry.key for entry in wanted])
+    for entry in wanted:
+        if entry.key in found:
+            entry.hit = _from_cache(entry.index, entry.atoms, *found[entry.key])
+
+
+def _failed_upstream(index: int, atoms, text) -> Outcome:
+    return Outcome(index, "", 0, error=atoms.info["wfl_error"],
+                   failed_text=text() if text is not None else format_config(atoms))
 
 
 def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
@@ -119,9 +143,12 @@ def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
     return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload, cached=True)
 
 
-def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
-    """One config at a time, as it arrives: nothing to overlap, so no thread either."""
+def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, lookup=None):
+    """One config at a time, as it arrives: nothing to overlap, so no thread either (an
+    input thread would make this one wait for the interpreter lock at every query)."""
     for entry in entries:
+        if lookup is not None:
+            lookup([entry])
         if entry.hit is not None:
             yield [(entry, entry.hit)], None
         else:
@@ -129,13 +156,17 @@ def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
             yield [(entry, future.result()[0])], future
 
 
-def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int):
+def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int, lookup=None):
+    """Chunks in flight on the backend while the input is read on a thread; a chunk's
+    lookups are one query, made as it is sent."""
     feed = Feed(entries, ahead=max(64, 2 * chunk_size * backend.slots))
     in_flight: deque[ChunkResult] = deque()
     chunk: list[Entry] = []
 
     def send() -> None:
         nonlocal chunk
+        if lookup is not None:
+            lookup(chunk)
         misses = [e.work for e in chunk if e.hit is None]
         in_flight.append(ChunkResult(chunk, backend.submit(task, misses) if misses else None))
         chunk = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,9 +59,12 @@ def keyed(key: str, task) -> bool:
     return not (getattr(task, "ignores_results", False) and is_result(key))
 
 
-def config_digest(atoms, task) -> bytes:
+def config_digest(atoms, task, text: Callable[[], str] | None = None) -> bytes:
+    """``text()``, when given, is ``format_config(atoms)`` known already (the frame as read):
+    the whole-config digest hashes it instead of formatting the config again."""
     if not getattr(task, "annotates", False):
-        return hashlib.sha256(format_config(atoms).encode()).digest()
+        return hashlib.sha256((format_config(atoms) if text is None else text()).encode()
+                              ).digest()
     h = hashlib.sha256(DIGEST_FORMAT)
     h.update(np.ascontiguousarray(atoms.cell.array, dtype="<f8").tobytes())
     h.update(np.ascontiguousarray(atoms.pbc, dtype="?").tobytes())

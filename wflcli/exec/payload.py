@@ -2,7 +2,9 @@
 
 An annotating task's results are kept as a small JSON header followed by the raw
 little-endian bytes of its arrays, so they come back exact and can be applied to the
-current input; any other task's outputs are kept as their extxyz text, zlib-compressed.
+current input; any other task's outputs are kept as their extxyz text, zlib-compressed
+when longer than ``COMPRESS_ABOVE`` bytes (a small config's text is not worth the time:
+compressing it cost about as much as the rest of the store's work).
 """
 
 from __future__ import annotations
@@ -31,13 +33,19 @@ def decode_annotation(payload: bytes) -> dict:
             for part in ("info", "arrays")}
 
 
+COMPRESS_ABOVE = 4096
+
+
 def encode_outputs(text: str, count: int) -> bytes:
-    return zlib.compress(f"{count}\n{text}".encode(), 1)
+    plain = f"{count}\n{text}".encode()
+    return zlib.compress(plain, 1) if len(plain) > COMPRESS_ABOVE else plain
 
 
 def decode_outputs(payload: bytes) -> tuple[int, str]:
-    """(number of configs, their extxyz text)."""
-    count, text = zlib.decompress(payload).decode().split("\n", 1)
+    """(number of configs, their extxyz text). Plain payloads begin with the count's
+    digits, compressed ones with zlib's header byte (0x78), never a digit."""
+    plain = payload if payload[:1].isdigit() else zlib.decompress(payload)
+    count, text = plain.decode().split("\n", 1)
     return int(count), text
 
 

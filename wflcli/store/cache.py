@@ -1,11 +1,15 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups are single indexed reads. New results are handed to a writer thread with its own
-connection at most every half second (at once when results come slower than that), and it
-commits each batch in one short transaction. So the computation never waits for a commit
-and its fsync, commits stay few however fast results come, and a kill loses at most the
-last half second of results. A chunk's results are never split between two commits, and a
-caller that must know when they are safe (a batch task marked done) is called back then.
+Lookups of a chunk are one query (a serial run asks for each config as it arrives). New
+results are handed to a writer thread at most every half second (at once when results
+come slower than that), and it commits each batch in one short transaction. So the
+computation never waits for an insert, commits stay few however fast results come, and a
+kill loses at most the last half second of results. Writer and lookups share one
+connection, taken in turn: a lookup made during a commit waits for that commit alone,
+where with a connection of its own SQLite's file lock turned it away to sleep and retry
+(measured: several times the commit's length), and every lookup took the file lock
+again. A chunk's results are never split between two commits, and a caller that must
+know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
 damaged entry is a miss (computed again and replaced), with one warning per run. The
@@ -57,9 +61,10 @@ class ResultCache:
     def __init__(self, path: Path, warn: Callable[[str], None] = warn_on_stderr):
         self.path = path
         self.db = connect(path)
-        # lookups come from the input thread; closing the connection under a running query
-        # crashes the process (seen on SIGTERM), so the two never overlap
-        self._lookup_lock = threading.Lock()
+        self._identity = _file_identity(path)  # the file opened, to notice its replacement
+        # the one connection: lookups, the writer's transactions and closing take turns
+        # (closing it under a running query crashed the process, seen on SIGTERM)
+        self._lock = threading.Lock()
         self._pending: list[tuple] = []
         self._callbacks: list = []
         self._handed = 0.0
@@ -72,27 +77,34 @@ class ResultCache:
 
     def get(self, key: bytes) -> tuple[str, bytes] | None:
         """(kind, payload) for the key, or None (also for an entry that fails its check)."""
-        with self._lookup_lock:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
+        """{key: (kind, payload)} for the keys found whose entries pass their check."""
+        rows = []
+        with self._lock:
             if self.db is None:
                 raise CacheClosed()
             if self._unreadable:
-                return None
+                return {}
             try:
-                row = self.db.execute("SELECT kind, payload, checksum FROM results "
-                                      "WHERE key = ?", (key,)).fetchone()
+                for start in range(0, len(keys), _KEYS_PER_QUERY):
+                    part = keys[start:start + _KEYS_PER_QUERY]
+                    rows += self.db.execute(_SELECT % ",".join("?" * len(part)),
+                                            part).fetchall()
             except sqlite3.Error as exc:
                 self._unreadable = True
                 self._warn_once("store", f"cannot read the store {self.path} ({exc}"
                                 f"{_advice(exc)}); the rest of this run goes without the cache")
-                return None
-        if row is None:
-            return None
-        kind, payload, checksum = row
-        if checksum != entry_checksum(key, kind, payload):
-            self._warn_once("damaged", f"the store {self.path} holds damaged results (their "
-                            "checksums do not match); computing them again")
-            return None
-        return kind, payload
+                return {}
+        found = {}
+        for key, kind, payload, checksum in rows:
+            if checksum == entry_checksum(key, kind, payload):
+                found[key] = kind, payload
+            else:
+                self._warn_once("damaged", f"the store {self.path} holds damaged results "
+                                "(their checksums do not match); computing them again")
+        return found
 
     def put(self, rows: list[tuple[bytes, str, str, bytes]], then=None) -> None:
         """Keep one chunk's results, (key, verb, kind, payload) each: committed together,
@@ -136,50 +148,42 @@ class ResultCache:
             self._queue.put(_STOP)
             self._writer.join()
             self._writer = None
-        with self._lookup_lock:
+        with self._lock:
             self.db.close()
             self.db = None
         self._report_unwritable()
 
     def _write_behind(self) -> None:
-        db, identity = None, None
-        try:
-            while True:
-                batches = [self._queue.get()]
-                while True:  # everything that has arrived meanwhile goes in the same commit
-                    try:
-                        batches.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                stop = _STOP in batches
-                handed = [batch for batch in batches if batch is not _STOP]
-                rows = [row for batch, _ in handed for row in batch]
+        while True:
+            batches = [self._queue.get()]
+            while True:  # everything that has arrived meanwhile goes in the same commit
                 try:
-                    if rows and self._unwritable is None:
-                        if db is None:
-                            db = connect(self.path)
-                            identity = _file_identity(self.path)
-                        with write_transaction(db):
-                            db.executemany(_INSERT, rows)
-                        if identity is None or _file_identity(self.path) != identity:
-                            self._unwritable = (f"the store {self.path} was removed or "
-                                                "replaced during the run")
-                    if self._unwritable is None:  # committed: now callers may rely on it
-                        for _, callbacks in handed:
-                            for callback in callbacks:
-                                callback()
-                except Exception as exc:  # reported to the computing thread
-                    self._unwritable = (str(exc) if isinstance(exc, WflError) else
-                                        f"cannot write to the store {self.path}: {exc}"
-                                        f"{_advice(exc)}")
-                finally:
-                    for _ in batches:
-                        self._queue.task_done()
-                if stop:
-                    return
-        finally:
-            if db is not None:
-                db.close()
+                    batches.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batches
+            handed = [batch for batch in batches if batch is not _STOP]
+            rows = [row for batch, _ in handed for row in batch]
+            try:
+                if rows and self._unwritable is None:
+                    with self._lock, write_transaction(self.db):
+                        _insert(self.db, rows)
+                    if self._identity is None or _file_identity(self.path) != self._identity:
+                        self._unwritable = (f"the store {self.path} was removed or "
+                                            "replaced during the run")
+                if self._unwritable is None:  # committed: now callers may rely on it
+                    for _, callbacks in handed:
+                        for callback in callbacks:
+                            callback()
+            except Exception as exc:  # reported to the computing thread
+                self._unwritable = (str(exc) if isinstance(exc, WflError) else
+                                    f"cannot write to the store {self.path}: {exc}"
+                                    f"{_advice(exc)}")
+            finally:
+                for _ in batches:
+                    self._queue.task_done()
+            if stop:
+                return
 
     def _report_unwritable(self) -> None:
         if self._unwritable is not None:
@@ -225,8 +229,21 @@ def _filters(verb: str | None, older_than: float | None) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
+_SELECT = "SELECT key, kind, payload, checksum FROM results WHERE key IN (%s)"
+_KEYS_PER_QUERY = 500  # well below SQLite's limit on a statement's parameters
+
 _INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+           "VALUES ")
+_ROWS_PER_INSERT = 256  # 7 parameters a row: far below SQLite's limit per statement
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Many rows a statement: the interpreter lock is let go once per statement, not once
+    per row, so this thread rarely makes the computing thread wait for it."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        part = rows[start:start + _ROWS_PER_INSERT]
+        db.execute(_INSERT + ",".join(["(?,?,?,?,?,?,?)"] * len(part)),
+                   [value for row in part for value in row])
 
 
 def _advice(exc: Exception) -> str:

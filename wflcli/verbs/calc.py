@@ -2,9 +2,13 @@
 
 Every config is evaluated from a clean calculator state, so a result never depends on
 which config the same calculator saw before: serial, parallel and chunked runs agree bit
-for bit (and match a fresh ASE calculator). File-based codes (NWChem, VASP, ...) run each
-config in a folder of its own; ``info['wfl_calc']`` changes, for one config, the parameters
-that ``--overrides`` allows (an input file is data: see calculators/overrides.py).
+for bit (and match a fresh ASE calculator). ``reuse_state`` (``--reuse-state``) instead
+keeps the calculator's state from one config to the next, as a plain ASE loop does (EMT
+keeps its neighbour list while it stays valid): faster, and equal to a fresh calculation
+to rounding only (EMT: about 1e-13 eV), so its results are cached apart. File-based
+codes (NWChem, VASP, ...) run each config in a folder of its own; ``info['wfl_calc']``
+changes, for one config, the parameters that ``--overrides`` allows (an input file is
+data: see calculators/overrides.py).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class CalcTask:
     folders: FolderPolicy | None = None  # file-based codes: where and how they run
     overrides: tuple[str, ...] = ()  # the parameters info['wfl_calc'] may set (--overrides)
     batch: BatchPolicy | None = None  # None: the calculator's own budget, where it batches
+    reuse_state: bool = False  # keep the calculator's state across configs (--reuse-state)
 
     verb = "calc"
     annotates = True  # output = input + results: the cache keys on what a result depends on
@@ -43,9 +48,11 @@ class CalcTask:
     def parameters(self) -> dict:
         # where a code runs and which files it keeps do not change its results
         # nor how configs are grouped into batches: that changes only the rounding (~1e-16)
+        # reused state changes the rounding, so its results are never served to a clean run
         return {"calc": self.calc.fingerprint, "prefix": self.prefix,
                 "properties": list(self.properties) if self.properties else None,
-                "overrides": list(self.overrides)}
+                "overrides": list(self.overrides),
+                **({"reuse_state": True} if self.reuse_state else {})}
 
     @property
     def batches(self) -> bool:
@@ -55,6 +62,7 @@ class CalcTask:
     def start(self):
         file_based = is_file_based(self.calc)
         shared = None if file_based else self.calc.build()
+        calculate = calculate_reusing if self.reuse_state else calculate_once
 
         def evaluate(atoms, context):
             overrides = checked_overrides(config_overrides(atoms), self.overrides)
@@ -63,9 +71,11 @@ class CalcTask:
                                      context.index, self.folders) as (calculator, given):
                     results = calculate_once(calculator, given, self._wanted(calculator, atoms))
             else:
-                calculator = (self.calc.build(self.calc.overridden(overrides)) if overrides
-                              else shared)
-                results = calculate_once(calculator, atoms, self._wanted(calculator, atoms))
+                if overrides:
+                    calculator = self.calc.build(self.calc.overridden(overrides))
+                    results = calculate_once(calculator, atoms, self._wanted(calculator, atoms))
+                else:
+                    results = calculate(shared, atoms, self._wanted(shared, atoms))
             return results_annotation(len(atoms), results, self.prefix)
 
         if self.batches and getattr(shared, "batches", False):
@@ -103,10 +113,30 @@ def calculate_once(calculator, atoms, wanted) -> dict:
     reset = getattr(calculator, "reset", None)  # a clean state: nothing from the last config
     if reset is not None:  # (the file-I/O calculators of ASE's newer kind start clean)
         reset()
-    calculator.atoms = atoms.copy()
-    atoms.calc = calculator  # (a worker's copy) CASTEP's writer reads its settings from here
+    calculator.atoms = atoms  # the worker's own copy; ASE's calculate() copies it again
+    atoms.calc = calculator  # CASTEP's writer reads its settings from here
     calculator.calculate(atoms, list(wanted), all_changes)
-    # read the results as get_property would, without comparing the atoms again per property
+    return _results(calculator, atoms, wanted)
+
+
+def calculate_reusing(calculator, atoms, wanted) -> dict:
+    """Every wanted property, the calculator keeping what it built for the last config
+    where ASE's own checks allow (what ``get_property`` does in a plain ASE loop)."""
+    check = getattr(calculator, "check_state", None)
+    if check is None or calculator.atoms is None:
+        return calculate_once(calculator, atoms, wanted)
+    atoms.calc = calculator
+    changes = check(atoms)
+    if changes:
+        calculator.reset()  # results and atoms go; EMT's neighbour list stays
+    if changes or any(name not in calculator.results for name in wanted):
+        calculator.calculate(atoms, list(wanted), changes)
+    return _results(calculator, atoms, wanted)
+
+
+def _results(calculator, atoms, wanted) -> dict:
+    """Read the results as get_property would, without comparing the atoms again per
+    property."""
     return {name: _copied(calculator.results[name]) if name in calculator.results
             else calculator.get_property(name, atoms) for name in wanted}
 
