@@ -24,6 +24,7 @@ from wflcli.errors import WflError
 from wflcli.exec.batch.classify import Action, classify
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
 from wflcli.exec.batch.observe import Sharing, last_line, look, verdict
+from wflcli.exec.batch.staging import link_into, stage_inputs
 from wflcli.exec.ledger import read_ledger
 from wflcli.exec.schedulers import JobRequest, QueueState, Resources, get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
@@ -55,6 +56,8 @@ class BatchSpec:
     retries: int = 2
     reuse_done: bool = True      # False with --refresh: finished tasks are run again
     drain_margin: int | None = None  # seconds; None: the task's own rule; 0: never drain
+    staging: object = None       # a staging.StagePlan: input files that travel with jobs
+    fetch: object = None         # async fetch(transport, folder, items): files brought back
 
 
 @dataclass
@@ -104,12 +107,14 @@ class BatchEngine:
         self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
         self.submitted_at = 0.0
         self.taken: list[Chunk] = []  # every chunk placed and not yet resolved
+        self.staged = None
         polls = shared_polls(store)
         self.sharing = Sharing(polls, system.name) if polls is not None else None
 
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
         self.rundir = await self.transport.absolute(self.system.rundir)
+        self.staged = await stage_inputs(self)
         closing, interval = False, FIRST_POLL_SECONDS
         while not (closing and not self.watching):
             arrived = await _take(inbox, interval if self.watching else None)
@@ -187,6 +192,8 @@ class BatchEngine:
                              self.spec.drain_margin)
         try:
             await self.transport.makedirs(folder)
+            if self.staged is not None:
+                await link_into(self.transport, self.staged, folder)
             for number, chunk in enumerate(chunks, 1):
                 await self.transport.put(chunk.text, posixpath.join(
                     folder, task_file("chunk", number)))
@@ -298,6 +305,8 @@ class BatchEngine:
                                                            task_file("outcomes", record.task)))
             if status.get("sha256") and hashlib.sha256(data).hexdigest() != status["sha256"]:
                 return "its outcomes file does not match the checksum in its status file"
+            if self.staged is not None:
+                data = self.staged.localized(data)
             outcomes = read_ledger(data, chunk.items)
         except FileNotFoundError as exc:
             return f"{posixpath.basename(exc.filename or str(exc))} is missing"
@@ -307,6 +316,11 @@ class BatchEngine:
         if len(rest) == len(chunk.items):  # a new task would stop as soon: no progress
             return ("it was told to stop (SIGTERM or --drain-margin) before it started a "
                     "config")
+        if self.spec.fetch is not None:
+            try:
+                await self.spec.fetch(self.transport, folder, chunk.items)
+            except OSError as exc:
+                return f"its files could not be fetched ({exc})"
         if chunk in self.watching:
             self.watching.remove(chunk)
         if rest:
