@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
-                        nwchem_calc, remote_slurm, startup_memory_md)
+                        nwchem_calc, remote_slurm, remote_staging, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -104,6 +104,14 @@ SCENARIOS = [
                "at a time on a GPU.", run, (20, 1000), "plain loop, one MACECalculator")
       for part, size, run in (("a", "4-atom", mace_eval.run_small),
                               ("b", "32-atom", mace_eval.run_large))),
+    Scenario("14. `wfl --remote` staging: {n} MB of input files on first and second use",
+             "One task of `wfl calc --calc emt` on 10 configs through the test cluster's "
+             "SLURM over SSH to 127.0.0.1 (as scenario 9), without staged files, with "
+             "`--stage DIR` of 4 new files (uploaded over SFTP, size and sha256 checked on "
+             "the far side, renamed into rundir/staged/), and again with the same files "
+             "(found there, linked into the job folder). The network is loopback: on a "
+             "real link the first use adds the transfer time.", remote_staging.run,
+             (4, 64), "nothing staged"),
 ]
 
 

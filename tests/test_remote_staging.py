@@ -21,6 +21,7 @@ import pytest
 
 from conftest import rattled_cells, read_text, write_configs
 from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from wflcli.exec.transport.local import LocalTransport
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def wfl_run(*args, cwd, timeout=300):
 def uploads(stderr: str) -> tuple[int, int]:
     """(files uploaded, bundles reused) from wfl's staging line."""
     found = re.search(r"staged \d+ input file\(s\) in .*: (\d+) uploaded \(\d+ bytes\), "
-                      r"(\d+) bundle\(s\) reused", stderr)
+                      r"(\d+) bundle\(s\) reused, [\d.]+ s", stderr)
     assert found, stderr
     return int(found[1]), int(found[2])
 
@@ -270,3 +271,26 @@ def test_rewrite_replaces_whole_values_only():
     assert rewrite("/p/x.upf", moves) == "/r/staged/e/x.upf"
     assert rewrite("/pq", moves) == "/pq" and rewrite("a/m/GAP.xml", moves) == "a/m/GAP.xml"
     assert json.dumps(rewrite("/m/GAP.xml.sparse", moves)) == '"/m/GAP.xml.sparse"'
+
+
+class DamagingTransport(LocalTransport):
+    """A transfer that loses its last byte (stands in for a broken link or a full disk on
+    the far side, which cannot be made to happen on demand here)."""
+
+    async def put(self, data, path, mode=None):
+        await super().put(data[:-1], path, mode)
+
+
+def test_a_damaged_upload_is_refused_and_leaves_nothing_staged(tmp_path):
+    import asyncio
+
+    from wflcli.exec.batch.staging import plan_staging, upload
+
+    (tmp_path / "GAP.xml").write_text("<GAP/>\n")
+    (tmp_path / "GAP.xml.sparseX.GAP_1").write_text("1 2 3\n")
+    plan = plan_staging(files=[(str(tmp_path / "GAP.xml"), "--calc")])
+    members = [name for name, _ in plan.bundles[0].members]
+    assert members == ["GAP.xml", "GAP.xml.sparseX.GAP_1"]
+    with pytest.raises(OSError, match="GAP.xml arrived as"):
+        asyncio.run(upload(DamagingTransport(), str(tmp_path / "run"), plan))
+    assert os.listdir(tmp_path / "run" / "staged") == []

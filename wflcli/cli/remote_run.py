@@ -78,9 +78,8 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     if args is None:
         args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
     fetch = None
-    folders = getattr(task, "folders", None)
-    if folders is not None:
-        args, fetch = remote_scratch(args, folders)
+    if _runs_a_code(task):
+        args, fetch = remote_scratch(args, task.folders)
     staging = input_staging(args, (*system.stage, *options.stage))
     workers = max(1, cores // threads) if threads else cores
     if options.nodes > 1:  # the code's MPI ranks span the nodes: one config at a time
@@ -96,6 +95,13 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
             click.echo(f"wfl {verb}: {message}", err=True)
 
     return BatchBackend(system, spec, on_event=on_event)
+
+
+def _runs_a_code(task) -> bool:
+    """Whether the task runs a file-based code in config folders (``wfl calc``)."""
+    from wflcli.calculators.filecalc import is_file_based
+
+    return getattr(task, "folders", None) is not None and is_file_based(task.calc)
 
 
 REMOTE_SCRATCH = "wfl-calc-files"  # in the job folder: every task's config folders
@@ -123,13 +129,11 @@ def remote_scratch(args: list[str], folders):
                              lambda index: new_folder(folders.scratch, index))
 
 
-_MODEL_KINDS = ("gap:", "mace:")  # a bare first value names the model file
-
-
 def input_staging(args: list[str], stage: tuple):
-    """The staging plan for what ``args`` name (model files with their companions,
-    ``--calc-kwargs FILE``, the user's ``.py`` files with their sibling modules) and for
-    the ``stage`` paths; a missing ``--stage`` path is a usage error before submission."""
+    """The staging plan for what ``args`` name (model files with their companions and any
+    other file a ``--calc`` value names, ``--calc-kwargs FILE``, the user's ``.py`` files
+    with their sibling modules) and for the ``stage`` paths; a missing ``--stage`` path is
+    a usage error before submission."""
     from wflcli.exec.batch.staging import plan_staging
 
     files, modules = [], []
@@ -140,17 +144,24 @@ def input_staging(args: list[str], stage: tuple):
         if previous == "--calc-kwargs" and os.path.isfile(word):
             files.append((word, "--calc-kwargs"))
             continue
-        if word.startswith(_MODEL_KINDS):
-            model = word.partition(":")[2].split(",")[0]
-            if "=" not in model and os.path.isfile(model):
-                files.append((model, "--calc"))
+        kind, colon, rest = word.partition(":")
+        if kind == "python" and colon:
+            word, _, rest = rest.partition(",")
+        elif colon and kind.isidentifier() and not kind.endswith(".py"):  # a --calc spec
+            files += [(value, "--calc") for value in _values(rest) if os.path.isfile(value)]
             continue
-        code = word.removeprefix("python:").split(",")[0].rpartition(":")[0]
+        code = word.rpartition(":")[0]
         if code.endswith(".py") and os.path.isfile(code):
             modules.append((code, previous or "map"))
+        files += [(value, "--calc") for value in _values(rest) if os.path.isfile(value)]
     folders = [(path, "--stage") for path in stage if not os.path.isfile(path)]
     files += [(path, "--stage") for path in stage if os.path.isfile(path)]
     return plan_staging(files=files, modules=modules, folders=folders)
+
+
+def _values(parameters: str) -> list[str]:
+    """The values of ``gap:GAP.xml,e0=1,table=t.csv``'s part after the colon."""
+    return [part.partition("=")[2] or part for part in parameters.split(",") if part]
 
 
 def report_costs(verb: str, system: str, counters) -> None:

@@ -114,7 +114,6 @@ class BatchEngine:
     async def run(self, inbox: asyncio.Queue) -> None:
         """Take chunks from ``inbox`` until it yields None and every chunk is resolved."""
         self.rundir = await self.transport.absolute(self.system.rundir)
-        self.staged = await stage_inputs(self)
         closing, interval = False, FIRST_POLL_SECONDS
         while not (closing and not self.watching):
             arrived = await _take(inbox, interval if self.watching else None)
@@ -149,6 +148,8 @@ class BatchEngine:
 
     async def _place(self, chunks: list[Chunk]) -> None:
         self.taken = [c for c in self.taken if not c.future.done()] + chunks  # first
+        if self.staged is None:  # once, when work first comes: the command names the copies
+            self.staged = await stage_inputs(self)
         fresh = []
         for chunk in chunks:
             chunk.text, chunk.positions = chunk_files(chunk.items)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import posixpath
+import time
 from dataclasses import dataclass, field, replace
 
 from wflcli.errors import UsageError, WflError
@@ -134,6 +135,7 @@ class Staged:
     uploaded: int = 0        # files sent this time
     reused: int = 0          # bundles already there
     bytes: int = 0
+    seconds: float = 0.0     # the staging step's wall time
     rewrites: dict = field(default_factory=dict)   # typed path -> its staged copy
 
     def copy_of(self, bundle: Bundle) -> str:
@@ -143,7 +145,7 @@ class Staged:
         files = sum(len(b.members) for b in self.plan.bundles)
         return (f"staged {files} input file(s) in {posixpath.join(self.rundir, STAGED)}: "
                 f"{self.uploaded} uploaded ({self.bytes} bytes), {self.reused} bundle(s) "
-                "reused")
+                f"reused, {self.seconds:.2f} s")
 
     def argv(self, command: list[str]) -> list[str]:
         """The command with each absolute staged path pointing at its staged copy."""
@@ -190,10 +192,12 @@ async def stage_inputs(engine) -> Staged | None:
     plan = engine.spec.staging
     if plan is None or plan.empty:
         return None
+    started = time.perf_counter()
     try:
         staged = await upload(engine.transport, engine.rundir, plan)
     except OSError as exc:
         raise StagingError(f"{engine.system.name}: {exc.strerror or exc}") from None
+    staged.seconds = time.perf_counter() - started
     engine.spec = replace(engine.spec, command=staged.argv(engine.spec.command))
     engine.system = replace(engine.system, env=staged.env(engine.system.env))
     engine.on_event(staged.message())
@@ -250,6 +254,7 @@ async def link_into(transport, staged: Staged, folder: str) -> None:
     """Mirror the relative paths in a job folder with links into ``staged/``, and name
     the digests used in ``folder/staged.json`` (``wfl remote clean --staged`` reads it)."""
     made: set[str] = set()
+    linked: set[str] = set()
     for bundle in staged.plan.bundles:
         if not bundle.place:
             continue
@@ -258,6 +263,9 @@ async def link_into(transport, staged: Staged, folder: str) -> None:
                  [(posixpath.join(posixpath.dirname(bundle.place), name),
                    posixpath.join(copy, name)) for name, _ in bundle.members])
         for relative, target in links:
+            if relative in linked:  # a helper module two bundles share: one link will do
+                continue
+            linked.add(relative)
             parent = posixpath.dirname(relative)
             if parent and parent not in made:
                 await transport.makedirs(posixpath.join(folder, parent))
