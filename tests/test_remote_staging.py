@@ -294,3 +294,27 @@ def test_a_damaged_upload_is_refused_and_leaves_nothing_staged(tmp_path):
     with pytest.raises(OSError, match="GAP.xml arrived as"):
         asyncio.run(upload(DamagingTransport(), str(tmp_path / "run"), plan))
     assert os.listdir(tmp_path / "run" / "staged") == []
+
+
+def test_an_absolute_stage_path_is_pointed_at_in_arguments_and_environment(tmp_path, project):
+    """An absolute folder in the system's stage list and env: the job's environment names
+    the staged copy, not the local folder (which a real cluster would not have)."""
+    data = tmp_path / "pseudos"
+    data.mkdir()
+    (data / "H.upf").write_text("hydrogen\n")
+    (project / "code" / "env.py").write_text(
+        "import os\n\ndef where(atoms):\n    folder = os.environ['MY_PSEUDOS']\n"
+        "    atoms.info['where'] = folder\n"
+        "    atoms.info['h'] = open(os.path.join(folder, 'H.upf')).read().strip()\n"
+        "    return atoms\n")
+    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+                             extra=f"stage = [{json.dumps(str(data))}]\n[systems.here.env]\n"
+                                   f"MY_PSEUDOS = {json.dumps(str(data))}"))
+    done = wfl_run("--no-cache", "--remote", "here", "map", "code/env.py:where", "in.xyz",
+                   cwd=project)
+    assert done.returncode == 0, done.stderr
+    configs = read_text(done.stdout)
+    [bundle] = [b for b in staged_bundles(tmp_path)
+                if (tmp_path / "runs" / "staged" / b / "H.upf").exists()]
+    assert {a.info["h"] for a in configs} == {"hydrogen"}
+    assert {a.info["where"] for a in configs} == {str(tmp_path / "runs" / "staged" / bundle)}

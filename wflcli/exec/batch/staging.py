@@ -152,8 +152,9 @@ class Staged:
         return [rewrite(word, self.rewrites) for word in command]
 
     def localized(self, data: bytes) -> bytes:
-        """A task's results with each staged copy's path replaced by the local folder it
-        came from, so an error names the user's own file (``my_ops.py:6 in scaled``)."""
+        """A task's outcomes file with each staged copy's path replaced by the local folder
+        it came from, so an error names the user's own file (``my_ops.py:6 in scaled``);
+        the configs' results are encoded there and stay as the job wrote them."""
         for bundle in self.plan.bundles:
             local = (os.path.abspath(bundle.typed) if bundle.folder else
                      os.path.dirname(bundle.members[0][1]))
