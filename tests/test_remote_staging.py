@@ -318,3 +318,30 @@ def test_an_absolute_stage_path_is_pointed_at_in_arguments_and_environment(tmp_p
                 if (tmp_path / "runs" / "staged" / b / "H.upf").exists()]
     assert {a.info["h"] for a in configs} == {"hydrogen"}
     assert {a.info["where"] for a in configs} == {str(tmp_path / "runs" / "staged" / bundle)}
+
+
+def test_clean_staged_keeps_the_copies_a_running_task_links_to(tmp_path, project):
+    import time
+
+    system = local_system(tmp_path)
+    (project / "code" / "slow.py").write_text(
+        "import time\n\ndef slow(atoms):\n    time.sleep(3)\n    return atoms\n")
+    (project / "code" / "spare.py").write_text("def f(atoms):\n    return atoms\n")
+    spare = wfl_run("--no-cache", "--remote", system, "map", "code/spare.py:f", "in.xyz",
+                    cwd=project)
+    assert spare.returncode == 0, spare.stderr
+    running = subprocess.Popen([WFL, "--no-cache", "--remote", system, "--per-job", "6",
+                                "map", "code/slow.py:slow", "in.xyz"], cwd=project,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while not any(r["state"] in ("queued", "running") for r in records(system)):
+            assert time.time() < deadline and running.poll() is None
+            time.sleep(0.5)
+        [busy] = [r for r in records(system) if r["state"] in ("queued", "running")]
+        used = json.loads(open(os.path.join(busy["folder"], "staged.json")).read())
+        done = wfl_run("remote", "clean", "--staged", "--yes", cwd=project)
+        assert done.returncode == 0, done.stderr
+        assert staged_bundles(tmp_path) == used  # the spare function's copy went
+    finally:
+        assert running.wait(timeout=120) == 0
