@@ -11,7 +11,7 @@ from typing import Callable
 
 from benchmarks import (calc_emt, descriptors, gap_eval, io_extxyz, mace_eval, map_function,
                         nwchem_calc, overhead, pipeline, remote_pipe, remote_slurm,
-                        startup_memory_md)
+                        remote_staging, startup_memory_md)
 from benchmarks.common import ROOT, Unavailable, machine, table
 from benchmarks.targets import targets_table
 
@@ -149,6 +149,14 @@ SCENARIOS = [
              "Transfers: files the client put into and got from the job folders. Every "
              "remote output equals `wfl pipe` run here, byte for byte (checked).",
              remote_pipe.run, (40, 200), "wfl pipe (serial, here)"),
+    Scenario("14. `wfl --remote` staging: {n} MB of input files on first and second use",
+             "One task of `wfl calc --calc emt` on 10 configs through the test cluster's "
+             "SLURM over SSH to 127.0.0.1 (as scenario 9), without staged files, with "
+             "`--stage DIR` of 4 new files (uploaded over SFTP, size and sha256 checked on "
+             "the far side, renamed into rundir/staged/), and again with the same files "
+             "(found there, linked into the job folder). The network is loopback: on a "
+             "real link the first use adds the transfer time.", remote_staging.run,
+             (4, 64), "nothing staged"),
 ]
 
 

@@ -195,7 +195,8 @@ def test_nwchem_through_remote_runs_in_the_job_folder_with_the_systems_env(tmp_p
     write_configs(tmp_path / "in.xyz", molecules("H2O", "H2"))
 
     remote = wfl("--remote", "here", "--cores", "2", "calc", "--calc", NWCHEM_SPEC,
-                 "--threads", "2", "--keep-files", "all", tmp_path / "in.xyz")
+                 "--threads", "2", "--keep-files", "all", "--scratch", tmp_path / "back",
+                 tmp_path / "in.xyz")
     local = wfl("--no-cache", "calc", "--calc", NWCHEM_SPEC, "--keep-files", "none",
                 "--scratch", tmp_path / "local-files", tmp_path / "in.xyz")
 
@@ -204,9 +205,10 @@ def test_nwchem_through_remote_runs_in_the_job_folder_with_the_systems_env(tmp_p
     [job] = (tmp_path / "runs").iterdir()
     assert "--parallel 1 " in (job / "job.sh").read_text()  # 2 cores / 2 threads
     for index in range(2):
-        folder = job / "out-1-files" / f"config-{index:06d}"
-        assert (folder / "threads.txt").read_text() == "np=2 OMP_NUM_THREADS=2\n"
-        assert (folder / "nwchem.nwo").is_file()
+        for folder in (job / "wfl-calc-files" / f"config-{index:06d}",
+                       tmp_path / "back" / f"config-{index:06d}"):  # and brought back
+            assert (folder / "threads.txt").read_text() == "np=2 OMP_NUM_THREADS=2\n"
+            assert (folder / "nwchem.nwo").is_file()
 
 
 @pytest.mark.parametrize("output, folder", [

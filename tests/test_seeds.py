@@ -85,3 +85,22 @@ def test_random_numbers_do_not_follow_the_code(wfl, tmp_path):
     assert first.code == second.code == 0
     assert (tmp_path / "ops.py.calls").read_text() == "x" * 6  # computed twice
     assert second.stdout == first.stdout
+
+
+def test_a_file_gives_the_same_numbers_wherever_it_lies(tmp_path, wfl):
+    """A map function's random numbers follow its name and content, not its folder: a
+    batch job runs a staged copy elsewhere, a project gets moved."""
+    from conftest import read_text, write_configs
+
+    write_configs(tmp_path / "in.xyz", rattled_cells(3, "Cu", (1, 1, 1)))
+    outputs = []
+    for folder in ("here", "moved/deeper"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "ops.py").write_text(
+            "def jitter(atoms, rng):\n    atoms.info['r'] = float(rng.normal())\n"
+            "    return atoms\n")
+        done = wfl("--no-cache", "--seed", "7", "map", f"{tmp_path / folder}/ops.py:jitter",
+                   tmp_path / "in.xyz")
+        assert done.code == 0, done.stderr
+        outputs.append([a.info["r"] for a in read_text(done.stdout)])
+    assert outputs[0] == outputs[1] and len(set(outputs[0])) == 3

@@ -30,12 +30,17 @@ def default_scratch(output: str | None) -> str:
     return os.path.join(os.path.dirname(output), f"{stem}-files")
 
 
+def folder_name(index: int) -> str:
+    """``config-000012``: the folder of input config 12 (a second one gets ``.1``)."""
+    return f"config-{index:06d}"
+
+
 def new_folder(root: str, index: int) -> Path:
     """``ROOT/config-000012``: a new, empty folder; a name in use gets a suffix, so a
     folder kept from an earlier run is never reused or overwritten."""
     for attempt in range(10_000):
         suffix = f".{attempt}" if attempt else ""
-        folder = Path(root, f"config-{index:06d}{suffix}")
+        folder = Path(root, f"{folder_name(index)}{suffix}")
         try:
             os.makedirs(root, exist_ok=True)
             folder.mkdir()

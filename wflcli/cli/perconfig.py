@@ -62,7 +62,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
         output, failed_output, positions = planned["-o"], planned["--failed"], inputs.positions()
     backend, chunk = None, settings.chunk
     if settings.remote.system:
-        backend = batch_backend(settings, task.verb, threads, remote_args)
+        backend = batch_backend(settings, task.verb, threads, remote_args, task)
         chunk = settings.remote.per_job
     elif worker_devices(settings.remote):  # a GPU per worker
         from wflcli.exec.backends import make_backend

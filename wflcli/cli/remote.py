@@ -49,16 +49,22 @@ def _system(name: str):
 
 def _on_system(system, work):
     """Run ``work(transport)`` (a coroutine function) over one connection to the system."""
-    import asyncio  # here, not at the top: `wfl --help` loads this module
+    return _on_systems([system], lambda transports: work(transports[system.name][1]))
+
+
+def _on_systems(systems, work):
+    """Run ``work({name: (system, transport)})`` with one open connection per system."""
+    import asyncio
 
     from wflcli.exec.transport import open_transport
 
     async def main():
-        transport = open_transport(system)
+        transports = {system.name: (system, open_transport(system)) for system in systems}
         try:
-            return await work(transport)
+            return await work(transports)
         finally:
-            await transport.close()
+            for _, transport in transports.values():
+                await transport.close()
 
     return asyncio.run(main())
 
@@ -213,24 +219,27 @@ def sync(system):
               help="Only tasks that ended in this state (repeatable) [default: all].")
 @click.option("--done", "only_done", is_flag=True, help="Same as --state done.")
 @click.option("--older-than", metavar="AGE", help="Only tasks submitted before AGE ago.")
+@click.option("--staged", is_flag=True,
+              help="Also remove the staged input files (rundir/staged/) that no queued or "
+                   "running task uses.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask (required when not interactive).")
-def clean(ids, system, states, only_done, older_than, dry_run, yes):
+def clean(ids, system, states, only_done, older_than, staged, dry_run, yes):
     """Remove finished tasks: their job folders on the system and their records.
 
     Queued and running tasks are never touched (cancel them first); a job folder goes
     only when every task in it has finished, and only folders wflcli made in the system's
     rundir are removed. A job folder that is a symbolic link is never followed: it is kept,
-    with its records, and named on stderr.
+    with its records, and named on stderr. With --staged, input files staged for jobs go
+    too unless a queued or running task links to them (a later run uploads them again).
 
     \b
     Example:
       wfl remote clean --older-than 7d --dry-run
       wfl remote clean --done --yes
       wfl remote clean 12 13 --yes
+      wfl remote clean --staged --system cluster --yes
     """
-    from wflcli.exec.batch.admin import removable_folders
-
     store = _store()
     if ids:
         records = _pick(store, ids)
@@ -244,48 +253,50 @@ def clean(ids, system, states, only_done, older_than, dry_run, yes):
         records = [r for r in store.select(system) if not r.active
                    and (not wanted or r.state in wanted)
                    and (before is None or r.submitted < before)]
-    if not records:
+    grouped = _by_system(records)
+    if staged:
+        from wflcli.exec.systems import load_config
+
+        for name in [system] if system else sorted(load_config().systems):
+            grouped.setdefault(name, [])
+    if not grouped:
         click.echo("nothing to clean")
         return ExitStatus.OK
-    plan = []
-    for name, group in _by_system(records).items():
-        found = _system(name)
+    return _on_systems([_system(name) for name in grouped], lambda transports: _clean(
+        store, grouped, transports, staged, dry_run, yes))
 
-        async def survey(transport, found=found, group=group, name=name):
-            base = await transport.absolute(found.rundir)
-            folders, kept = removable_folders(found, base, group, store.select(name))
-            links = [folder for folder in folders if await transport.islink(folder)]
-            return [f for f in folders if f not in links], kept, links
 
-        folders, kept, links = _on_system(found, survey)
-        group = [r for r in group if r.folder not in links]  # a link's records stay
-        plan.append((found, group, folders, kept))
-        for link in links:
-            click.echo(f"keeping {found.name}:{link} (a symbolic link: never followed; "
-                       "remove it by hand)", err=True)
-    what = (f"{sum(len(group) for _, group, _, _ in plan)} task record(s) and "
-            f"{sum(len(folders) for _, _, folders, _ in plan)} job folder(s)")
-    for found, _, folders, kept in plan:
-        for folder in folders:
-            click.echo(f"{'would remove' if dry_run else 'removing'} {found.name}:{folder}",
-                       err=True)
-        for folder in kept:
-            click.echo(f"keeping {found.name}:{folder} (a task in it is not finished, or "
-                       "it is outside the rundir)", err=True)
+async def _clean(store, grouped: dict, transports: dict, staged: bool, dry_run: bool,
+                 yes: bool) -> int:
+    """Plan on every system, say what goes, ask, then remove: one connection each."""
+    from wflcli.exec.batch.admin import carry_out, plan_clean
+
+    plans = []
+    for name, group in grouped.items():
+        system, transport = transports[name]
+        plan = await plan_clean(system, transport, group, store.select(name), staged)
+        plans.append(plan)
+        for link in plan.links:
+            click.echo(f"keeping {name}:{link} (a symbolic link: never followed; remove it "
+                       "by hand)", err=True)
+        for path in (*plan.folders, *plan.staged):
+            click.echo(f"{'would remove' if dry_run else 'removing'} {name}:{path}", err=True)
+        for folder in plan.kept:
+            click.echo(f"keeping {name}:{folder} (a task in it is not finished, or it is "
+                       "outside the rundir)", err=True)
+    what = (f"{sum(len(p.records) for p in plans)} task record(s) and "
+            f"{sum(len(p.folders) for p in plans)} job folder(s)"
+            + (f" and {sum(len(p.staged) for p in plans)} staged input(s)" if staged else ""))
     if dry_run:
         click.echo(f"would remove {what}")
         return ExitStatus.OK
+    if not any(p.records or p.folders or p.staged for p in plans):
+        click.echo("nothing to clean")
+        return ExitStatus.OK
     confirm_removal(what, yes)
-    for found, group, folders, _ in plan:
-        async def remove(transport, folders=folders):
-            for folder in folders:
-                try:
-                    await transport.rmtree(folder)
-                except FileNotFoundError:
-                    pass  # already gone
-
-        _on_system(found, remove)
-        store.remove([r.id for r in group])
+    for plan in plans:
+        await carry_out(transports[plan.system.name][1], plan)
+        store.remove([r.id for r in plan.records])
     click.echo(f"removed {what}")
     return ExitStatus.OK
 

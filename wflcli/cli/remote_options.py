@@ -74,12 +74,17 @@ _OPTIONS = [
                  help="With --remote: a task stops starting configs when less than this is "
                       "left of its walltime, and the rest go to a new task; 0: never "
                       "[default: twice its longest config, at least 60]."),
+    click.option("--stage", metavar="PATH", multiple=True, type=click.Path(),
+                 help="With --remote: a file or folder every job needs (pseudopotentials, "
+                      "basis sets), uploaded once per content to the system's "
+                      "rundir/staged/ and found in the job by the path as typed (repeatable; "
+                      "adds to the system's stage list)."),
     # the job side of --remote: where a batch task writes its outcomes, what it was given
     output_file_option("--outcomes", hidden=True),
     click.option("--positions", metavar="FILE", default=None, hidden=True),
 ]
 _FIELDS = ("system", "per_job", "retries", "cores", "nodes", "memory", "time", "partition",
-           "gpus", "account", "qos", "job_name", "drain_margin")
+           "gpus", "account", "qos", "job_name", "drain_margin", "stage")
 
 
 def worker_devices(remote: RemoteOptions, environ=os.environ) -> list[str]:

@@ -3,6 +3,8 @@ batch backend that runs it on the chosen system."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from wflcli.cli.settings import Settings
@@ -80,10 +82,12 @@ def on_event_echo(settings: Settings, verb: str):
 
 
 def batch_backend(settings: Settings, verb: str, threads: int | None = None,
-                  args: list[str] | None = None):
+                  args: list[str] | None = None, task=None):
     """The backend for ``--remote SYS``, or a usage error naming what is wrong. A task
     whose calculations take ``threads`` each runs cores / threads of them at once; it runs
-    the verb with ``args``, else with the options typed here."""
+    the verb with ``args``, else with the options typed here. The files the arguments
+    name, ``--stage`` and the system's ``stage`` list travel with the jobs; a ``task``
+    with a file-based code's folders (``--keep-files``) gets them back."""
     from wflcli.exec.batch.backend import BatchBackend
     from wflcli.exec.batch.spec import BatchSpec
 
@@ -93,6 +97,10 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     context = click.get_current_context()
     if args is None:
         args = portable_args(context.command, context.meta.get(VERB_ARGS, []))
+    fetch = None
+    if _runs_a_code(task):
+        args, fetch = remote_scratch(args, task.folders)
+    staging = input_staging(args, (*system.stage, *options.stage))
     workers = max(1, cores // threads) if threads else cores
     if options.nodes > 1:  # the code's MPI ranks span the nodes: one config at a time
         workers = 1
@@ -100,8 +108,75 @@ def batch_backend(settings: Settings, verb: str, threads: int | None = None,
     spec = BatchSpec(verb=verb, command=remote_command(settings, words, args, workers),
                      resources=resources, job_name=options.job_name or f"wfl-{verb}",
                      retries=options.retries, reuse_done=not settings.refresh,
-                     drain_margin=options.drain_margin)
+                     drain_margin=options.drain_margin, staging=staging, fetch=fetch)
     return BatchBackend(system, spec, on_event=on_event_echo(settings, verb))
+
+
+def _runs_a_code(task) -> bool:
+    """Whether the task runs a file-based code in config folders (``wfl calc``)."""
+    from wflcli.calculators.filecalc import is_file_based
+
+    return getattr(task, "folders", None) is not None and is_file_based(task.calc)
+
+
+REMOTE_SCRATCH = "wfl-calc-files"  # in the job folder: every task's config folders
+
+
+def remote_scratch(args: list[str], folders):
+    """The arguments with ``--scratch`` set to a folder in the job folder, and what brings
+    the config folders back into the local ``--scratch`` (None with ``--keep-files
+    none``): the remote copies go when the job folder is cleaned, the local ones stay."""
+    from wflcli.calculators.scratch import folder_name, new_folder
+    from wflcli.exec.batch.fetch import FolderFetch
+
+    kept, position = [], 0
+    while position < len(args):
+        word = args[position]
+        position += 1
+        if word == "--scratch":
+            position += 1
+        elif not word.startswith("--scratch="):
+            kept.append(word)
+    kept += ["--scratch", REMOTE_SCRATCH]
+    if folders.keep == "none":
+        return kept, None
+    return kept, FolderFetch(REMOTE_SCRATCH, folder_name,
+                             lambda index: new_folder(folders.scratch, index))
+
+
+def input_staging(args: list[str], stage: tuple):
+    """The staging plan for what ``args`` name (model files with their companions and any
+    other file a ``--calc`` value names, ``--calc-kwargs FILE``, the user's ``.py`` files
+    with their sibling modules) and for the ``stage`` paths; a missing ``--stage`` path is
+    a usage error before submission."""
+    from wflcli.exec.batch.staging import plan_staging
+
+    files, modules = [], []
+    for previous, word in zip(["", *args], args):
+        option, equals, value = word.partition("=") if word.startswith("--") else ("", "", word)
+        if equals:
+            previous, word = option, value
+        if previous == "--calc-kwargs" and os.path.isfile(word):
+            files.append((word, "--calc-kwargs"))
+            continue
+        kind, colon, rest = word.partition(":")
+        if kind == "python" and colon:
+            word, _, rest = rest.partition(",")
+        elif colon and kind.isidentifier() and not kind.endswith(".py"):  # a --calc spec
+            files += [(value, "--calc") for value in _values(rest) if os.path.isfile(value)]
+            continue
+        code = word.rpartition(":")[0]
+        if code.endswith(".py") and os.path.isfile(code):
+            modules.append((code, previous or "map"))
+        files += [(value, "--calc") for value in _values(rest) if os.path.isfile(value)]
+    folders = [(path, "--stage") for path in stage if not os.path.isfile(path)]
+    files += [(path, "--stage") for path in stage if os.path.isfile(path)]
+    return plan_staging(files=files, modules=modules, folders=folders)
+
+
+def _values(parameters: str) -> list[str]:
+    """The values of ``gap:GAP.xml,e0=1,table=t.csv``'s part after the colon."""
+    return [part.partition("=")[2] or part for part in parameters.split(",") if part]
 
 
 def report_costs(verb: str, system: str, counters) -> None:

@@ -24,6 +24,7 @@ class RemoteOptions:
     job_name: str = ""
     drain_margin: int | None = None  # seconds; None: twice the longest config, >= 60 s
     gpu_ids: tuple = ()              # --gpus 0,1,2,3: devices of this machine, by worker
+    stage: tuple = ()                # --stage PATH: files and folders sent with every job
 
 
 @dataclass

@@ -66,6 +66,7 @@ class System:
     header: tuple = ()        # extra scheduler directive lines
     max_array: int = 1000
     partitions: tuple = ()
+    stage: tuple = ()         # local files and folders sent with every job (pseudopotentials)
 
     @property
     def job_setup(self) -> tuple:
@@ -92,7 +93,7 @@ class System:
 _SYSTEM_KEYS = {"host": str, "port": int, "user": str, "scheduler": str, "rundir": str,
                 "identity": str, "known_hosts": str, "accept_new_host": bool, "wfl": str,
                 "commands": list, "header": list, "max_array": int, "partitions": dict,
-                "env": dict}
+                "env": dict, "stage": list}
 _PARTITION_KEYS = {"cores": int, "memory": str, "time": str, "account": str, "qos": str,
                    "gpus": int, "nodes": int, "pe": str, "default": bool}
 
@@ -217,7 +218,7 @@ def _build(name: str, settings: dict, sources: dict) -> System:
                     + ("" if scheduler is None else f", not {scheduler!r}"))
     if not settings.get("rundir"):
         raise fault("rundir", "missing: the folder on that system where jobs run")
-    for key in ("commands", "header"):
+    for key in ("commands", "header", "stage"):
         if not all(isinstance(line, str) for line in settings.get(key, [])):
             raise fault(key, "must be a list of strings")
     if any("\n" in line for line in settings.get("header", [])):
@@ -251,4 +252,5 @@ def _build(name: str, settings: dict, sources: dict) -> System:
                   wfl=settings.get("wfl", "wfl"), commands=tuple(settings.get("commands", ())),
                   header=tuple(settings.get("header", ())),
                   env=tuple(sorted(settings.get("env", {}).items())),
-                  max_array=settings.get("max_array", 1000), partitions=tuple(partitions))
+                  max_array=settings.get("max_array", 1000), partitions=tuple(partitions),
+                  stage=tuple(os.path.expanduser(path) for path in settings.get("stage", ())))

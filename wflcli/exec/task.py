@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -96,9 +97,14 @@ CODE_KEY = "code"
 def seed_identity(task: Task) -> str:
     """The identity that random numbers derive from: without the ``code`` entries, so they
     follow --seed, the verb, its parameters and the config, and stay the same when a
-    package is upgraded, on a cluster with other versions, or after a comment is edited."""
+    package is upgraded, on a cluster with other versions, or after a comment is edited;
+    and with files by name, not folder, so a model or a ``.py`` file gives the same
+    numbers wherever it lies (a batch job's staged copy, a moved project)."""
     return json.dumps([task.verb, _without_code(task.parameters())], sort_keys=True,
                       separators=(",", ":"))
+
+
+_FOLDERS = re.compile(r"^/(?:[^/]*/)+")  # the folders of an absolute path
 
 
 def _without_code(value):
@@ -106,6 +112,8 @@ def _without_code(value):
         return {key: _without_code(item) for key, item in value.items() if key != CODE_KEY}
     if isinstance(value, (list, tuple)):
         return [_without_code(item) for item in value]
+    if isinstance(value, str):
+        return _FOLDERS.sub("", value)
     return value
 
 

@@ -170,7 +170,7 @@ def files_fingerprint(parameters) -> dict[str, str]:
     for where, value in _strings(parameters, ""):
         if os.path.isfile(value):
             found[f"file {where}"] = file_sha256(value)
-            for companion in _companions(value):
+            for companion in companions(value):
                 found[f"file {where}+{os.path.basename(companion)}"] = file_sha256(companion)
         elif os.path.isdir(value):
             found[f"folder {where}"] = _folder_digest(value)
@@ -188,7 +188,7 @@ def _strings(value, where: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{where}[{position}]")
 
 
-def _companions(path: str) -> list[str]:
+def companions(path: str) -> list[str]:
     folder, name = os.path.split(os.path.abspath(path))
     return sorted(os.path.join(folder, other) for other in os.listdir(folder)
                   if other.startswith(name + ".") and not other.endswith(".log")

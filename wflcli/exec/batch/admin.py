@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wflcli.exec.batch.classify import MISSED_POLLS, Action, classify
 from wflcli.exec.batch.layout import FOLDER_PREFIX, task_file
 from wflcli.exec.batch.observe import look, verdict
+from wflcli.exec.batch.staging import staged_in_use, unused_staged
 from wflcli.exec.ledger import not_started
 from wflcli.exec.schedulers import QueueState, get_scheduler
 from wflcli.exec.transport import TransportError
@@ -106,6 +107,44 @@ def removable_folders(system, rundir: str, records: list[JobRecord],
         busy = any(r.folder == folder and r.active for r in all_records)
         (removable if inside and not busy else kept).append(folder)
     return removable, kept
+
+
+@dataclass
+class CleanPlan:
+    """What ``wfl remote clean`` removes on one system, and what it keeps and why."""
+
+    system: object
+    records: list            # task records to forget
+    folders: list            # job folders to remove
+    kept: list               # job folders kept: a task is not finished, or outside rundir
+    links: list              # job folders that are symbolic links: never followed
+    staged: list = field(default_factory=list)  # staged copies no unfinished job uses
+
+
+async def plan_clean(system, transport, records: list[JobRecord],
+                     all_records: list[JobRecord], staged: bool = False) -> CleanPlan:
+    """The plan for these finished records (``all_records``: every record of the system,
+    to see which folders are busy); ``staged``: also the staged inputs nothing unfinished
+    links to."""
+    base = await transport.absolute(system.rundir)
+    folders, kept = removable_folders(system, base, records, all_records)
+    links = [folder for folder in folders if await transport.islink(folder)]
+    plan = CleanPlan(system, [r for r in records if r.folder not in links],
+                     [f for f in folders if f not in links], kept, links)
+    if staged:
+        busy = sorted({r.folder for r in all_records if r.active})
+        plan.staged = await unused_staged(transport, base,
+                                          await staged_in_use(transport, busy))
+    return plan
+
+
+async def carry_out(transport, plan: CleanPlan) -> None:
+    """Remove the plan's job folders and staged copies (already gone: fine)."""
+    for folder in (*plan.folders, *plan.staged):
+        try:
+            await transport.rmtree(folder)
+        except FileNotFoundError:
+            pass
 
 
 async def read_task_file(transport, record: JobRecord, name: str) -> str | None:

@@ -23,6 +23,7 @@ from wflcli.exec.batch.layout import chunk_files, chunk_hash, task_body, task_fi
 from wflcli.exec.batch.observe import Sharing, decide, look
 from wflcli.exec.batch.results import read_outcomes
 from wflcli.exec.batch.spec import BatchSpec, Counters, RemoteRunError, TaskLost
+from wflcli.exec.batch.staging import link_into, stage_inputs
 from wflcli.exec.batch.submit import submit_job
 from wflcli.exec.schedulers import get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
@@ -48,6 +49,7 @@ class BatchEngine:
         self.continued: list[Chunk] = []  # the rest of drained tasks, to be placed
         self.submitted_at = 0.0
         self.taken: list[Chunk] = []  # every chunk placed and not yet resolved
+        self.staged = None
         polls = shared_polls(store)
         self.sharing = Sharing(polls, system.name) if polls is not None else None
 
@@ -88,6 +90,8 @@ class BatchEngine:
 
     async def _place(self, chunks: list[Chunk]) -> None:
         self.taken = [c for c in self.taken if not c.future.done()] + chunks  # first
+        if self.staged is None:  # once, when work first comes: the command names the copies
+            self.staged = await stage_inputs(self)
         fresh = []
         for chunk in chunks:
             chunk.text, chunk.positions = chunk_files(chunk.items)
@@ -121,6 +125,11 @@ class BatchEngine:
         for start in range(0, len(chunks), limit):
             await self._submit_array(chunks[start:start + limit])
 
+    async def _link_staged(self, folder: str) -> None:
+        """A new job folder gets links to the staged copies its command names."""
+        if self.staged is not None:
+            await link_into(self.transport, self.staged, folder)
+
     async def _submit_array(self, chunks: list[Chunk]) -> None:
         if not chunks:
             return
@@ -132,7 +141,7 @@ class BatchEngine:
             self.system, self.scheduler, self.transport, self.store, self.spec, self.rundir,
             task_body(self.system.wfl_command, self.spec.command), files,
             [{"chunk_hash": c.hash, "configs": len(c.items), "attempt": c.attempt}
-             for c in chunks])
+             for c in chunks], prepare=self._link_staged)
         self.submitted_at = job.at
         for chunk, record in zip(chunks, job.records):
             chunk.record, chunk.missed = record, 0
@@ -191,14 +200,20 @@ class BatchEngine:
     async def _collect(self, chunk: Chunk) -> str | None:
         """Read a finished array task's results into its chunk's future: None, or why
         they are unusable."""
-        outcomes, problem = await read_outcomes(self.transport, self.system.name,
-                                                chunk.record, chunk.items)
+        outcomes, problem = await read_outcomes(
+            self.transport, self.system.name, chunk.record, chunk.items,
+            localize=self.staged.localized if self.staged is not None else None)
         if outcomes is None:
             return problem
         rest = [item for item, outcome in zip(chunk.items, outcomes) if not outcome.started]
         if len(rest) == len(chunk.items):  # a new task would stop as soon: no progress
             return ("it was told to stop (SIGTERM or --drain-margin) before it started a "
                     "config")
+        if self.spec.fetch is not None:
+            try:
+                await self.spec.fetch(self.transport, chunk.record.folder, chunk.items)
+            except OSError as exc:
+                return f"its files could not be fetched ({exc})"
         if chunk in self.watching:
             self.watching.remove(chunk)
         if rest:

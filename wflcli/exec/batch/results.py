@@ -21,9 +21,10 @@ async def read_status(transport, record) -> dict:
         record.folder, task_file("status", record.task))))
 
 
-async def read_outcomes(transport, system_name: str, record, items: list):
+async def read_outcomes(transport, system_name: str, record, items: list, localize=None):
     """(outcomes, None) of a finished array task, or (None, why they are unusable);
-    RemoteRunError when wfl itself refused to run there."""
+    RemoteRunError when wfl itself refused to run there. ``localize`` turns the paths of
+    staged copies in the file back into the user's own."""
     try:
         status = await read_status(transport, record)
         code = int(status["exit"])
@@ -37,6 +38,8 @@ async def read_outcomes(transport, system_name: str, record, items: list):
                                                   task_file("outcomes", record.task)))
         if status.get("sha256") and hashlib.sha256(data).hexdigest() != status["sha256"]:
             return None, "its outcomes file does not match the checksum in its status file"
+        if localize is not None:
+            data = localize(data)
         return read_ledger(data, items), None
     except FileNotFoundError as exc:
         return None, f"{posixpath.basename(exc.filename or str(exc))} is missing"

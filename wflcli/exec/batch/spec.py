@@ -28,6 +28,8 @@ class BatchSpec:
     retries: int = 2
     reuse_done: bool = True      # False with --refresh: finished tasks are run again
     drain_margin: int | None = None  # seconds; None: the task's own rule; 0: never drain
+    staging: object = None       # a staging.StagePlan: input files that travel with jobs
+    fetch: object = None         # async fetch(transport, folder, items): files brought back
 
 
 @dataclass

@@ -26,9 +26,10 @@ class Submitted:
 
 async def submit_job(system, scheduler, transport, store, spec: BatchSpec, rundir: str,
                      body: list[str], files: dict[str, bytes], rows: list[dict],
-                     folders: tuple = ()) -> Submitted:
-    """Put ``files`` (paths in the job folder) and empty ``folders`` there, submit one
-    array task per row (its ``chunk_hash``, ``configs`` and ``attempt``) and record them."""
+                     folders: tuple = (), prepare=None) -> Submitted:
+    """Put ``files`` (paths in the job folder) and empty ``folders`` there (and let
+    ``prepare(folder)`` add to it), submit one array task per row (its ``chunk_hash``,
+    ``configs`` and ``attempt``) and record them."""
     folder = job_folder(rundir)
     request = JobRequest(spec.job_name, len(rows), folder, body, spec.resources,
                          system.header, system.job_setup, spec.drain_margin)
@@ -36,6 +37,8 @@ async def submit_job(system, scheduler, transport, store, spec: BatchSpec, rundi
     try:
         for sub in sorted(wanted):
             await transport.makedirs(posixpath.join(folder, sub) if sub else folder)
+        if prepare is not None:
+            await prepare(folder)
         for path, data in files.items():
             await transport.put(data, posixpath.join(folder, path))
         await transport.put(scheduler.script(request).encode(),

@@ -2,7 +2,9 @@
 
 Both give the same coroutines: ``run(argv, cwd=)`` (an argument list, quoted here, never
 a shell string from the user), ``put``/``get`` of bytes, ``listdir``, ``makedirs``,
-``absolute`` (``~`` and relative paths made absolute), ``rmtree``, ``islink`` and ``close``.
+``absolute`` (``~`` and relative paths made absolute), ``rmtree``, ``islink``, and for
+staged inputs and fetched results ``checksums`` (size and sha256 computed where the files
+are), ``rename`` (False when the target exists), ``symlink``, ``fetch_tree``; and ``close``.
 """
 
 from __future__ import annotations

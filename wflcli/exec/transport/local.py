@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 
@@ -29,11 +30,33 @@ class LocalTransport:
         return Completed(argv, process.returncode, out.decode(errors="replace"),
                          err.decode(errors="replace"))
 
-    async def put(self, data: bytes, path: str) -> None:
+    async def put(self, data: bytes, path: str, mode: int | None = None) -> None:
         temporary = f"{path}.part"
         with open(temporary, "wb") as stream:
             stream.write(data)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
+
+    async def checksums(self, paths: list[str]) -> dict[str, tuple[int, str]]:
+        found = {}
+        for path in paths:
+            with open(path, "rb") as stream:
+                data = stream.read()
+            found[path] = (len(data), hashlib.sha256(data).hexdigest())
+        return found
+
+    async def rename(self, source: str, target: str) -> bool:
+        if os.path.lexists(target):
+            return False
+        os.rename(source, target)
+        return True
+
+    async def symlink(self, target: str, path: str) -> None:
+        os.symlink(target, path)
+
+    async def fetch_tree(self, path: str, local: str) -> None:
+        shutil.copytree(path, local, symlinks=True, dirs_exist_ok=True)
 
     async def get(self, path: str) -> bytes:
         with open(path, "rb") as stream:

@@ -135,14 +135,60 @@ class SSHTransport:
 
         return await self._with_retry(operation)
 
-    async def put(self, data: bytes, path: str) -> None:
+    async def put(self, data: bytes, path: str, mode: int | None = None) -> None:
         async def operation(connection, sftp):
             temporary = f"{path}.part"
             async with sftp.open(temporary, "wb") as stream:
                 await stream.write(data)
+            if mode is not None:
+                await sftp.chmod(temporary, mode)
             await sftp.posix_rename(temporary, path)
 
         await self._with_retry(operation)
+
+    async def checksums(self, paths: list[str]) -> dict[str, tuple[int, str]]:
+        """Size (SFTP) and sha256 (``sha256sum`` there) of each file, computed on the far
+        side: what arrived, not what was sent."""
+        if not paths:
+            return {}
+        done = (await self.run(["sha256sum", "--", *paths])).check()
+        sums = [line.lstrip("\\")[:64] for line in done.stdout.splitlines()]
+        sizes = [await self._with_retry(lambda connection, sftp, path=path: sftp.stat(path))
+                 for path in paths]
+        return {path: (attributes.size, digest)
+                for path, attributes, digest in zip(paths, sizes, sums)}
+
+    async def rename(self, source: str, target: str) -> bool:
+        """Rename, unless ``target`` exists (False): another process was first."""
+        import asyncssh
+
+        async def operation(connection, sftp):
+            if await sftp.exists(target):
+                return False
+            try:
+                await sftp.rename(source, target)
+            except asyncssh.SFTPError:
+                if await sftp.exists(target):
+                    return False
+                raise
+            return True
+
+        return await self._with_retry(operation)
+
+    async def symlink(self, target: str, path: str) -> None:
+        await self._with_retry(lambda connection, sftp: sftp.symlink(target, path))
+
+    async def fetch_tree(self, path: str, local: str) -> None:
+        """Copy a folder from the far side into ``local`` (made if missing)."""
+        os.makedirs(local, exist_ok=True)
+
+        async def operation(connection, sftp):
+            for name in await sftp.listdir(path):
+                if name not in (".", ".."):
+                    await sftp.get(posixpath.join(path, name), local, recurse=True)
+
+        await self._with_retry(lambda connection, sftp: _sftp_call(operation(
+            connection, sftp), path))
 
     async def get(self, path: str) -> bytes:
         async def operation(connection, sftp):
