@@ -10,6 +10,7 @@ import sys
 import click
 
 from wflcli.cli.complete import register_shells
+from wflcli.cli.environment import Environment
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, remote_options
 from wflcli.cli.settings import Settings
@@ -143,9 +144,10 @@ def main() -> None:
     sys.exit(code)
 
 
-def run(argv: list[str]) -> int:
-    """Run one command line and return its exit code; expected errors become one line."""
-    settings = Settings()
+def run(argv: list[str], environment: Environment | None = None) -> int:
+    """Run one command line and return its exit code; expected errors become one line.
+    ``environment``: the streams and which are terminals (default: this process's)."""
+    settings = Settings(environment=environment or Environment.of_process())
     if "_WFL_COMPLETE" in os.environ:  # the shell asks for completions at a TAB
         register_shells()
     try:
