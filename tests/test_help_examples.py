@@ -1,16 +1,23 @@
 """Every example in every --help (and so in every man page, which is made from the help)
 is a command line that wfl accepts: each ``wfl ...`` stage of it resolves to a verb whose
-options and values click accepts, with global options before the verb."""
+options and values click accepts, with global options before the verb; and each is run,
+with the README's blocks not marked runnable, in a folder of its own with its inputs
+made (tests/helpers_examples.py), a system called ``cluster`` on the local scheduler."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
 import warnings
+from pathlib import Path
 
 import click
 import pytest
 
+from conftest import WFL_PROGRAM
 from wflcli.cli.main import cli
 
 _SHELL = {"|", ">", "<", "&&", ">>", "2>"}
@@ -85,3 +92,76 @@ def _unparsed(context: click.Context) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return [*context.protected_args, *context.args]
+
+
+# --- every example run, in a folder of its own with its inputs made ------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_BLOCK = re.compile(r"(<!-- runnable -->\n)?```sh\n(.*?)```", re.DOTALL)
+# README blocks not marked runnable (test_readme.py runs those) are run here
+README_EXAMPLES = [("README block %d" % number, block) for number, (marked, block)
+                   in enumerate(_BLOCK.findall(README.read_text()), 1) if not marked]
+
+CANNOT_RUN = {  # what no test can run on these machines, and why
+    "--buildcell": "AIRSS buildcell is packaged on no registry these machines reach",
+    "vasp:": "VASP is licensed software, not installed here",
+}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """The inputs that take a fit or a run, made once (tests/helpers_examples.py)."""
+    from helpers_examples import build_library
+
+    folder = tmp_path_factory.mktemp("examples-library")
+    home = folder / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(_cluster(folder))
+    build_library(folder, WFL_PROGRAM, _environment(folder, home))
+    return folder
+
+
+def _cluster(library: Path) -> str:
+    """'cluster', as the examples call it: the local scheduler (no SSH needed)."""
+    from helpers_remote import system_toml
+
+    return system_toml("cluster", "local", library / "runs", ssh=False,
+                       extra="[systems.cluster.partitions.main]\ncores = 8\n"
+                             'time = "24:00:00"\n')
+
+
+def _environment(folder: Path, home: Path) -> dict:
+    return dict(os.environ, HOME=str(folder), WFLCLI_HOME=str(home),
+                PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where, line", EXAMPLES + README_EXAMPLES,
+                         ids=[w for w, _ in EXAMPLES + README_EXAMPLES])
+def test_example_runs(where, line, tmp_path, library):
+    from helpers_examples import make_input
+
+    for needle, reason in CANNOT_RUN.items():
+        if needle in line:
+            pytest.skip(reason)
+    if "mace:" in line or "fit-mace" in line:
+        pytest.importorskip("mace", reason="mace-torch is the mace extra; CI installs it")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(_cluster(library))
+    shutil.copy(library / "home" / "store.sqlite", home)  # task records 1 to 13
+    for folder in (".local/share/bash-completion/completions", ".config/fish/completions"):
+        (tmp_path / folder).mkdir(parents=True)
+    line = line.replace("/home/me/", f"{tmp_path}/")  # the user's home in the example
+    written = r"-o|>|--train|--rest" + (r"|--test" if "split" in line else "")  # else input
+    outputs = set(re.findall(rf"(?:{written}) ?'?([\w.{{}}-]+)", line))
+    names = set(re.findall(r"[\w./-]+\.(?:xyz(?:\.gz)?|traj|xml|model|smi|py|yaml)\b", line))
+    for word in names - outputs | ({"train.xyz", "test.xyz"} if "*.xyz" in line else set()):
+        # mace_run_train needs a batch (10) of training configs after the validation part
+        assert make_input(Path(word).name, tmp_path, library, 24 if "fit-mace" in line else 8)
+    shell = ["bash", "-euo", "pipefail", "-c"]
+    if "completion zsh" in line:  # as in a ~/.zshrc: completion is set up first
+        shell, line = ["zsh", "-c"], f"autoload -U compinit; compinit -u; {line}"
+    done = subprocess.run([*shell, line], cwd=tmp_path, env=_environment(tmp_path, home),
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{where}: {line}\n{done.stderr[-3000:]}"

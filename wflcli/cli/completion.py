@@ -27,7 +27,7 @@ def completion(shell):
     \b
     Example:
       wfl completion bash > ~/.local/share/bash-completion/completions/wfl
-      eval "$(wfl completion zsh)"
+      eval "$(wfl completion zsh)"        # in ~/.zshrc, after compinit
       wfl completion fish > ~/.config/fish/completions/wfl.fish
     """
     click.echo(completion_script(shell), nl=False)

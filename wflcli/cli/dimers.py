@@ -60,8 +60,12 @@ def dimers(settings, species, pairs, span, step, relative, box, output):
 
     \b
     Example:
-      wfl dimers H C O --range 0.5:5.0 --step 0.05 | wfl calc --calc tblite -o dimers.xyz
+      wfl dimers H C O --range 0.5:5.0 --step 0.05 \\
+        | wfl calc --calc tblite:electronic_temperature=5000 -o dimers.xyz
       wfl dimers --pairs H-H,C-O --relative --range 0.6:3 --step 0.1 --box 20
+
+    Pulled apart, most pairs are two radicals whose SCF does not converge at tblite's
+    300 K: a higher electronic temperature smears their occupations.
 
     Each config has config_type=dimer, dimer_pair (A-B), dimer_distance (A) and, with
     --relative, dimer_relative_distance; the first atom is at the origin (at the box

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from wflcli.cli.environment import current_environment
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option
@@ -61,10 +60,8 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
         parity_plot(properties, plot, ref, pred, shift)
     if as_json:
         write_text(error_table.as_json(properties, ref, pred))
-    elif sys.stdout.isatty():
-        from rich.console import Console
-
-        Console().print(error_table.rich_table(properties))
+    elif current_environment().stdout_isatty:
+        current_environment().console(stdout=True).print(error_table.rich_table(properties))
     else:
         write_text(error_table.plain(properties))
     return ExitStatus.OK

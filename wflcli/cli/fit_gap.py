@@ -6,8 +6,10 @@ import json
 
 import click
 
+from wflcli.cli.notices import say, warn
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
+from wflcli.cli.progress import phases
 from wflcli.cli.remote_whole import fingerprint_here
 from wflcli.cli.whole import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
@@ -58,8 +60,8 @@ def _check_data(configs, descriptors, quiet: bool) -> None:
                        "use sparse_method=cur_points or random")
     if not quiet:
         for part in parts:
-            click.echo(f"wfl fit-gap: warning: --gap {part.index} ({part.name}): "
-                       f"{part.problem}: that part is fitted on no data", err=True)
+            warn("fit-gap", f"--gap {part.index} ({part.name}): {part.problem}: that part "
+                 "is fitted on no data")
 
 
 @click.command("fit-gap")
@@ -123,23 +125,27 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     for item in config_type_sigma:
         name, _, values = item.partition(":")
         per_type[name] = _sigmas(values)
-    configs = fit.training_configs(read_valid(files, "fit-gap"), ref, descriptors)
-    _check_data(configs, descriptors, settings.quiet)
-    job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
-    arguments = job.arguments(configs)
-    training_text = "".join(format_config(atoms) for atoms in configs)
-    print_ = fingerprint_here(fit.fingerprint, training_text, arguments)
-    if not force and print_ and fit.up_to_date(target, print_):
-        if not settings.quiet:
-            click.echo(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
-                       "--force refits)", err=True)
-        return ExitStatus.OK
+    with phases("fit-gap", not settings.quiet) as show:
+        show("reading the training configs")
+        configs = fit.training_configs(read_valid(files, "fit-gap"), ref, descriptors)
+        _check_data(configs, descriptors, settings.quiet)
+        job = fit.GapFit(ref, descriptors, _sigmas(sigma), e0, per_type, settings.seed, extra)
+        arguments = job.arguments(configs)
+        training_text = "".join(format_config(atoms) for atoms in configs)
+        print_ = fingerprint_here(fit.fingerprint, training_text, arguments)
+        if not force and print_ and fit.up_to_date(target, print_):
+            if not settings.quiet:
+                say(f"wfl fit-gap: {model} is up to date (same inputs and parameters; "
+                    "--force refits)")
+            return ExitStatus.OK
+        if not remote:
+            show(f"gap_fit: starting on {len(configs)} configs")
+            fit.run_fit(training_text, arguments, target, threads, print_, show)
     if remote:
         from wflcli.cli.remote_whole import run_there
 
         return run_there(settings, "fit-gap", inputs=("params_file",), outputs=("model",),
                          reuse_done=not force, configs=len(configs))
-    fit.run_fit(training_text, arguments, target, threads, print_)
     if not settings.quiet:
-        click.echo(f"wfl fit-gap: wrote {model} from {len(configs)} configs", err=True)
+        say(f"wfl fit-gap: wrote {model} from {len(configs)} configs")
     return ExitStatus.OK

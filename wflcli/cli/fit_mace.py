@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from wflcli.cli.environment import current_environment
+from wflcli.cli.notices import say
 from wflcli.cli.outputs import output_file_option, refuse_input
 from wflcli.cli.remote_whole import fingerprint_here
 from wflcli.cli.whole import read_valid
@@ -127,11 +127,10 @@ def _device(device: str) -> str:
 
 def _epoch_reporter(settings):
     """A stderr line per epoch: only on a terminal."""
-    if settings.quiet or not sys.stderr.isatty():
+    if settings.quiet or not current_environment().stderr_isatty:
         return None
 
     def report(epoch: int, loss: float, errors: str) -> None:
-        click.echo(f"wfl fit-mace: epoch {epoch}  loss {loss:.6g}  validation {errors}",
-                   err=True)
+        say(f"wfl fit-mace: epoch {epoch}  loss {loss:.6g}  validation {errors}")
 
     return report

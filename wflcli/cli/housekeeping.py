@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import re
-import sys
 
 import click
 
-from wflcli.errors import UsageError
+from wflcli.cli.environment import current_environment
+
+from wflcli.errors import ExitStatus, UsageError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -29,6 +30,8 @@ def confirm_removal(what: str, yes: bool) -> None:
     """Ask on a terminal; elsewhere removing needs --yes (a script must say so)."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not current_environment().stdin_isatty:
         raise UsageError("not removing without --yes when not interactive")
-    click.confirm(f"remove {what}?", abort=True, err=True)
+    if not click.confirm(f"remove {what}?", err=True):  # declined: a choice, not Ctrl-C
+        click.echo("wfl: nothing removed", err=True)
+        raise click.exceptions.Exit(ExitStatus.ERROR)

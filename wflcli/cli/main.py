@@ -10,6 +10,7 @@ import sys
 import click
 
 from wflcli.cli.complete import register_shells
+from wflcli.cli.environment import Environment
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, WHOLE_VERBS, remote_options
 from wflcli.cli.settings import Settings
@@ -145,9 +146,10 @@ def main() -> None:
     sys.exit(code)
 
 
-def run(argv: list[str]) -> int:
-    """Run one command line and return its exit code; expected errors become one line."""
-    settings = Settings()
+def run(argv: list[str], environment: Environment | None = None) -> int:
+    """Run one command line and return its exit code; expected errors become one line.
+    ``environment``: the streams and which are terminals (default: this process's)."""
+    settings = Settings(environment=environment or Environment.of_process())
     if "_WFL_COMPLETE" in os.environ:  # the shell asks for completions at a TAB
         register_shells()
     try:
@@ -188,15 +190,32 @@ def run(argv: list[str]) -> int:
 
 
 def _hint_global_option(exc: click.exceptions.NoSuchOption) -> None:
-    """``wfl calc --remote X``: say that global options go before the verb."""
+    """``wfl calc --seed 3``: say that the option is global and where it goes; a misspelt
+    global option (``--sed``) gets the global option when it is the nearer match."""
     if exc.ctx is None or exc.ctx.parent is None:
         return
-    root = exc.ctx.find_root().command
-    flags = {flag for param in root.params for flag in getattr(param, "opts", ())}
-    if exc.option_name in flags:
-        exc.message = (f"{exc.option_name} is a global option: give it before the verb, "
-                       f"as in wfl {exc.option_name} ... {exc.ctx.info_name} ...")
-        exc.possibilities = None  # the verb's own look-alike options were not meant
+    import difflib
+
+    options = {flag: param for param in exc.ctx.find_root().command.params
+               for flag in getattr(param, "opts", ())}
+    name = exc.option_name
+    verb_options = list(exc.possibilities or ())
+    if name not in options:
+        near = difflib.get_close_matches(name, [*options, *verb_options], n=1, cutoff=0.6)
+        if not near or near[0] not in options:
+            return  # not a global option, nor nearer one than the verb's own
+        name = near[0]
+    param = options[name]
+    value = "" if param.is_flag else " " + (param.metavar or (
+        "N" if isinstance(param.type, (click.types.IntParamType, click.IntRange)) else
+        param.type.name.upper()))
+    verb = " ".join(exc.ctx.command_path.split()[1:])
+    usage = f"wfl {name}{value} {verb} ..."
+    exc.message = (f"{name} is a global option: give it before the verb, as in {usage}"
+                   if name == exc.option_name else
+                   f"no such option: {exc.option_name}; did you mean the global option "
+                   f"{name}? It goes before the verb, as in {usage}")
+    exc.possibilities = None  # the verb's own look-alike options were not meant
 
 
 def _store_problem(exc: Exception) -> WflError | None:

@@ -10,7 +10,7 @@ import click
 from wflcli.cli.options import failed_option, files_argument, output_option
 from wflcli.cli.progress import progress_reporter
 from wflcli.cli.remote_options import worker_devices
-from wflcli.cli.remote_run import batch_backend, read_positions, report_costs
+from wflcli.cli.remote_run import batch_backend, read_positions, report_costs, task_states
 from wflcli.cli.stdout import data_stdout
 from wflcli.cli.settings import Settings
 from wflcli.errors import ExitStatus, ReaderGone, UsageError
@@ -69,9 +69,10 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
 
         backend = make_backend(settings.parallel, worker_devices(settings.remote))
     cache = cache_for_run() if settings.cache else None  # None, with a warning, if unusable
+    tasks = (lambda: task_states(backend)) if settings.remote.system else None
     try:
         with data_stdout() as stdout, \
-                progress_reporter(task.verb, not settings.quiet, files) as on_progress:
+                progress_reporter(task.verb, not settings.quiet, files, tasks) as on_progress:
             summary = run_task(task, configs, stdout, output=output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=chunk, cache=cache, refresh=settings.refresh,

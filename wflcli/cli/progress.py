@@ -1,35 +1,40 @@
 """A progress line on stderr, only when stderr is a terminal (never in pipes or logs): configs
 done of the total (when the inputs can be counted), the rate, the time left, the steps of
-dynamics and relaxations in flight; and one closing line that stays on the screen."""
+dynamics and relaxations in flight, a batch run's tasks; and one closing line that stays on
+the screen. Notices printed meanwhile (cli/notices.py) go above the line, not onto it."""
 
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
 
+from wflcli.cli import notices
+from wflcli.cli.environment import current_environment
+
 
 @contextlib.contextmanager
-def progress_reporter(verb: str, enabled: bool, sources=()):
+def progress_reporter(verb: str, enabled: bool, sources=(), tasks=None):
     """Yield a callback taking the run's Summary, or None when nothing should be shown.
-    ``sources``: the input files, counted on a thread so that a total appears."""
-    if not enabled or not sys.stderr.isatty():
+    ``sources``: the input files, counted on a thread so that a total appears. ``tasks``:
+    a function giving a batch run's task states as a few words."""
+    environment = current_environment()
+    if not enabled or not environment.stderr_isatty:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
                                TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
     from wflcli.exec import steps
 
     steps.share()
-    console = Console(stderr=True)
+    console = environment.console()
     columns = (SpinnerColumn(), TextColumn(f"wfl {verb}"), BarColumn(bar_width=24),
                MofNCompleteColumn(), TextColumn("configs{task.fields[failed]}"),
-               *_live_columns(), TimeElapsedColumn(), TimeRemainingColumn())
+               *_live_columns(tasks), TimeElapsedColumn(), TimeRemainingColumn())
     started = time.monotonic()
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=console, transient=True) as progress, \
+            notices.shown_on(console):
         bar = progress.add_task(verb, total=None, failed="")
         _count_in_background(sources, lambda total: progress.update(bar, total=total))
 
@@ -56,6 +61,24 @@ def closing_line(verb: str, summary, seconds: float) -> str:
             + f" in {seconds:.1f} s, {rate:.3g} configs/s")
 
 
+@contextlib.contextmanager
+def phases(verb: str, enabled: bool):
+    """For a verb that runs one long step after another (a fit): a spinner with the
+    current phase and its time; yields ``show(text)``, or a no-op off a terminal."""
+    environment = current_environment()
+    if not enabled or not environment.stderr_isatty:
+        yield lambda text: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = environment.console()
+    with Progress(SpinnerColumn(), TextColumn(f"wfl {verb}: {{task.description}}"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress, \
+            notices.shown_on(console):
+        phase = progress.add_task("starting", total=None)
+        yield lambda text: progress.update(phase, description=text, refresh=True)
+
+
 def _count_in_background(sources, found) -> None:
     from wflcli.io.framecount import count_frames
 
@@ -67,9 +90,9 @@ def _count_in_background(sources, found) -> None:
     threading.Thread(target=count, daemon=True, name="wfl-count").start()
 
 
-def _live_columns():
-    """Two columns rich has not: configs per second, and steps in flight (rich is imported
-    here, not with the module: `wfl VERB --help` must stay light)."""
+def _live_columns(tasks):
+    """Columns rich has not: configs per second, steps in flight, a batch run's tasks (rich
+    is imported here, not with the module: `wfl VERB --help` must stay light)."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
@@ -88,4 +111,8 @@ def _live_columns():
             done = steps.done()
             return Text(f"{done} steps" if done else "")
 
-    return Rate(), Steps()
+    class Tasks(ProgressColumn):
+        def render(self, task):
+            return Text(tasks())
+
+    return (Rate(), Steps(), *((Tasks(),) if tasks else ()))

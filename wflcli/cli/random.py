@@ -66,7 +66,8 @@ def random_(settings, compositions, count, space_groups, volume, separations, tr
 
     \b
     Example:
-      wfl random Si8 Na4Cl4 -n 10 --space-groups 2-230 --volume 20 --min-distance 2.0
+      wfl random Si8 Na4Cl4 -n 10 --space-groups 2-230 --volume 20 --min-distance 2.0 \\
+        --tries 50
       wfl random --buildcell Si.cell -n 50 | wfl optimize --calc emt
 
     Each structure draws its space group from the list (another is tried when the

@@ -145,6 +145,8 @@ def show(job_id, lines):
             value = format_when(value)
         elif key == "command":
             value = " ".join(value)
+        elif key == "attempt":  # counted from 1, as the TRY column of wfl remote ls
+            key, value = "try", value + 1
         click.echo(f"{key + ':':12} {value}")
 
     async def files(transport):
@@ -152,12 +154,23 @@ def show(job_id, lines):
         return [await read_task_file(transport, record, name) for name in names]
 
     script, log, status = _on_system(_system(record.system), files)
-    click.echo(f"{'status:':12} {status.strip() if status else '(not written yet)'}")
-    click.echo(f"\n--- {record.folder}/job.sh\n{script or '(gone)'}")
-    tail = "\n".join(log.splitlines()[-lines:]) if log else "(no log yet)"
+    click.echo(f"{'status:':12} {status.strip() if status else _absent(record, script)}")
+    click.echo(f"\n--- {record.folder}/job.sh\n{script or '(gone: the job folder was removed)'}")
+    tail = "\n".join(log.splitlines()[-lines:]) if log else (
+        "(empty: wfl printed nothing, as a task that ran without trouble)" if log == "" else
+        _absent(record, script))
     click.echo(f"--- {record.folder}/{task_file('log', record.task)} (last {lines} lines)\n"
                f"{tail}")
     return ExitStatus.OK
+
+
+def _absent(record, script: str | None) -> str:
+    """What a task file that is not there means, from what is known of the task."""
+    if script is None:
+        return "(gone: the job folder was removed)"
+    if record.active:
+        return "(not written yet)"
+    return "(none: the task ended before writing it)"
 
 
 @remote.command()

@@ -7,6 +7,7 @@ import os
 
 import click
 
+from wflcli.cli.notices import say
 from wflcli.cli.settings import Settings
 from wflcli.errors import UsageError
 
@@ -76,7 +77,7 @@ def on_event_echo(settings: Settings, verb: str):
 
     def on_event(message: str) -> None:
         if not settings.quiet:
-            click.echo(f"wfl {verb}: {message}", err=True)
+            say(f"wfl {verb}: {message}")
 
     return on_event
 
@@ -185,7 +186,26 @@ def report_costs(verb: str, system: str, counters) -> None:
                f"submitted ({counters.resubmitted} resubmitted, {counters.reattached} "
                f"re-attached, {counters.drained} stopped in time), {counters.queries} queue "
                f"queries ({counters.shared} more answered by other wfl processes), "
-               f"{counters.explains} post-mortems", err=True)
+               f"{counters.explains} accounting look-up(s) for tasks that left the queue "
+               "without a status file", err=True)
+
+
+def task_states(backend) -> str:
+    """A batch run's tasks for the progress line: ``tasks 2 queued, 1 running, 3 ended``
+    (ended: results fetched, or given up; a task sent again counts once)."""
+    from wflcli.store.jobs import TaskState
+
+    engine = backend.engine
+    if engine is None:
+        return ""
+    watching = [chunk.record for chunk in list(engine.watching) if chunk.record is not None]
+    running = sum(record.state is TaskState.RUNNING for record in watching)
+    counters = engine.counters
+    placed = counters.tasks + counters.reattached - counters.resubmitted
+    if not placed:
+        return ""
+    ended = max(0, placed - len(watching))
+    return f"tasks {len(watching) - running} queued, {running} running, {ended} ended"
 
 
 def read_positions(path: str) -> list[int]:

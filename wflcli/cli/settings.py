@@ -39,3 +39,4 @@ class Settings:
     remote: RemoteOptions = field(default_factory=RemoteOptions)
     outcomes: str | None = None    # a batch task's outcomes file (job side)
     positions: str | None = None   # a batch task's input positions file (job side)
+    environment: object = None     # cli/environment.py: the streams, and which are terminals

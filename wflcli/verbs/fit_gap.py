@@ -13,13 +13,14 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from wflcli.errors import WflError
+from wflcli.verbs.follow import follow
 
 FINGERPRINT_LINE = "# wflcli fingerprint: "
 FAILED_LOG = ".failed.log"  # GAP.xml.failed.log: gap_fit's whole output when it failed
@@ -162,9 +163,41 @@ def up_to_date(model: str, print_: str) -> bool:
         return False
 
 
+class GapPhases:
+    """Turn gap_fit's output lines into the phase of the fit, for ``on_phase``: only the
+    lines gap_fit prints at each step (QUIP 0.10), so a phase shown is a phase reached."""
+
+    _MARKS = ((re.compile(r"Initial parsing of command line"), "reading the training set"),
+              (re.compile(r"^XYZ file read"), "descriptors and sparse points"),
+              (re.compile(r"^Started CUR decomposition"), "sparse points by CUR"),
+              (re.compile(r"^Finished CUR decomposition"), "descriptors and sparse points"),
+              (re.compile(r"covariance matrix calculation of coordinate (\d+)"),
+               "covariances of descriptor {0} of {gaps}"),
+              (re.compile(r"gpFull_covarianceMatrix_sparse\s+done"), "solving the linear system"),
+              (re.compile(r"GP sparsify\s+done|^libAtoms::Finalise"), "writing the model"))
+    _GAPS = re.compile(r"^Found (\d+) GAPs")
+
+    def __init__(self, on_phase: Callable[[str], None]):
+        self.on_phase, self.gaps, self.shown = on_phase, "?", None
+
+    def __call__(self, line: str) -> None:
+        found = self._GAPS.search(line)
+        if found:
+            self.gaps = found.group(1)
+        for pattern, phase in self._MARKS:
+            match = pattern.search(line)
+            if match:
+                phase = "gap_fit: " + phase.format(*match.groups(), gaps=self.gaps)
+                if phase != self.shown:
+                    self.shown = phase
+                    self.on_phase(phase)
+                return
+
+
 def run_fit(training_text: str, arguments: list[str], model: str, threads: int | None,
-            print_: str) -> None:
-    """Run gap_fit in a private folder; move the model, sparse files and log into place."""
+            print_: str, on_phase: Callable[[str], None] | None = None) -> None:
+    """Run gap_fit in a private folder; move the model, sparse files and log into place.
+    ``on_phase`` hears what gap_fit is doing, as its output tells (GapPhases)."""
     folder, name = os.path.split(os.path.abspath(model))
     os.makedirs(folder, exist_ok=True)
     work = tempfile.mkdtemp(prefix=f".{name}.fit-", dir=folder)
@@ -176,8 +209,7 @@ def run_fit(training_text: str, arguments: list[str], model: str, threads: int |
         if threads:
             env["OMP_NUM_THREADS"] = str(threads)
         with open(os.path.join(work, "gap_fit.out"), "w") as out:
-            returncode = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT,
-                                        env=env).returncode
+            returncode = follow(command, work, out, on_phase and GapPhases(on_phase), env)
         output = open(os.path.join(work, "gap_fit.out"), errors="replace").read()
         header = "# command: " + " ".join(_shell_quote(a) for a in command) + "\n"
         if returncode != 0 or not os.path.exists(os.path.join(work, name)):

@@ -14,13 +14,12 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from wflcli.errors import UsageError, WflError
+from wflcli.verbs.follow import follow
 from wflcli.verbs.fit_gap import FINGERPRINT_LINE, up_to_date
 
 ISOLATED = "isolated_atom"  # the config_type of `wfl atoms`
@@ -170,28 +169,10 @@ def run_fit(texts: dict, arguments: list[str], model: str, work: str, print_: st
 
 
 def _follow(command: list[str], work: str, output, on_epoch) -> int:
-    """Run the trainer with its output into ``output``, calling ``on_epoch`` for each
-    epoch it reports; it dies with this process (a kill leaves no orphan training on)."""
-    process = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, errors="replace",
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"),  # epochs as they end
-                               preexec_fn=_die_with_parent)
-    try:
-        for line in process.stdout:
-            output.write(line)
-            match = _EPOCH.search(line)
-            if match and on_epoch is not None:
-                on_epoch(int(match.group(1)), float(match.group(2)), match.group(3).strip())
-        return process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    """Run the trainer, calling ``on_epoch`` for each epoch it reports."""
+    def on_line(line: str) -> None:
+        match = _EPOCH.search(line)
+        if match and on_epoch is not None:
+            on_epoch(int(match.group(1)), float(match.group(2)), match.group(3).strip())
 
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL when the parent dies (Linux's PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    return follow(command, work, output, on_line)
