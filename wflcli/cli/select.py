@@ -42,25 +42,17 @@ def selection_options(command):
 def run_selection(settings, verb, choose, files, count, key, by, proportional, exclude, rest,
                   keep_descriptor, output, soap):
     """Load, describe if needed, choose per group, and write selection and rest."""
+    from wflcli.verbs.select import candidates, choose_per_group
+
     configs = read_valid(files, verb, settings.quiet)
     excluded_configs = read_valid([exclude], verb, settings.quiet) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
     labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
-    from wflcli.verbs.select import already_chosen, split_by_group
-
-    already = already_chosen(matrix, excluded)
-
-    chosen: set[int] = set()
-    candidates = [i for i in range(len(configs)) if i not in already]
-    if count > len(candidates):
+    pool = candidates(matrix, excluded)
+    if count > len(pool):
         warn(click.get_current_context().info_name, f"-n {count} is more than the "
-             f"{len(candidates)} configs to choose from: all of them are selected")
-    for members, share in split_by_group([labels[i] for i in candidates], count,
-                                         proportional).values():
-        members = [candidates[m] for m in members]
-        if share:
-            picks = choose(matrix[members], share, excluded)
-            chosen.update(members[p] for p in picks)
+             f"{len(pool)} configs to choose from: all of them are selected")
+    chosen = choose_per_group(matrix, excluded, labels, pool, count, proportional, choose)
     if not keep_descriptor:
         for atoms in configs:
             atoms.info.pop(key, None)
@@ -122,32 +114,18 @@ def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, k
       to reproduce a selection made with wfl.
     The output keeps input order.
     """
-    from wflcli.verbs.select import (
-        cur_deterministic,
-        cur_stochastic,
-        cur_wfl,
-        kernel_features,
-    )
+    from wflcli.verbs.select import KernelTooLarge, cur_chooser
 
     if algorithm == "wfl" and stochastic:
         raise UsageError("--stochastic draws by leverage score; --algorithm wfl is "
                          "deterministic (give one of them)")
+    chooser = cur_chooser(algorithm, kernel_exponent, stochastic, settings.seed)
 
     def choose(matrix, share, excluded):
-        if algorithm == "wfl":
-            return cur_wfl(matrix, share, excluded, kernel_exponent)
         try:
-            features = kernel_features(matrix, kernel_exponent)
-        except ValueError as exc:
+            return chooser(matrix, share, excluded)
+        except KernelTooLarge as exc:
             raise UsageError(str(exc)) from None
-        if excluded is not None and kernel_exponent != 1:
-            excluded = (excluded @ matrix.T) ** kernel_exponent
-        if stochastic:
-            import numpy as np
-
-            rng = np.random.default_rng([settings.seed, 0x5E1EC7])
-            return cur_stochastic(features, share, rng, excluded)
-        return cur_deterministic(features, share, excluded)
 
     return run_selection(settings, "select-cur", choose, files, count, key, by, proportional,
                          exclude, rest, keep_descriptor, output,
