@@ -72,7 +72,7 @@ def _descriptors(configs, excluded_configs, key, soap):
     if all(key in atoms.info for atoms in everything):
         rows = [np.atleast_1d(np.asarray(atoms.info[key], dtype=float)) for atoms in everything]
     else:
-        task, _ = soap_task(*soap, key, False, everything)
+        task, _ = soap_task(soap, key, False, everything)
         describe = task.start()
         rows = [describe(atoms, None)["info"][key] for atoms in everything]
     if len({row.shape for row in rows}) != 1:
@@ -93,8 +93,7 @@ def _descriptors(configs, excluded_configs, key, soap):
 @selection_options
 @click.pass_obj
 def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, key, by,
-               proportional, exclude, keep_descriptor, rest, output, cutoff, l_max, n_max,
-               atom_sigma, species, no_normalize):
+               proportional, exclude, keep_descriptor, rest, output, soap):
     """Select the N most diverse configs by CUR leverage scores (reads the whole input).
 
     \b
@@ -128,15 +127,14 @@ def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, k
             raise UsageError(str(exc)) from None
 
     return run_selection(settings, "select-cur", choose, files, count, key, by, proportional,
-                         exclude, rest, keep_descriptor, output,
-                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
+                         exclude, rest, keep_descriptor, output, soap)
 
 
 @click.command("select-fps")
 @selection_options
 @click.pass_obj
 def select_fps(settings, files, count, key, by, proportional, exclude, keep_descriptor, rest,
-               output, cutoff, l_max, n_max, atom_sigma, species, no_normalize):
+               output, soap):
     """Select N configs by greedy farthest point sampling (reads the whole input).
 
     \b
@@ -149,5 +147,4 @@ def select_fps(settings, files, count, key, by, proportional, exclude, keep_desc
     from wflcli.verbs.select import farthest_points
 
     return run_selection(settings, "select-fps", farthest_points, files, count, key, by,
-                         proportional, exclude, rest, keep_descriptor, output,
-                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
+                         proportional, exclude, rest, keep_descriptor, output, soap)
