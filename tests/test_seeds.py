@@ -13,11 +13,12 @@ import pytest
 
 from conftest import rattled_cells
 from wflcli.exec.backends import PoolBackend, SerialBackend
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.exec.core import execute
 
 
 @dataclass(frozen=True)
-class Noise:
+class Noise(TaskDefaults):
     seed: int
     verb = "noise"
 

@@ -61,7 +61,7 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
     config's index in the original input when this is a batch job's chunk of it."""
     entries = _entries(task, configs, cache, refresh, positions)
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
-    run = _inline if backend.slots == 1 and not getattr(task, "batches", False) else _pipelined
+    run = _inline if backend.slots == 1 and not task.batches else _pipelined
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
         for pairs, future in run(task, entries, backend, max(1, chunk_size)):
@@ -93,7 +93,7 @@ def _entries(task: Task, configs: Iterable, cache, refresh: bool,
         if cache is not None:
             # a task that records the input position in its outputs must not share results
             # between positions; its random numbers still come from content alone
-            where = b"@%d" % index if getattr(task, "records_index", False) else b""
+            where = b"@%d" % index if task.records_index else b""
             entry.key = cache_key(identity, digest + where)
             found = None if refresh else cache.get(entry.key)
             if found is not None:

@@ -55,11 +55,11 @@ def keyed(key: str, task) -> bool:
     """Whether an info or arrays key is part of an annotating task's digest."""
     if key in LABELS:
         return False
-    return not (getattr(task, "ignores_results", False) and is_result(key))
+    return not (task.ignores_results and is_result(key))
 
 
 def config_digest(atoms, task) -> bytes:
-    if not getattr(task, "annotates", False):
+    if not task.annotates:
         return hashlib.sha256(format_config(atoms).encode()).digest()
     h = hashlib.sha256(DIGEST_FORMAT)
     h.update(np.ascontiguousarray(atoms.cell.array, dtype="<f8").tobytes())

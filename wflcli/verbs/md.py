@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.ensembles import ENSEMBLES, RAMPABLE
 from wflcli.verbs.results import store_current_results
 
@@ -102,7 +103,7 @@ class Abort(Exception):
 
 
 @dataclass(frozen=True)
-class MDTask:
+class MDTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     options: MDOptions
