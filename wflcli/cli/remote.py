@@ -42,9 +42,9 @@ def _store():
 
 
 def _system(name: str):
-    from wflcli.exec.systems import load_config
+    from wflcli.cli.remote_run import remote_system
 
-    return load_config().system(name)
+    return remote_system(name)
 
 
 def _on_system(system, work):
