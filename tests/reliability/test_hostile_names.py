@@ -10,10 +10,7 @@ import subprocess
 import pytest
 
 from conftest import WFL_PROGRAM, read_text, rattled_cells, write_configs
-
-HOSTILE = ["-leading dash", "space and 'single' \"double\"", "semi;colon && rm -rf x",
-           "dollar $(touch injected) `touch injected`", "new\nline", "star * and ?",
-           "percent %s %n {}"]
+from helpers_data import HOSTILE
 
 
 @pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
