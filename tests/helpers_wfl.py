@@ -21,8 +21,10 @@ BOUND = 600  # seconds: a run that hangs fails the test instead of the whole sui
 
 
 def wfl_argv(command: str = "", *args) -> list[str]:
-    """The argument vector: the program, the command's words, then ``args`` unsplit."""
-    return [PROGRAM, *shlex.split(command), *map(str, args)]
+    """The argument vector: the program, the command's words, then ``args`` unsplit (a
+    command that is not a string, a path, is one argument too)."""
+    words = shlex.split(command) if isinstance(command, str) else [str(command)]
+    return [PROGRAM, *words, *map(str, args)]
 
 
 def wfl_program(command: str = "", *args, code: int | None = None, input: bytes | None = None,

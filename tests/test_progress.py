@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import PROGRAM, wfl_program
 from helpers_pty import Shell
 
 
 @pytest.fixture
 def terminal(tmp_path):
     write_configs(tmp_path / "cells.xyz", rattled_cells(6, "Cu", (1, 1, 1)))
-    env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
+    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
                WFLCLI_HOME=str(tmp_path / "home"))
     session = Shell("bash", tmp_path, env, term="xterm", columns=160)
     yield session
@@ -54,7 +54,6 @@ def test_the_closing_line_counts_cache_hits_and_quiet_drops_it(terminal):
 
 def test_nothing_on_stderr_when_it_is_not_a_terminal(tmp_path):
     write_configs(tmp_path / "cells.xyz", rattled_cells(3, "Cu", (1, 1, 1)))
-    result = subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", "cells.xyz"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120,
+    result = wfl_program("calc", "--calc", "emt", "cells.xyz", cwd=tmp_path, text=True, timeout=120,
                             env=dict(os.environ, WFLCLI_HOME=str(tmp_path / "home")))
     assert result.returncode == 0 and result.stderr == ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import rattled_cells
+from helpers_data import rattled_cells
 from wflcli.exec.backends import PoolBackend, SerialBackend
 from wflcli.exec.contracts import TaskDefaults
 from wflcli.exec.core import execute

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 from wflcli.verbs.select import cur_deterministic, farthest_points
 
 
