@@ -1,25 +1,16 @@
-"""Shared fixtures: running ``wfl`` in process or as the installed program, and test data."""
+"""Shared fixtures: running ``wfl`` in process, a private store, calculator call counts,
+test data files and a hostile folder (subprocess runs: helpers_wfl.py; data: helpers_data.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from helpers_data import (  # noqa: F401  (old home of these helpers, until tests move)
-    HOSTILE,
-    _equal,
-    assert_same_atoms,
-    rattled_cells,
-    read_text,
-    write_configs,
-)
+from helpers_data import HOSTILE, rattled_cells
 from wflcli.cli.main import run
 
 
@@ -78,20 +69,6 @@ def calc_log(tmp_path, monkeypatch):
         return count
 
     return calls
-
-
-WFL_PROGRAM = shutil.which("wfl", path=os.path.dirname(sys.executable)) or "wfl"
-
-
-@pytest.fixture
-def wfl_program():
-    """Run the installed ``wfl`` as a subprocess (start-up, signals, pipes, exit codes)."""
-
-    def invoke(*args: str, input: bytes | None = None, timeout: float = 120, **kwargs):
-        return subprocess.run([WFL_PROGRAM, *map(str, args)], input=input, capture_output=True,
-                              timeout=timeout, **kwargs)
-
-    return invoke
 
 
 @pytest.fixture

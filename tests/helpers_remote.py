@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ import pytest
 from helpers_wfl import PROGRAM, wfl_program
 
 REPO = Path(__file__).resolve().parent.parent
-WFL = str(Path(sys.executable).parent / "wfl")
 CLUSTER = Path(os.environ.get("WFLCLI_CLUSTER", "/tmp/wflcli-cluster"))
 SSH_KEY = CLUSTER / "sshd" / "client_ed25519"
 KNOWN_HOSTS = CLUSTER / "sshd" / "known_hosts"

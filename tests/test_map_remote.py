@@ -4,13 +4,12 @@ SSH (on this one machine the far side sees the same files)."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from helpers_data import rattled_cells, write_configs
 from helpers_remote import records, require_cluster, system_toml, write_config
-from helpers_wfl import wfl_argv, wfl_program
+from helpers_wfl import wfl_program
 
 OPS = '''
 from ase import Atoms
@@ -48,11 +47,6 @@ def ops(tmp_path):
         atoms.info["n"] = i
     write_configs(tmp_path / "in.xyz", configs)
     return tmp_path
-
-
-def wfl_run(*args, cwd, input=None):
-    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, cwd=cwd, input=input,
-                          timeout=300)
 
 
 def same_as_local(ops, system: str, per_job: int, function: str) -> None:

@@ -19,11 +19,6 @@ from helpers_wfl import wfl_argv, wfl_program
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 
-def wfl_run(*args, timeout=600, **kwargs):
-    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, timeout=timeout,
-                          **kwargs)
-
-
 @pytest.fixture(scope="module")
 def thousand(tmp_path_factory):
     """1,000 rattled Cu cells and their local EMT result."""

@@ -22,11 +22,6 @@ def here(tmp_path):
     return write_configs(tmp_path / "in.xyz", rattled_cells(60))
 
 
-def wfl_run(*args, timeout=300, **kwargs):
-    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, timeout=timeout,
-                          **kwargs)
-
-
 def test_calc_on_local_scheduler_equals_local_run(here):
     local = wfl_program("--no-cache", "calc", "--calc", "emt", here, timeout=300)
     remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "25", "calc", "--calc",

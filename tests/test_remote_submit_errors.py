@@ -19,14 +19,9 @@ import pytest
 
 from helpers_data import rattled_cells, write_configs
 from helpers_remote import records, require_cluster, system_toml, write_config
-from helpers_wfl import PROGRAM, wfl_argv, wfl_program
+from helpers_wfl import PROGRAM, wfl_program
 
 BOUND = 30  # seconds: an error must be reported by then
-
-
-def wfl_run(*args, timeout=BOUND, **kwargs):
-    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, timeout=timeout,
-                          **kwargs)
 
 
 @pytest.fixture
