@@ -14,9 +14,9 @@ from helpers_wfl import PROGRAM, wfl_argv, wfl_program
 
 
 @pytest.fixture
-def here(tmp_path):
+def here(tmp_path, hostile_path):
     """A system 'here' with the local scheduler, and 60 configs to run on it."""
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra="[systems.here.partitions.short]\ncores = 2\n"
                                    'time = "1:00:00"\nnodes = 4\n'))
     return write_configs(tmp_path / "in.xyz", rattled_cells(60))
@@ -157,7 +157,7 @@ def test_a_damaged_store_is_a_clear_error_not_a_hang(here):
 
 
 @pytest.mark.slow
-def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
+def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path, hostile_path):
     """A task killed without a trace (no status file; the local scheduler keeps no
     accounting): the running client, and ``wfl remote sync`` after a killed client, record
     the same state and the same reason, from the same classifier."""
@@ -165,7 +165,7 @@ def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
     import signal
     import time
 
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              commands=("sleep 60",)))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(4))
     args = wfl_argv("--no-cache", "--remote", "here", "--retries", "0", "calc", "--calc", "emt",

@@ -67,16 +67,16 @@ def test_ssh_port_with_nothing_listening_or_out_of_range(tmp_path, configs, port
     assert records("far") == []
 
 
-def test_partition_memory_that_is_no_size(tmp_path, configs):
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+def test_partition_memory_that_is_no_size(tmp_path, hostile_path, configs):
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra='[systems.here.partitions.big]\nmemory = "lots"\n'))
     done = calc("here", configs)
     assert done.returncode == 1 and b"memory 'lots' is not a size" in done.stderr, done.stderr
     assert records("here") == []
 
 
-def test_mem_larger_than_the_partition_is_refused(tmp_path, configs):
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+def test_mem_larger_than_the_partition_is_refused(tmp_path, hostile_path, configs):
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra='[systems.here.partitions.big]\nmemory = "4G"\n'))
     done = calc("here", configs, "--mem", "8G")
     assert done.returncode == 2 and b"has 4G of memory per node" in done.stderr, done.stderr
@@ -85,10 +85,10 @@ def test_mem_larger_than_the_partition_is_refused(tmp_path, configs):
 
 
 @pytest.mark.slow
-def test_wfl_that_cannot_run_on_the_far_side_then_fixed(tmp_path, configs):
+def test_wfl_that_cannot_run_on_the_far_side_then_fixed(tmp_path, hostile_path, configs):
     """``wfl = /bin/false``: one error, records failed (not queued), sync leaves them
     failed, and the rerun with the right wfl submits afresh instead of re-attaching."""
-    text = system_toml("here", "local", tmp_path / "runs", ssh=False)
+    text = system_toml("here", "local", hostile_path / "runs", ssh=False)
     config = write_config(text.replace(f'wfl = "{PROGRAM}"', 'wfl = "/bin/false"'))
     done = calc("here", configs)
     assert_one_clear_error(done, "wfl failed in job", "exit 1")
@@ -154,10 +154,10 @@ def test_store_locked_at_submission_cancels_the_unrecorded_job(tmp_path, configs
 
 
 @pytest.mark.slow
-def test_task_is_done_only_after_its_results_are_committed(tmp_path):
+def test_task_is_done_only_after_its_results_are_committed(tmp_path, hostile_path):
     """A trigger in the store notes how many results the cache holds at the moment each
     task is marked done: every task's configs are already there."""
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(30))
     assert wfl_program("remote", "ls", timeout=BOUND).returncode == 0  # creates the store
     db = sqlite3.connect(Path(os.environ["WFLCLI_HOME"]) / "store.sqlite")
