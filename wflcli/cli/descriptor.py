@@ -103,7 +103,7 @@ def descriptor(settings, soap, quip, key, local, files, output, failed_output):
     --no-normalize; averages of unit per-atom vectors, normalized again). Give --species
     to stream; without it the input is read whole to find its elements.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.errors import UsageError
 
     if settings.remote.system and not (soap.species or quip):

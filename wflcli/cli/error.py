@@ -50,7 +50,7 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
     for hint in unmatched:
         warn("error", hint)
     if plot:
-        from wflcli.backends import require
+        from wflcli.optional_packages import require
         from wflcli.report.parity import parity_plot
 
         require("matplotlib", "matplotlib", "plot", "wfl error --plot")

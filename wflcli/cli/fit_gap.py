@@ -101,7 +101,7 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     If the model was fitted from the same inputs and parameters, nothing is done
     (--force refits).
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_gap as fit
 

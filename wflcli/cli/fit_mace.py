@@ -72,7 +72,7 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     inputs and options, nothing is done (--force refits). On a terminal, each epoch's loss
     and validation errors are shown on stderr.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
 
     require("mace", "mace-torch", "mace", "wfl fit-mace")
     from wflcli.io.writer import format_config
