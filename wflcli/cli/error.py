@@ -37,7 +37,7 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
     The table shows milli-units; --json gives eV units.
     """
     from wflcli.report import error_table
-    from wflcli.verbs.errors import compare
+    from wflcli.verbs.error_metrics import compare
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
