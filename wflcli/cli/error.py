@@ -9,7 +9,7 @@ import click
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_text
+from wflcli.cli.whole_input import read_valid, write_text
 from wflcli.errors import ExitStatus, UsageError
 
 

@@ -8,7 +8,7 @@ import click
 
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
-from wflcli.cli.whole import read_valid
+from wflcli.cli.whole_input import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
 

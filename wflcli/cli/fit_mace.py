@@ -7,7 +7,7 @@ import sys
 import click
 
 from wflcli.cli.outputs import output_file_option, refuse_input
-from wflcli.cli.whole import read_valid
+from wflcli.cli.whole_input import read_valid
 from wflcli.errors import ExitStatus, UsageError
 
 # option -> mace_run_train flag, for the settings passed only when given

@@ -102,7 +102,7 @@ def collect(settings, files, forces_key, qpoints, folder, mesh, output):
     `wfl phonons sample`.
     """
     from wflcli.optional_packages import require
-    from wflcli.cli.whole import read_all, write_configs
+    from wflcli.cli.whole_input import read_all, write_configs
     from wflcli.verbs.upstream import without_failed
 
     _require_phonopy()

@@ -8,7 +8,7 @@ from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_configs
+from wflcli.cli.whole_input import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
 CUR_ALGORITHMS = ("greedy", "wfl")

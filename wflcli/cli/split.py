@@ -6,7 +6,7 @@ import click
 
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_configs
+from wflcli.cli.whole_input import read_valid, write_configs
 from wflcli.errors import ExitStatus
 
 
