@@ -18,7 +18,7 @@ import pytest
 from helpers_data import rattled_cells, write_configs
 from helpers_remote import system_toml, write_config
 from helpers_wfl import wfl_argv, wfl_program
-from wflcli.exec.ledger import LedgerError, read_ledger
+from wflcli.exec.outcomes_file import LedgerError, read_ledger
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ from wflcli.errors import WflError
 from wflcli.exec.batch.classify import Action, classify
 from wflcli.exec.batch.layout import chunk_files, chunk_hash, job_folder, task_body, task_file
 from wflcli.exec.batch.observe import Sharing, last_line, look, verdict
-from wflcli.exec.ledger import read_ledger
+from wflcli.exec.outcomes_file import read_ledger
 from wflcli.exec.schedulers import JobRequest, QueueState, Resources, get_scheduler
 from wflcli.exec.task import failed_outcome, task_identity
 from wflcli.store.jobs import JobRecord, TaskState
