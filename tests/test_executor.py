@@ -274,7 +274,7 @@ def test_tblite_serial_and_parallel_agree_to_the_bit(tmp_path):
     run used every core and differed from --parallel 2 in the last bits."""
     pytest.importorskip("tblite", reason="tblite is the xtb extra; CI installs it")
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
-    from wflcli.threads import THREAD_VARIABLES
+    from wflcli.thread_variables import THREAD_VARIABLES
 
     env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
     env["WFLCLI_HOME"] = str(tmp_path / "store")
