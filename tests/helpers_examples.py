@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
 
 GAP_TWO_BODY = ("distance_2b cutoff=4 covariance_type=ard_se delta=0.5 theta_uniform=1 "
                 "sparse_method=random n_sparse=15")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import PROGRAM
 
 MD = "md --calc emt --ensemble langevin -T 300 --steps 4 --every 1"
 
@@ -15,7 +16,7 @@ def shell_pipeline(global_args, stages, source, last_args=()):
     exit code."""
     processes, stdin = [], None
     for number, stage in enumerate(stages):
-        args = [WFL_PROGRAM, *global_args, *stage.split()]
+        args = [PROGRAM, *global_args, *stage.split()]
         args += [str(source)] if number == 0 else []
         args += list(last_args) if number == len(stages) - 1 else []
         last = number == len(stages) - 1

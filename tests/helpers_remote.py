@@ -10,13 +10,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers_wfl import PROGRAM, wfl_program
+
 REPO = Path(__file__).resolve().parent.parent
-WFL = str(Path(sys.executable).parent / "wfl")
 CLUSTER = Path(os.environ.get("WFLCLI_CLUSTER", "/tmp/wflcli-cluster"))
 SSH_KEY = CLUSTER / "sshd" / "client_ed25519"
 KNOWN_HOSTS = CLUSTER / "sshd" / "known_hosts"
@@ -52,7 +52,7 @@ def system_toml(name: str, scheduler: str, rundir: Path, *, ssh: bool, commands=
                 known_hosts: Path = KNOWN_HOSTS, extra: str = "") -> str:
     """One [systems.NAME] table; ``extra`` lines go into it."""
     lines = [f"[systems.{name}]", f"scheduler = {json.dumps(scheduler)}",
-             f"rundir = {json.dumps(str(rundir))}", f"wfl = {json.dumps(WFL)}",
+             f"rundir = {json.dumps(str(rundir))}", f"wfl = {json.dumps(PROGRAM)}",
              f"commands = {json.dumps(list(commands))}"]
     if ssh:
         lines += ['host = "root@127.0.0.1"', "port = 2222",
@@ -70,6 +70,6 @@ def write_config(text: str) -> Path:
 
 def records(system: str | None = None) -> list[dict]:
     """The job store's task records, as ``wfl remote ls --json`` prints them."""
-    args = [WFL, "remote", "ls", "--json"] + (["--system", system] if system else [])
-    done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60)
+    done = wfl_program("remote ls --json", *(["--system", system] if system else []),
+                       text=True, check=True, timeout=60)
     return [json.loads(line) for line in done.stdout.splitlines()]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells
+from helpers_data import rattled_cells
+from helpers_wfl import wfl_argv, wfl_program
 from wflcli.io.writer import format_config
 from wflcli.store.cache import HANDOFF_SECONDS
 
@@ -45,7 +46,7 @@ def test_rerun_is_served_from_the_cache(wfl, store, calc_log, tmp_path):
     assert calc_log() == 0
 
 
-def test_chunk_size_and_parallel_do_not_matter(wfl_program, store, calc_log, tmp_path):
+def test_chunk_size_and_parallel_do_not_matter(store, calc_log, tmp_path):
     src = cells_file(tmp_path / "in.xyz", 40)
     first = wfl_program("--chunk", "3", "calc", "--calc", COUNTING, src)
     assert calc_log() == 40
@@ -142,8 +143,8 @@ def test_kill_midway_then_rerun_computes_only_what_is_missing(store, calc_log, t
     total, chunk, workers = 2000, 10, 2
     src = cells_file(tmp_path / "in.xyz", total)
     env = dict(os.environ, CALC_SLEEP="0.004")
-    args = [WFL_PROGRAM, "--parallel", str(workers), "--chunk", str(chunk), "calc", "--calc",
-            COUNTING, str(src)]
+    args = wfl_argv("--parallel", str(workers), "--chunk", str(chunk), "calc", "--calc",
+       COUNTING, str(src))
     proc = subprocess.Popen(args + ["-o", str(tmp_path / "out.xyz")], env=env,
                             start_new_session=True, stderr=subprocess.PIPE)
     started = time.monotonic()
@@ -173,8 +174,8 @@ def test_kill_midway_then_rerun_computes_only_what_is_missing(store, calc_log, t
 def test_eight_concurrent_processes_share_one_store(store, tmp_path):
     sources = [cells_file(tmp_path / f"in{i}.xyz", 60, repeat) for i, repeat in
                enumerate([(1, 1, 1), (2, 1, 1)])]
-    procs = [subprocess.Popen([WFL_PROGRAM, "--chunk", "5", "calc", "--calc", "emt",
-                               str(sources[i % 2])], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen(wfl_argv("--chunk", "5", "calc", "--calc", "emt",
+                          str(sources[i % 2])), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for i in range(8)]
     outputs = [proc.communicate(timeout=300) for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 8

@@ -15,7 +15,7 @@ import pytest
 from ase import Atoms
 from ase.constraints import FixAtoms
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 
 COUNTING = "python:helpers_calc:CountingEMT"
 

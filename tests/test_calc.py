@@ -10,7 +10,7 @@ import pytest
 from ase.build import bulk, molecule
 from ase.calculators.emt import EMT
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 
 
 def emt_cases():

@@ -9,7 +9,7 @@ import numpy as np
 from ase.calculators.emt import EMT
 from ase.constraints import FixAtoms
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 from wflcli.exec.task import private_copy
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_program
 
 CALCULATOR = """
 import os
@@ -51,7 +52,6 @@ def emt_energies(configs) -> list[float]:
 def setup(tmp_path, monkeypatch):
     """Input cells, a call log and a runner of the installed ``wfl`` with ``tmp_path`` on
     PYTHONPATH; returns (run, configs)."""
-    import subprocess
 
     configs = rattled_cells(3, "Cu", (1, 1, 1))
     source = write_configs(tmp_path / "in.xyz", configs)
@@ -60,8 +60,8 @@ def setup(tmp_path, monkeypatch):
                + os.pathsep + str(tmp_path))
 
     def run(spec: str, *args: str):
-        done = subprocess.run([WFL_PROGRAM, "calc", "--calc", spec, *args, str(source)],
-                              capture_output=True, text=True, env=env, cwd=tmp_path,
+        done = wfl_program("calc", "--calc", spec, *args, str(source), text=True, env=env,
+                           cwd=tmp_path,
                               timeout=120)
         assert done.returncode == 0, done.stderr
         calls = len(log.read_text().splitlines()) if log.exists() else 0

@@ -20,7 +20,7 @@ import pytest
 from ase.build import bulk, molecule
 from ase.io import read
 
-from conftest import read_text, write_configs
+from helpers_data import read_text, write_configs
 
 GOLDEN = Path(__file__).parent / "golden" / "codes"
 STANDIN = Path(__file__).parent / "codes" / "standin.sh"

@@ -4,7 +4,6 @@ the same calculators called directly with ASE and the statistics taken with nump
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 from ase.calculators.morse import MorsePotential
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_program
 
 HERE = Path(__file__).parent
 MEMBERS = ("emt", "lj:sigma=2.3,epsilon=0.4,rc=6", "morse:r0=2.5,epsilon=0.5,rho0=5")
@@ -137,15 +137,15 @@ def test_bad_committees_are_usage_errors(wfl, cells, args, message):
 @pytest.mark.slow
 def test_remote_committee_equals_the_local_run(tmp_path):
     """--remote with the local scheduler: every --calc reaches the batch task."""
-    from helpers_remote import WFL, system_toml, write_config
+    from helpers_remote import system_toml, write_config
 
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
     src = write_configs(tmp_path / "in.xyz", rattled_cells(6, repeat=(1, 1, 1)))
     args = ["committee", *members_args(*MEMBERS), "--prefix", "COMM_", str(src)]
-    local = subprocess.run([WFL, "--no-cache", *args], capture_output=True, timeout=120,
+    local = wfl_program("--no-cache", *args, timeout=120,
                            check=False)
-    remote = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "3", *args],
-                            capture_output=True, timeout=300, check=False)
+    remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "3", *args, timeout=300,
+                         check=False)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and b"COMM_2_energy" in remote.stdout
     assert b"1 job(s) with 2 task(s) submitted" in remote.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM
 from helpers_pty import SHELLS, Shell
+from helpers_wfl import PROGRAM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def shell(request, tmp_path):
     (tmp_path / ".wflcli").mkdir()
     (tmp_path / ".wflcli" / "config.toml").write_text(
         '[systems.hpc-one]\nscheduler = "local"\nrundir = "runs"\n')
-    env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
+    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
                WFLCLI_HOME=str(tmp_path / "home"))
     session = Shell(name, tmp_path, env, ROOT / "completions" / f"wfl.{name}")
     yield session

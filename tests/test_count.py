@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from conftest import rattled_cells
+from helpers_data import rattled_cells
 from wflcli.io.writer import format_config
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import generate_docs  # noqa: E402  (the project's generator, from scripts/)
+from helpers_wfl import PROGRAM
 
 
 def test_man_pages_and_completions_are_current():
@@ -69,7 +69,7 @@ def test_bash_completes_verbs_and_options(tmp_path):
         line = " ".join(words)
         driver = (f"source '{script}'; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
                   "_wfl_completion wfl; printf '%s\\n' \"${COMPREPLY[@]}\"")
-        env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}"
+        env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}"
                    f"{os.environ['PATH']}")
         return subprocess.run(["bash", "-c", driver], capture_output=True, text=True,
                               env=env, timeout=60).stdout.split()

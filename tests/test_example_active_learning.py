@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import WFL_PROGRAM, read_text
+from helpers_data import read_text
+from helpers_wfl import PROGRAM
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "active-learning"
 
@@ -26,7 +27,7 @@ def workflow(tmp_path_factory):
     folder = tmp_path_factory.mktemp("active-learning")
     for name in ("Makefile", "cu.xyz"):
         shutil.copy(EXAMPLE / name, folder / name)
-    env = dict(os.environ, WFL=WFL_PROGRAM, WFLCLI_HOME=str(folder / ".wflcli"))
+    env = dict(os.environ, WFL=PROGRAM, WFLCLI_HOME=str(folder / ".wflcli"))
     done = make(folder, env, "-j2", "all", "errors0.json", "errors1.json", "errors2.json")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return folder, env

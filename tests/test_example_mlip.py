@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers_wfl import PROGRAM
 
-from conftest import WFL_PROGRAM
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mlip"
 TARGETS = ["isolated.xyz", "molecules.xyz", "md.xyz", "pool.xyz", "selected.xyz", "train.xyz",
@@ -41,7 +41,7 @@ def workflow(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mlip")
     for name in ("Makefile", "molecules.smi"):
         shutil.copy(EXAMPLE / name, folder / name)
-    env = dict(os.environ, WFL=WFL_PROGRAM, WFLCLI_HOME=str(folder / ".wflcli"))
+    env = dict(os.environ, WFL=PROGRAM, WFLCLI_HOME=str(folder / ".wflcli"))
     first = subprocess.run(["make", "-j2"], cwd=folder, env=env, capture_output=True,
                            text=True, timeout=1200)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

@@ -13,7 +13,8 @@ import time
 import ase.io
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells
+from helpers_data import rattled_cells
+from helpers_wfl import PROGRAM, wfl_argv, wfl_program
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
 
@@ -35,7 +36,7 @@ def many_cells(tmp_path_factory):
     return path
 
 
-def test_parallel_output_is_byte_identical_to_serial(wfl_program, many_cells):
+def test_parallel_output_is_byte_identical_to_serial(many_cells):
     serial = wfl_program("calc", "--calc", "emt", many_cells)
     assert serial.returncode == 0, serial.stderr
     for args in (["--parallel", "2"], ["--parallel", "2", "--chunk", "1"],
@@ -47,13 +48,13 @@ def test_parallel_output_is_byte_identical_to_serial(wfl_program, many_cells):
     assert order == list(range(300))
 
 
-def test_parallel_from_environment(wfl_program, many_cells):
+def test_parallel_from_environment(many_cells):
     serial = wfl_program("calc", "--calc", "emt", many_cells)
     env = dict(os.environ, WFL_PARALLEL="2")
     assert wfl_program("calc", "--calc", "emt", many_cells, env=env).stdout == serial.stdout
 
 
-def test_failures_under_parallel_keep_order_and_exit_3(wfl_program, tmp_path):
+def test_failures_under_parallel_keep_order_and_exit_3(tmp_path):
     from ase.build import bulk
 
     configs = rattled_cells(6, "Cu", (1, 1, 1))
@@ -72,7 +73,7 @@ def test_failures_under_parallel_keep_order_and_exit_3(wfl_program, tmp_path):
 def test_results_stream_before_the_input_ends(parallel):
     """A slow producer: the first result must come out while the producer still waits."""
     frames = [format_config(a) for a in rattled_cells(3, "Cu", (1, 1, 1))]
-    proc = subprocess.Popen([WFL_PROGRAM, "--parallel", parallel, "calc", "--calc", "emt"],
+    proc = subprocess.Popen(wfl_argv("--parallel", parallel, "calc", "--calc", "emt"),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -132,7 +133,7 @@ def test_interrupt_stops_promptly_and_leaves_no_partial_file(tmp_path, sig, code
     src.write_text("".join(format_config(a) for a in rattled_cells(200, "Cu", (1, 1, 1))))
     out = tmp_path / "out.xyz"
     out.write_text("previous\n")
-    parent = subprocess.Popen([sys.executable, "-c", NON_REAPING_PARENT, WFL_PROGRAM,
+    parent = subprocess.Popen([sys.executable, "-c", NON_REAPING_PARENT, PROGRAM,
                                *options, "calc", "--calc",
                                "python:slowcalc:SlowEMT", src, "-o", out],
                               env=slow_calculator_env(tmp_path), stdin=subprocess.PIPE,
@@ -159,7 +160,7 @@ def test_closed_pipe_ends_quietly(tmp_path):
     src = tmp_path / "in.xyz"
     src.write_text("".join(format_config(a) for a in rattled_cells(300, "Cu", (1, 1, 1))))
     for parallel in ("1", "2"):
-        result = subprocess.run(f"set -o pipefail; '{WFL_PROGRAM}' --parallel {parallel} "
+        result = subprocess.run(f"set -o pipefail; '{PROGRAM}' --parallel {parallel} "
                                 f"calc --calc emt '{src}' | head -1",
                                 shell=True, executable="/bin/bash", capture_output=True,
                                 timeout=60)
@@ -181,9 +182,8 @@ def test_stdout_carries_only_data_even_when_a_calculator_prints(tmp_path):
     src.write_text("".join(format_config(a) for a in rattled_cells(4, "Cu", (1, 1, 1))))
     env = dict(os.environ, PYTHONPATH=str(tmp_path), WFLCLI_HOME=str(tmp_path / "store"))
     for parallel in ("1", "2"):
-        result = subprocess.run([WFL_PROGRAM, "--no-cache", "--parallel", parallel, "calc",
-                                 "--calc", "python:noisy:NoisyEMT", src], env=env,
-                                capture_output=True, timeout=60)
+        result = wfl_program("--no-cache", "--parallel", parallel, "calc",
+                "--calc", "python:noisy:NoisyEMT", src, env=env, timeout=60)
         assert result.returncode == 0
         assert b"print" not in result.stdout and b"descriptor" not in result.stdout
         assert len(list(FrameReader(io.BytesIO(result.stdout), "out"))) == 4
@@ -253,8 +253,8 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     seconds (measured: 0.03-0.05 s). On main both were still computing 90 s later."""
     src = tmp_path / "in.xyz"
     src.write_text("".join(format_config(a) for a in rattled_cells(200, "Cu", (1, 1, 1))))
-    argv = [WFL_PROGRAM, "--no-cache", "--parallel", "2", "calc", "--calc",
-            "python:slowcalc:SlowEMT", src]
+    argv = wfl_argv("--no-cache", "--parallel", "2", "calc", "--calc",
+            "python:slowcalc:SlowEMT", src)
     assert not _workers_outlive_a_killed_parent(argv, slow_calculator_env(tmp_path))
 
 
@@ -274,16 +274,15 @@ def test_tblite_serial_and_parallel_agree_to_the_bit(tmp_path):
     run used every core and differed from --parallel 2 in the last bits."""
     pytest.importorskip("tblite", reason="tblite is the xtb extra; CI installs it")
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
-    from wflcli.threads import THREAD_VARIABLES
+    from wflcli.thread_variables import THREAD_VARIABLES
 
     env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
     env["WFLCLI_HOME"] = str(tmp_path / "store")
-    molecules = subprocess.run([WFL_PROGRAM, "smiles", "c1ccccc1", "CCCCCCCCO",
-                                "CC(=O)Nc1ccc(O)cc1", "CCN", "CCCC", "c1ccncc1"],
-                               env=env, capture_output=True, check=True).stdout
-    outputs = [subprocess.run([WFL_PROGRAM, "--no-cache", "--parallel", workers, "calc",
-                               "--calc", "tblite"], input=molecules, env=env,
-                              capture_output=True, check=True).stdout
+    molecules = wfl_program("smiles", "c1ccccc1", "CCCCCCCCO",
+                                "CC(=O)Nc1ccc(O)cc1", "CCN", "CCCC", "c1ccncc1",
+                               env=env, check=True).stdout
+    outputs = [wfl_program("--no-cache", "--parallel", workers, "calc",
+                               "--calc", "tblite", input=molecules, env=env, check=True).stdout
                for workers in ("1", "2")]
     assert outputs[0].count(b"tblite_energy=") == 6
     assert outputs[0] == outputs[1]

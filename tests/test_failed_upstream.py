@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_program
 
 LEFT_OUT = "left out 1 config that failed upstream"
 
@@ -19,17 +20,14 @@ LEFT_OUT = "left out 1 config that failed upstream"
 def smiles_labelled(tmp_path_factory):
     """``wfl smiles 'C1CC' CCO OCCO | wfl calc --calc tblite --prefix REF_``, for real."""
     import os
-    import subprocess
 
-    from conftest import WFL_PROGRAM
 
     folder = tmp_path_factory.mktemp("upstream")
     env = dict(os.environ, WFLCLI_HOME=str(folder / "store"))
-    smiles = subprocess.run([WFL_PROGRAM, "smiles", "C1CC", "CCO", "OCCO"], env=env,
-                            capture_output=True)
+    smiles = wfl_program("smiles", "C1CC", "CCO", "OCCO", env=env)
     assert smiles.returncode == 3
-    calc = subprocess.run([WFL_PROGRAM, "calc", "--calc", "tblite", "--prefix", "REF_"],
-                          input=smiles.stdout, env=env, capture_output=True)
+    calc = wfl_program("calc", "--calc", "tblite", "--prefix", "REF_",
+                          input=smiles.stdout, env=env)
     (folder / "smiles.xyz").write_bytes(smiles.stdout)
     (folder / "ref.xyz").write_bytes(calc.stdout)
     return folder, calc

@@ -15,7 +15,7 @@ from ase.build import molecule
 from ase.calculators.cp2k import CP2K
 from ase.calculators.nwchem import NWChem
 
-from conftest import read_text, write_configs
+from helpers_data import read_text, write_configs
 
 pytestmark = pytest.mark.slow
 

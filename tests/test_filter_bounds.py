@@ -4,11 +4,11 @@ normal answer), never an internal error or a memory blow-up."""
 from __future__ import annotations
 
 import resource
-import subprocess
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import wfl_program
 
 _MEMORY = 4 << 30  # bytes of address space: far less than ten billion tuple elements
 
@@ -18,8 +18,8 @@ def _limited():
 
 
 def _filter(expression: str, source):
-    return subprocess.run([WFL_PROGRAM, "filter", "--", expression, str(source)],
-                          capture_output=True, text=True, timeout=120, preexec_fn=_limited)
+    return wfl_program("filter", "--", expression, str(source), text=True, timeout=120,
+                       preexec_fn=_limited)
 
 
 @pytest.mark.parametrize("expression, message", [

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from ase.calculators.emt import EMT
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import wfl_argv, wfl_program
 
 pytest.importorskip("mace", reason="mace-torch is not installed (pip install 'wflcli[mace]')")
 
@@ -51,8 +52,8 @@ def cu_set(tmp_path_factory):
 
 
 def fit_command(cu_set, model, *options) -> list[str]:
-    return [WFL_PROGRAM, "fit-mace", cu_set["train"], cu_set["isolated"], "-o", model,
-            "--test", cu_set["test"], *TINY, *options]
+    return wfl_argv("fit-mace", cu_set["train"], cu_set["isolated"], "-o", model,
+       "--test", cu_set["test"], *TINY, *options)
 
 
 @pytest.fixture(scope="session")
@@ -74,12 +75,11 @@ def test_a_fitted_model_predicts_held_out_forces(fitted, cu_set, tmp_path):
     log = open(str(model) + ".log").read()
     assert log.startswith("# command: mace_run_train --name=wfl")
     assert "--E0s={29: 3.51" in log  # from the isolated atom (EMT's 3.51 eV)
-    evaluated = subprocess.run([WFL_PROGRAM, "calc", "--calc", f"mace:{model}",
-                                cu_set["test"], "-o", tmp_path / "pred.xyz"],
-                               capture_output=True, text=True)
+    evaluated = wfl_program("calc", "--calc", f"mace:{model}",
+               cu_set["test"], "-o", tmp_path / "pred.xyz", text=True)
     assert evaluated.returncode == 0, evaluated.stderr
-    errors = subprocess.run([WFL_PROGRAM, "error", "--ref", "REF_", "--pred", "MACE_",
-                             "--json", tmp_path / "pred.xyz"], capture_output=True, text=True)
+    errors = wfl_program("error", "--ref", "REF_", "--pred", "MACE_",
+                             "--json", tmp_path / "pred.xyz", text=True)
     rmse = json.loads(errors.stdout)["properties"]["forces"]["overall"]["rmse"]
     import ase.io
 

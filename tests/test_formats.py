@@ -11,7 +11,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from conftest import rattled_cells, read_text
+from helpers_data import rattled_cells, read_text
 
 
 def _emt(atoms):

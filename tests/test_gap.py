@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from conftest import rattled_cells, read_text
+from helpers_data import rattled_cells, read_text
+from helpers_wfl import PROGRAM, wfl_program
 from wflcli.io.writer import format_config
 
 pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
@@ -24,7 +25,6 @@ def labelled(tmp_path_factory):
     """40 training and 10 held-out rattled Cu cells, and the isolated atom, with EMT."""
     import subprocess
 
-    from conftest import WFL_PROGRAM
 
     folder = tmp_path_factory.mktemp("gap")
     env = dict(os.environ, WFLCLI_HOME=str(folder / "store"))
@@ -35,11 +35,11 @@ def labelled(tmp_path_factory):
         cells.append(atoms)
     raw = folder / "raw.xyz"
     raw.write_text("".join(format_config(a) for a in cells))
-    isolated = subprocess.run(f"'{WFL_PROGRAM}' atoms Cu | '{WFL_PROGRAM}' calc --calc emt "
+    isolated = subprocess.run(f"'{PROGRAM}' atoms Cu | '{PROGRAM}' calc --calc emt "
                               "--prefix REF_", shell=True, capture_output=True, env=env,
                               check=True).stdout
-    labelled = subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", "--prefix", "REF_", raw],
-                              capture_output=True, env=env, check=True).stdout
+    labelled = wfl_program("calc", "--calc", "emt", "--prefix", "REF_", raw, env=env,
+                           check=True).stdout
     configs = read_text(labelled.decode())
     (folder / "train.xyz").write_bytes(isolated + "".join(format_config(a)
                                                           for a in configs[:40]).encode())

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from conftest import read_text, write_configs
+from helpers_data import read_text, write_configs
+from helpers_wfl import wfl_program
 
 from wflcli.exec import task as task_module
 
 
-def same_under_parallel(wfl_program, tmp_path, *args, input=None, **kwargs):
+def same_under_parallel(tmp_path, *args, input=None, **kwargs):
     """stdout of a serial run, after checking that --parallel 2 (one config a chunk) writes
     the same bytes."""
     env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "parallel-home"))
@@ -91,11 +92,11 @@ def test_dimers_bad_input_is_a_usage_error(wfl, args, message):
     assert result.code == 2 and message in result.stderr and result.stdout == ""
 
 
-def test_dimers_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_dimers_parallel_and_cache(wfl, tmp_path, monkeypatch):
     from wflcli.verbs.dimers import DimerTask
 
     args = ["dimers", "H", "C", "O", "--step", "0.5"]
-    assert len(read_text(same_under_parallel(wfl_program, tmp_path, *args))) == 6 * 10
+    assert len(read_text(same_under_parallel(tmp_path, *args))) == 6 * 10
     served_from_cache(wfl, monkeypatch, DimerTask, *args)
 
 
@@ -136,11 +137,11 @@ def test_supercell_of_a_non_cubic_cell_and_bad_inputs(wfl, tmp_path):
 
 
 @pytest.mark.slow
-def test_supercell_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_supercell_parallel_and_cache(wfl, tmp_path, monkeypatch):
     from wflcli.verbs.supercell import SupercellTask
 
     src = write_configs(tmp_path / "prim.xyz", [bulk("Cu"), bulk("Al"), bulk("Fe")])
-    same_under_parallel(wfl_program, tmp_path, "supercell", "-N", "20", src)
+    same_under_parallel(tmp_path, "supercell", "-N", "20", src)
     served_from_cache(wfl, monkeypatch, SupercellTask, "supercell", "-N", "20", src)
 
 
@@ -223,13 +224,13 @@ def test_defects_that_cannot_be_made_fail_with_the_reason(wfl, tmp_path, nacl):
     assert wfl("defects", "--kind", "interstitial", "--element", "Q", cu).code == 2
 
 
-def test_defects_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_defects_parallel_seed_and_cache(wfl, tmp_path, monkeypatch):
     from wflcli.verbs.defects import DefectTask
 
     cells = [bulk("NaCl", "rocksalt", a=a, cubic=True) for a in (5.5, 5.6, 5.7)]
     src = write_configs(tmp_path / "in.xyz", cells)
     args = ["defects", "--kind", "interstitial", "-n", "3", src]
-    first = same_under_parallel(wfl_program, tmp_path, *args)
+    first = same_under_parallel(tmp_path, *args)
     other_seed = wfl_program("--no-cache", "--seed", "5", *args)
     assert other_seed.returncode == 0 and other_seed.stdout != first
     served_from_cache(wfl, monkeypatch, DefectTask, *args)
@@ -309,13 +310,13 @@ def test_neb_pairs_by_key_and_bad_pairs_fail_with_the_reason(wfl, tmp_path):
 
 
 @pytest.mark.slow
-def test_neb_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_neb_parallel_and_cache(wfl, tmp_path, monkeypatch):
     from wflcli.verbs.neb import NebTask
 
     initial, final = hop_endpoints()
     src = write_configs(tmp_path / "ends.xyz", [initial, final, final, initial])
     args = ["neb", "--calc", "emt", "--images", "2", "--steps", "20", src]
-    bands = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    bands = read_text(same_under_parallel(tmp_path, *args))
     assert len(bands) == 8
     assert bands[0].info["neb_barrier"] == pytest.approx(bands[4].info["neb_reverse_barrier"])
     served_from_cache(wfl, monkeypatch, NebTask, *args)
@@ -380,19 +381,19 @@ def test_phonon_frequencies_equal_phonopy_api(wfl, tmp_path):
 
 
 @pytest.mark.slow
-def test_phonon_samples_are_thermal_seeded_and_parallel_safe(wfl, wfl_program, tmp_path,
+def test_phonon_samples_are_thermal_seeded_and_parallel_safe(wfl, tmp_path,
                                                              monkeypatch):
     pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
     from wflcli.verbs.phonons import SampleTask
 
     src = write_configs(tmp_path / "cells.xyz", [bulk("Cu", a=3.61), bulk("Al", a=4.05)])
-    displaced = same_under_parallel(wfl_program, tmp_path, "phonons", "displace", src)
+    displaced = same_under_parallel(tmp_path, "phonons", "displace", src)
     labelled = wfl("calc", "--calc", "emt", input=displaced)
     collected = wfl("phonons", "collect", "-d", tmp_path / "ph", input=labelled.stdout)
     assert collected.code == 0, collected.stderr
     fc = write_configs(tmp_path / "fc.xyz", read_text(collected.stdout))
     args = ["phonons", "sample", "-T", "300", "-n", "30", fc]
-    out = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    out = read_text(same_under_parallel(tmp_path, *args))
     assert len(out) == 60 and [s.info["phonon_sample"] for s in out[:30]] == list(range(30))
     perfect = read_text(fc.read_text())
     hot = read_text(wfl("phonons", "sample", "-T", "1200", "-n", "30", fc).stdout)
@@ -444,9 +445,8 @@ def test_phonons_bad_input(wfl, tmp_path):
 def test_generators_through_the_local_scheduler_equal_local_runs(tmp_path):
     """Endpoint pairs (neb), a group's subcommand (phonons displace) and a seeded verb
     (defects) run as batch jobs and come back byte for byte as run here."""
-    import subprocess
 
-    from helpers_remote import WFL, system_toml, write_config
+    from helpers_remote import system_toml, write_config
 
     pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
@@ -456,11 +456,11 @@ def test_generators_through_the_local_scheduler_equal_local_runs(tmp_path):
     for args in (["neb", "--calc", "emt", "--images", "2", "--steps", "10", ends],
                  ["phonons", "displace", cells],
                  ["defects", "--kind", "vacancy", "-n", "3", cells]):
-        local = subprocess.run([WFL, "--no-cache", *map(str, args)], capture_output=True,
+        local = wfl_program("--no-cache", *map(str, args),
                                check=False)
-        remote = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "1",
-                                 *map(str, args)], capture_output=True, timeout=300,
-                                 check=False)
+        remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "1",
+                        *map(str, args), timeout=300,
+                        check=False)
         assert remote.returncode == 0, remote.stderr.decode()
         assert remote.stdout == local.stdout and local.stdout
 
@@ -528,13 +528,13 @@ def test_random_bad_input(wfl, args, code, message):
 
 
 @pytest.mark.slow
-def test_random_parallel_seed_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_random_parallel_seed_and_cache(wfl, tmp_path, monkeypatch):
     pytest.importorskip("pyxtal", reason="pyxtal is the random extra; CI installs it")
     from wflcli.verbs.random_structures import RandomTask
 
     args = ["random", "Si4", "Mg2O2", "-n", "2", "--volume", "20", "--space-groups",
             "12,62,225"]
-    first = same_under_parallel(wfl_program, tmp_path, *args)
+    first = same_under_parallel(tmp_path, *args)
     other_seed = wfl_program("--no-cache", "--seed", "9", *args)
     assert other_seed.returncode == 0 and other_seed.stdout != first
     served_from_cache(wfl, monkeypatch, RandomTask, *args)
@@ -614,7 +614,7 @@ def test_minima_hopping_equals_ase_minima_hopping(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path, monkeypatch):
+def test_minima_hopping_cli_minima_are_relaxed(tmp_path, monkeypatch):
     from ase.calculators.emt import EMT
 
     src = write_configs(tmp_path / "in.xyz", [cu_cluster(1), cu_cluster(2)])
@@ -623,7 +623,7 @@ def test_minima_hopping_cli_minima_are_relaxed(wfl_program, tmp_path, monkeypatc
     work.mkdir()
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
-    out = same_under_parallel(wfl_program, tmp_path, *args, cwd=work)
+    out = same_under_parallel(tmp_path, *args, cwd=work)
     assert os.listdir(work) == [] and os.listdir(scratch) == []  # nothing left behind
     minima = read_text(out)
     assert len({m.info["minimum_origin"] for m in minima}) == 2
@@ -664,13 +664,13 @@ def test_help_without_phonopy_or_pyxtal_and_the_extra_to_install(tmp_path):
     assert result.returncode == 1 and b"pip install 'wflcli[random]'" in result.stderr
 
 
-def test_phonon_displacements_parallel_and_cache(wfl, wfl_program, tmp_path, monkeypatch):
+def test_phonon_displacements_parallel_and_cache(wfl, tmp_path, monkeypatch):
     pytest.importorskip("phonopy", reason="phonopy is the phonons extra; CI installs it")
     from wflcli.verbs.phonons import DisplaceTask
 
     src = write_configs(tmp_path / "cells.xyz", [bulk("NaCl", "rocksalt", a=5.64), bulk("Cu")])
     args = ["phonons", "displace", "--supercell", "2x2x1", "--amplitude", "0.02", src]
-    out = read_text(same_under_parallel(wfl_program, tmp_path, *args))
+    out = read_text(same_under_parallel(tmp_path, *args))
     assert [len(a) for a in out] == [8, 8, 4]
     assert all(np.linalg.norm(a.info["phonon_vector"]) == pytest.approx(0.02) for a in out)
     served_from_cache(wfl, monkeypatch, DisplaceTask, *args)

@@ -6,13 +6,13 @@ made visible, split among the workers). The job-script side is in the golden fil
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import system_toml, write_config
+from helpers_wfl import wfl_program
 
 HERE = Path(__file__).parent
 COUNTING = "python:helpers_calc:CountingEMT"
@@ -36,7 +36,7 @@ def logged(tmp_path, monkeypatch):
 
 
 def run(*args, **kwargs):
-    return subprocess.run([WFL, "--no-cache", *map(str, args)], capture_output=True,
+    return wfl_program("--no-cache", *map(str, args),
                           timeout=120, **kwargs)
 
 

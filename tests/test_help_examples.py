@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 import pytest
 
-from conftest import WFL_PROGRAM
 from wflcli.cli.main import cli
+from helpers_wfl import PROGRAM
 
 _SHELL = {"|", ">", "<", "&&", ">>", "2>"}
 
@@ -117,7 +117,7 @@ def library(tmp_path_factory):
     home = folder / "home"
     home.mkdir()
     (home / "config.toml").write_text(_cluster(folder))
-    build_library(folder, WFL_PROGRAM, _environment(folder, home))
+    build_library(folder, PROGRAM, _environment(folder, home))
     return folder
 
 
@@ -132,7 +132,7 @@ def _cluster(library: Path) -> str:
 
 def _environment(folder: Path, home: Path) -> dict:
     return dict(os.environ, HOME=str(folder), WFLCLI_HOME=str(home),
-                PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
+                PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
 
 
 @pytest.mark.slow

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.io.extxyz import key_val_str_to_dict
-from conftest import _equal, assert_same_atoms
+from helpers_data import _equal, assert_same_atoms
+from helpers_wfl import wfl_argv, wfl_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -175,14 +176,12 @@ def test_vec_lines_on_a_pipe_are_a_clear_error(tmp_path):
     from files only; on a pipe they are named."""
     import subprocess
 
-    from conftest import WFL_PROGRAM
 
     text = "1\nplain comment\nCu 0 0 0\nVEC1 3.6 0 0\nVEC2 0 3.6 0\nVEC3 0 0 3.6\n"
     (tmp_path / "vec.xyz").write_text(text)
-    from_file = subprocess.run([WFL_PROGRAM, "cat", str(tmp_path / "vec.xyz")],
-                               capture_output=True, text=True, timeout=60)
+    from_file = wfl_program("cat", str(tmp_path / "vec.xyz"), text=True, timeout=60)
     assert from_file.returncode == 0 and 'Lattice="3.6 0.0 0.0' in from_file.stdout
-    piped = subprocess.Popen([WFL_PROGRAM, "cat"], stdin=subprocess.PIPE,
+    piped = subprocess.Popen(wfl_argv("cat"), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, err = piped.communicate("".join(text), timeout=60)
     assert piped.returncode == 1

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from ase.build import bulk, molecule
 from ase.constraints import FixAtoms
-from conftest import WFL_PROGRAM
 from test_io_malformed import CASES
 
 from wflcli.io import canonical
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
+from helpers_wfl import PROGRAM
 
 
 def _rich_frames() -> list[str]:
@@ -168,7 +168,7 @@ def test_passing_verbs_stream_each_frame_at_once(verb):
     """A slow producer: each frame comes out while the input is still open (no block
     buffering of the output, no read-ahead on a pipe)."""
     cu = _rich_frames()[0].encode()
-    proc = subprocess.Popen([WFL_PROGRAM, *verb], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([PROGRAM, *verb], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         for _ in range(2):

@@ -11,7 +11,7 @@ import pytest
 from ase import Atoms
 from ase.constraints import FixAtoms, FixCartesian
 
-from conftest import assert_same_atoms, rattled_cells
+from helpers_data import assert_same_atoms, rattled_cells
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
 

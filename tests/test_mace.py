@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_program
 
 pytest.importorskip("mace", reason="mace-torch is not installed (pip install 'wflcli[mace]')")
 
@@ -88,7 +89,7 @@ def test_auto_device_is_the_cpu_here(tiny_model):
 
 
 @pytest.mark.slow
-def test_parallel_is_byte_identical_to_serial(wfl_program, tmp_path, tiny_model):
+def test_parallel_is_byte_identical_to_serial(tmp_path, tiny_model):
     src = write_configs(tmp_path / "in.xyz", two_sizes(40))
     env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "home"))
 
@@ -251,7 +252,7 @@ def test_cuda_is_refused_where_torch_sees_none(wfl, tmp_path, tiny_model):
     assert "device=cuda, but torch" in result.stderr and "sees no CUDA device" in result.stderr
 
 
-def test_a_missing_package_is_one_line_naming_the_extra(wfl_program, tmp_path, tiny_model):
+def test_a_missing_package_is_one_line_naming_the_extra(tmp_path, tiny_model):
     # mace-torch is installed here: a package named mace that fails to import stands in for
     # its absence (the only way to see the message on a machine that has it)
     shadow = tmp_path / "shadow" / "mace"

@@ -10,13 +10,8 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import (
-    WFL_PROGRAM,
-    assert_same_atoms,
-    rattled_cells,
-    read_text,
-    write_configs,
-)
+from helpers_data import assert_same_atoms, rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_argv
 
 OPS = '''
 import os
@@ -147,7 +142,7 @@ def cells(folder, count=6, name="in.xyz"):
 
 
 def run(*args, cwd, input=None):
-    return subprocess.run([WFL_PROGRAM, *map(str, args)], capture_output=True, cwd=cwd,
+    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, cwd=cwd,
                           input=input, timeout=120)
 
 

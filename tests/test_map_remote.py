@@ -4,12 +4,12 @@ SSH (on this one machine the far side sees the same files)."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, require_cluster, system_toml, write_config
+from helpers_wfl import wfl_program
 
 OPS = '''
 from ase import Atoms
@@ -49,16 +49,11 @@ def ops(tmp_path):
     return tmp_path
 
 
-def wfl_run(*args, cwd, input=None):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, cwd=cwd, input=input,
-                          timeout=300)
-
-
 def same_as_local(ops, system: str, per_job: int, function: str) -> None:
     args = ["map", function, "cap_with=He", "in.xyz"]
-    local = wfl_run("--no-cache", "--seed", "3", *args, cwd=ops)
-    remote = wfl_run("--no-cache", "--seed", "3", "--remote", system, "--per-job", per_job,
-                     *args, cwd=ops)
+    local = wfl_program("--no-cache", "--seed", "3", *args, cwd=ops, timeout=300)
+    remote = wfl_program("--no-cache", "--seed", "3", "--remote", system, "--per-job", per_job,
+                         *args, cwd=ops, timeout=300)
     assert local.returncode == 0, local.stderr
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and local.stdout.count(b"Lattice") == 22
@@ -71,15 +66,16 @@ def test_local_scheduler_gives_the_local_output(ops):
     same_as_local(ops, "here", 6, "my_ops.py:cap_bonds")  # the job gets the absolute path
     init = ["map", f"{ops / 'my_ops.py'}:scaled", "--init", f"{ops / 'my_ops.py'}:load",
             "in.xyz"]
-    local = wfl_run("--no-cache", *init, cwd=ops)
-    remote = wfl_run("--no-cache", "--remote", "here", "--per-job", "8", *init, cwd=ops)
+    local = wfl_program("--no-cache", *init, cwd=ops, timeout=300)
+    remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "8", *init, cwd=ops,
+                         timeout=300)
     assert local.returncode == remote.returncode == 3
     assert remote.stdout == local.stdout and b"config 3: ValueError: three" in remote.stderr
     lines = ["map", f"{ops / 'my_ops.py'}:from_line", "--lines", "-"]
     text = b"H2O\nCH4\n# a comment\nNH3\n"
-    local = wfl_run("--no-cache", *lines, cwd=ops, input=text)
-    remote = wfl_run("--no-cache", "--remote", "here", "--per-job", "2", *lines, cwd=ops,
-                     input=text)
+    local = wfl_program("--no-cache", *lines, cwd=ops, input=text, timeout=300)
+    remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "2", *lines, cwd=ops,
+                         input=text, timeout=300)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and local.stdout.count(b"Properties") == 3
 

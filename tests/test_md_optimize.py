@@ -11,7 +11,8 @@ from ase.calculators.emt import EMT
 from ase.optimize import BFGS, FIRE, LBFGS
 from ase.optimize.precon import PreconLBFGS
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_program
 
 
 def total_energy(frame, prefix="emt_"):
@@ -42,7 +43,7 @@ def test_langevin_holds_300_k(wfl, tmp_path):
     assert np.mean(temperatures) == pytest.approx(300, rel=0.10)
 
 
-def test_same_seed_same_frames_under_parallel_and_chunking(wfl_program, tmp_path):
+def test_same_seed_same_frames_under_parallel_and_chunking(tmp_path):
     src = write_configs(tmp_path / "cu.xyz", rattled_cells(4, "Cu", (1, 1, 1)))
     args = ["md", "--calc", "emt", "--ensemble", "langevin", "-T", "500", "--steps", "40",
             "--every", "20", src]

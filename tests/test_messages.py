@@ -10,8 +10,9 @@ import subprocess
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, system_toml, write_config
+from helpers_wfl import PROGRAM
 
 
 @pytest.mark.parametrize("args, told", [
@@ -42,22 +43,22 @@ def test_a_verb_option_misspelt_still_gets_the_verb_option(wfl):
 def test_remote_show_counts_tries_as_ls_does_and_says_what_is_true_of_its_files(tmp_path):
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
     cells = write_configs(tmp_path / "in.xyz", rattled_cells(2, "Cu", (1, 1, 1)))
-    run = subprocess.run([WFL, "--remote", "here", "calc", "--calc", "emt", cells],
+    run = subprocess.run([PROGRAM, "--remote", "here", "calc", "--calc", "emt", cells],
                          capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr
     assert "post-mortem" not in run.stderr
     assert "0 accounting look-up(s) for tasks that left the queue" in run.stderr
     (task,) = records("here")
-    listed = subprocess.run([WFL, "remote", "ls"], capture_output=True, text=True, timeout=60)
+    listed = subprocess.run([PROGRAM, "remote", "ls"], capture_output=True, text=True, timeout=60)
     header, row = listed.stdout.splitlines()
     assert row.split()[header.split().index("TRY")] == "1"
-    shown = subprocess.run([WFL, "remote", "show", str(task["id"])], capture_output=True,
+    shown = subprocess.run([PROGRAM, "remote", "show", str(task["id"])], capture_output=True,
                            text=True, timeout=60).stdout
     assert re.search(r"^try: +1$", shown, re.M) and "attempt" not in shown
     assert "(no log yet)" not in shown  # the task is done: its log is there, empty (-q)
     assert "(empty: wfl printed nothing, as a task that ran without trouble)" in shown
     assert '"exit": 0' in shown
     shutil.rmtree(task["folder"])
-    gone = subprocess.run([WFL, "remote", "show", str(task["id"])], capture_output=True,
+    gone = subprocess.run([PROGRAM, "remote", "show", str(task["id"])], capture_output=True,
                           text=True, timeout=60).stdout
     assert gone.count("(gone: the job folder was removed)") == 3  # status, script, log

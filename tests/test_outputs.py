@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import threading
 
 import pytest
-from conftest import WFL_PROGRAM, read_text
+from helpers_data import read_text
+from helpers_wfl import wfl_program
 
 CU = '1\nProperties=species:S:1:pos:R:3 pbc="F F F"\nCu 0 0 0\n'
 CU_OUT = 'Properties=species:S:1:pos:R:3 pbc="F F F"\nCu 0.0 0.0 0.0\n'
@@ -172,7 +172,7 @@ def test_a_fifo_is_written_in_place(wfl, tmp_path, cu):
 def test_a_symlink_to_stdout_stays_a_symlink_and_the_data_goes_to_stdout(tmp_path, cu):
     link = tmp_path / "stdout-link"
     link.symlink_to("/proc/self/fd/1")
-    done = subprocess.run([WFL_PROGRAM, "cat", str(cu), "-o", str(link)], capture_output=True,
+    done = wfl_program("cat", str(cu), "-o", str(link),
                           check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode() == CU_FRAME * 2

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from ase import Atoms
 
-from conftest import read_text, rattled_cells, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 
 needs_nwchem = pytest.mark.skipif(shutil.which("nwchem") is None,
                                   reason="NWChem is not installed: scripts/install_codes.sh")

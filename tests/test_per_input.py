@@ -13,7 +13,8 @@ import time
 import pytest
 from ase.build import bulk
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import wfl_argv, wfl_program
 
 
 @pytest.fixture
@@ -142,10 +143,10 @@ def test_ctrl_c_keeps_finished_files_and_no_partial_one(tmp_path):
     (tmp_path / "slowcalc.py").write_text(SLOW_CALCULATOR)
     write_configs(tmp_path / "first.xyz", rattled_cells(1, repeat=(1, 1, 1)))
     write_configs(tmp_path / "second.xyz", rattled_cells(2, repeat=(2, 1, 1)))
-    client = subprocess.Popen([WFL_PROGRAM, "--no-cache", "--parallel", "2", "--chunk", "1",
-                               "calc", "--calc", "python:slowcalc:SlowForBigCells",
-                               tmp_path / "first.xyz", tmp_path / "second.xyz",
-                               "-o", "{dir}/{stem}.out.xyz"], cwd=tmp_path,
+    client = subprocess.Popen(wfl_argv("--no-cache", "--parallel", "2", "--chunk", "1",
+                          "calc", "--calc", "python:slowcalc:SlowForBigCells",
+                          tmp_path / "first.xyz", tmp_path / "second.xyz",
+                          "-o", "{dir}/{stem}.out.xyz"), cwd=tmp_path,
                               env={**os.environ, "PYTHONPATH": str(tmp_path)},
                               stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -163,7 +164,7 @@ def test_ctrl_c_keeps_finished_files_and_no_partial_one(tmp_path):
     assert (tmp_path / "first.out.xyz").read_text().count("energy=") == 1
 
 
-def test_outputs_per_file_through_remote_on_the_local_scheduler(wfl_program, tmp_path, inputs):
+def test_outputs_per_file_through_remote_on_the_local_scheduler(tmp_path, inputs):
     """One array job for all the files; each file's output as a local run on it alone."""
     from helpers_remote import records, system_toml, write_config
 

@@ -8,11 +8,12 @@ import io
 import shlex
 
 import pytest
-from conftest import rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
 from helpers_pipe import MD, mixed_inputs, refusing_stage, shell_pipeline
 
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
+from helpers_wfl import wfl_program
 
 COUNTING = "python:helpers_calc:CountingEMT"
 
@@ -44,7 +45,7 @@ def refuse_step(tmp_path):
     ["rattle --copies 3 --stdev 0.03", "optimize --calc emt --fmax 0.1 --steps 20",
      "calc --calc lj --prefix LJ_"],
 ], ids=["optimize-md-calc", "rattle-optimize-calc"])
-def test_three_stages_equal_the_shell_pipeline(wfl_program, cells, parallel, stages):
+def test_three_stages_equal_the_shell_pipeline(cells, parallel, stages):
     global_args = ["--no-cache", "--seed", "11", *parallel]
     code, expected, err = shell_pipeline(global_args, stages, cells)
     assert code == 0, err
@@ -55,7 +56,7 @@ def test_three_stages_equal_the_shell_pipeline(wfl_program, cells, parallel, sta
 
 
 @pytest.mark.slow
-def test_seed_reaches_every_stage_as_in_the_shell_pipeline(wfl_program, cells):
+def test_seed_reaches_every_stage_as_in_the_shell_pipeline(cells):
     stages = [MD, "rattle --copies 2", "calc --calc lj"]
     runs = {seed: piped(wfl_program, ["--no-cache", "--seed", seed], stages, cells).stdout
             for seed in ("1", "2")}
@@ -64,7 +65,7 @@ def test_seed_reaches_every_stage_as_in_the_shell_pipeline(wfl_program, cells):
 
 
 @pytest.mark.slow
-def test_a_stage_sees_the_position_of_the_pipelines_input(wfl_program, cells):
+def test_a_stage_sees_the_position_of_the_pipelines_input(cells):
     """After a stage that gives several configs per input, md's MD_source is the input's
     position in the pipeline's input (a shell pipeline numbers md's own input); the
     frames, seeds included, are the same."""
@@ -84,8 +85,7 @@ def _configs(data: bytes) -> list:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("parallel", [[], ["--parallel", "2"]], ids=["serial", "parallel"])
-def test_failed_configs_as_in_the_shell_pipeline(wfl_program, tmp_path, with_failures,
-                                                 refuse_step, parallel):
+def test_failed_configs_as_in_the_shell_pipeline(tmp_path, with_failures, refuse_step, parallel):
     stages = [MD, refuse_step, "calc --calc emt --prefix REF_"]
     global_args = ["--no-cache", "--seed", "5", *parallel]
     code, expected, _ = shell_pipeline(global_args, stages, with_failures)
@@ -106,8 +106,7 @@ def test_failed_configs_as_in_the_shell_pipeline(wfl_program, tmp_path, with_fai
     assert (tmp_path / "failed.xyz").read_bytes() == (tmp_path / "shell-failed.xyz").read_bytes()
 
 
-def test_a_rerun_is_served_from_the_cache_and_a_changed_stage_recomputes(wfl, cells,
-                                                                        calc_log):
+def test_a_rerun_is_served_from_the_cache_and_a_changed_stage_recomputes(wfl, cells, calc_log):
     stages = ["rattle --copies 2", f"calc --calc {COUNTING} --prefix REF_"]
     first = wfl("pipe", " | ".join(stages), cells)
     assert first.code == 0 and calc_log() == 12

@@ -8,9 +8,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
 from helpers_pipe import MD, mixed_inputs, refusing_stage, shell_pipeline
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_remote import records, require_cluster, system_toml, write_config
+from helpers_wfl import PROGRAM
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ GLOBAL = ["--seed", "3"]
 
 
 def wfl_run(*args, timeout=600):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
+    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, timeout=timeout,
                           check=False)
 
 

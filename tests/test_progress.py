@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import PROGRAM, wfl_program
 from helpers_pty import Shell
 from helpers_remote import system_toml, write_config
 from helpers_terminal import in_terminal, on_screen, read_until
@@ -28,7 +28,8 @@ def cells(tmp_path, monkeypatch):
 
 @pytest.fixture
 def terminal(tmp_path, cells):
-    env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
+    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
+               WFLCLI_HOME=str(tmp_path / "home"))
     session = Shell("bash", tmp_path, env, term="xterm", columns=160)
     yield session
     session.close()
@@ -75,8 +76,8 @@ def test_a_pipeline_shows_its_configs_the_steps_of_its_md_stage_and_cache_hits(t
 
 def test_nothing_on_stderr_when_it_is_not_a_terminal(tmp_path):
     write_configs(tmp_path / "cells.xyz", rattled_cells(3, "Cu", (1, 1, 1)))
-    result = subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", "cells.xyz"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = wfl_program("calc", "--calc", "emt", "cells.xyz", cwd=tmp_path, text=True, timeout=120,
+                            env=dict(os.environ, WFLCLI_HOME=str(tmp_path / "home")))
     assert result.returncode == 0 and result.stderr == ""
 
 
@@ -95,7 +96,7 @@ def test_fit_gap_shows_its_phases_in_order_and_what_it_wrote(cells):
     write_configs(cells.parent / "eight.xyz", rattled_cells(8, "Cu", (1, 1, 1)))
     labelled = in_terminal("--no-cache", "calc", "--calc", "emt", "--prefix", "REF_",
                            "eight.xyz", "-o", "train.xyz")
-    isolated = subprocess.run(f"'{WFL_PROGRAM}' atoms Cu | '{WFL_PROGRAM}' calc --calc emt "
+    isolated = subprocess.run(f"'{PROGRAM}' atoms Cu | '{PROGRAM}' calc --calc emt "
                               "--prefix REF_ -o iso.xyz", shell=True, timeout=120)
     assert labelled.code == isolated.returncode == 0
     fit = in_terminal("fit-gap", "iso.xyz", "train.xyz", "-o", "G.xml", "--gap",
@@ -134,7 +135,7 @@ def test_a_remote_run_shows_its_tasks_and_notices_on_lines_of_their_own(terminal
 @pytest.mark.slow
 def test_a_remote_run_in_a_pipe_prints_only_its_notices(tmp_path, cells):
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
-    done = subprocess.run([WFL_PROGRAM, "--remote", "here", "--per-job", "3", "calc", "--calc",
+    done = subprocess.run([PROGRAM, "--remote", "here", "--per-job", "3", "calc", "--calc",
                            "emt", "cells.xyz"], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0
     lines = done.stderr.splitlines()

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers_wfl import PROGRAM
 
-from conftest import WFL_PROGRAM
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"<!-- runnable -->\n```sh\n(.*?)```", README.read_text(), re.DOTALL)
@@ -25,7 +25,7 @@ def test_the_readme_has_runnable_blocks():
 def test_readme_block_runs(block, tmp_path):
     for module in ("tblite", "rdkit", "featomic"):
         pytest.importorskip(module, reason="the README uses every extra; CI installs them")
-    env = dict(os.environ, PATH=f"{Path(WFL_PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
+    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{block}\n{result.stderr[-3000:]}"

@@ -12,16 +12,11 @@ import time
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import (PBS_STANDIN, WFL, records, require_cluster,
-                            system_toml, write_config)
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import PBS_STANDIN, records, require_cluster, system_toml, write_config
+from helpers_wfl import wfl_argv, wfl_program
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
-
-
-def wfl_run(*args, timeout=600, **kwargs):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
-                          **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +24,7 @@ def thousand(tmp_path_factory):
     """1,000 rattled Cu cells and their local EMT result."""
     folder = tmp_path_factory.mktemp("thousand")
     path = write_configs(folder / "in.xyz", rattled_cells(1000))
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", path)
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", path)
     assert local.returncode == 0
     return path, local.stdout
 
@@ -56,8 +51,8 @@ def test_thousand_configs_equal_the_local_run_byte_for_byte(tmp_path, thousand, 
     name = f"{scheduler}-local"
     write_config(system_toml(name, scheduler, tmp_path / "runs", ssh=True))
     path, local = thousand
-    remote = wfl_run("--no-cache", "--remote", name, "--per-job", "100", "calc", "--calc",
-                     "emt", path)
+    remote = wfl_program("--no-cache", "--remote", name, "--per-job", "100", "calc", "--calc",
+                         "emt", path)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local
     tasks = records(name)
@@ -70,9 +65,9 @@ def test_pbs_standin_runs_array_jobs(tmp_path, monkeypatch):
     monkeypatch.setenv("PBS_STANDIN_HOME", str(tmp_path / "pbs"))
     write_config(system_toml("pbs", "pbs", tmp_path / "runs", ssh=False))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(120))
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", path)
-    remote = wfl_run("--no-cache", "--remote", "pbs", "--per-job", "50", "calc", "--calc",
-                     "emt", path)
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", path)
+    remote = wfl_program("--no-cache", "--remote", "pbs", "--per-job", "50", "calc", "--calc",
+                         "emt", path)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
     assert [t["job_id"] for t in records("pbs")] == ["1[].standin"] * 3
@@ -82,15 +77,15 @@ def test_killed_client_rerun_submits_nothing_twice(tmp_path, thousand):
     name = slurm_system(tmp_path, commands=["sleep 2"])
     path, local = thousand
     out = tmp_path / "out.xyz"
-    args = [WFL, "--no-cache", "--remote", name, "--per-job", "100", "calc", "--calc", "emt",
-            path, "-o", out]
+    args = wfl_argv("--no-cache", "--remote", name, "--per-job", "100", "calc", "--calc", "emt",
+               path, "-o", out)
     client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for(lambda: len(records(name)) == 10, what="10 tasks submitted")
     client.send_signal(signal.SIGINT)
     _, err = client.communicate(timeout=60)
     assert client.returncode == 130, err
     assert b"keep running" in err and not out.exists()  # no half-written output
-    rerun = subprocess.run(args, capture_output=True, timeout=600)
+    rerun = subprocess.run(args, capture_output=True)
     assert rerun.returncode == 0, rerun.stderr
     assert out.read_bytes() == local
     assert len(records(name)) == 10  # every task was submitted exactly once
@@ -114,9 +109,9 @@ def _cancel_second_task(name):
 def test_scancelled_task_is_resubmitted(tmp_path):
     name = slurm_system(tmp_path, commands=["sleep 3"])
     path = write_configs(tmp_path / "in.xyz", rattled_cells(200))
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", path)
-    client = subprocess.Popen([WFL, "--no-cache", "--remote", name, "--per-job", "50", "calc",
-                               "--calc", "emt", path], stdout=subprocess.PIPE,
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", path)
+    client = subprocess.Popen(wfl_argv("--no-cache", "--remote", name, "--per-job", "50", "calc",
+                                  "--calc", "emt", path), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     cancelled = _cancel_second_task(name)
     out, err = client.communicate(timeout=600)
@@ -134,9 +129,9 @@ def test_scancelled_task_with_no_retries_fails_its_configs(tmp_path):
     name = slurm_system(tmp_path, commands=["sleep 3"])
     path = write_configs(tmp_path / "in.xyz", rattled_cells(200))
     failed = tmp_path / "failed.xyz"
-    client = subprocess.Popen([WFL, "--no-cache", "--remote", name, "--per-job", "50",
-                               "--retries", "0", "calc", "--calc", "emt", path, "--failed",
-                               failed], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    client = subprocess.Popen(wfl_argv("--no-cache", "--remote", name, "--per-job", "50",
+                                  "--retries", "0", "calc", "--calc", "emt", path, "--failed",
+                                  failed), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _cancel_second_task(name)
     out, err = client.communicate(timeout=600)
     assert client.returncode == 3, err
@@ -152,9 +147,9 @@ def test_hostile_rundir_and_job_name_run_nothing_else(tmp_path):
     require_cluster("slurm")
     write_config(system_toml("hostile", "slurm", tmp_path / hostile, ssh=True))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(40))
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", path)
-    remote = wfl_run("--no-cache", "--remote", "hostile", "--per-job", "20", "--job-name",
-                     f"x; touch {marker}; $(touch {marker})", "calc", "--calc", "emt", path)
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", path)
+    remote = wfl_program("--no-cache", "--remote", "hostile", "--per-job", "20", "--job-name",
+                         f"x; touch {marker}; $(touch {marker})", "calc", "--calc", "emt", path)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
     assert not marker.exists()
@@ -171,52 +166,52 @@ def test_unknown_host_key_is_refused_unless_the_system_opts_in(tmp_path):
     empty.write_text("")
     write_config(system_toml("stranger", "slurm", tmp_path / "runs", ssh=True,
                              known_hosts=empty))
-    refused = wfl_run("remote", "doctor", "stranger")
+    refused = wfl_program("remote", "doctor", "stranger")
     assert refused.returncode == 1 and b"host key" in refused.stdout + refused.stderr
     assert empty.read_text() == ""
     write_config(system_toml("trusting", "slurm", tmp_path / "runs", ssh=True,
                              known_hosts=empty, extra="accept_new_host = true"))
-    accepted = wfl_run("remote", "doctor", "trusting")
+    accepted = wfl_program("remote", "doctor", "trusting")
     assert accepted.returncode == 0, accepted.stdout
     assert "[127.0.0.1]:2222" in empty.read_text()
 
 
 def test_remote_commands_against_slurm(tmp_path):
     name = slurm_system(tmp_path, commands=["sleep 2"])
-    doctor = wfl_run("remote", "doctor", name)
+    doctor = wfl_program("remote", "doctor", name)
     assert doctor.returncode == 0 and doctor.stdout.count(b"ok  ") == 4, doctor.stdout
     path = write_configs(tmp_path / "in.xyz", rattled_cells(60))
-    done = wfl_run("--no-cache", "--remote", name, "--per-job", "30", "calc", "--calc", "emt",
-                   path)
+    done = wfl_program("--no-cache", "--remote", name, "--per-job", "30", "calc", "--calc", "emt",
+                       path)
     assert done.returncode == 0, done.stderr
     first, second = records(name)
 
-    listing = wfl_run("remote", "ls", "--system", name)
+    listing = wfl_program("remote", "ls", "--system", name)
     assert listing.stdout.splitlines()[0].split()[:5] == [b"ID", b"SYSTEM", b"JOB", b"TASK",
                                                          b"STATE"]
     assert len(listing.stdout.splitlines()) == 3 and b" done " in listing.stdout
-    assert wfl_run("remote", "ls", "--state", "running").stdout == b"no jobs recorded that match\n"
+    assert wfl_program("remote ls --state running").stdout == b"no jobs recorded that match\n"
 
-    shown = wfl_run("remote", "show", first["id"])
+    shown = wfl_program("remote", "show", first["id"])
     assert shown.returncode == 0
     assert b"#SBATCH --array=1-2" in shown.stdout and b"sleep 2" in shown.stdout
     assert b'"exit": 0' in shown.stdout and b"--- " in shown.stdout
 
     # a job still in the queue: sync sees it, cancel (ids on stdin) stops it, clean refuses it
-    client = subprocess.Popen([WFL, "--no-cache", "--remote", name, "--per-job", "30", "calc",
-                               "--calc", "emt", "--prefix", "again_", path],
+    client = subprocess.Popen(wfl_argv("--no-cache", "--remote", name, "--per-job", "30", "calc",
+                                  "--calc", "emt", "--prefix", "again_", path),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for(lambda: len(records(name)) == 4, what="the second job")
     client.send_signal(signal.SIGINT)
     client.communicate(timeout=60)
     queued = [t for t in records(name) if t["state"] in ("queued", "running")]
     assert len(queued) == 2
-    refused = wfl_run("remote", "clean", str(queued[0]["id"]), "--yes")
+    refused = wfl_program("remote", "clean", str(queued[0]["id"]), "--yes")
     assert refused.returncode == 2 and b"cancel it first" in refused.stderr
-    synced = wfl_run("remote", "sync")
+    synced = wfl_program("remote", "sync")
     assert synced.returncode == 0 and b"checked 2 active task(s)" in synced.stdout
-    cancel = wfl_run("remote", "cancel", "-",
-                     input="\n".join(str(t["id"]) for t in queued).encode())
+    cancel = wfl_program("remote", "cancel", "-",
+                         input="\n".join(str(t["id"]) for t in queued).encode())
     assert cancel.returncode == 0 and b"cancelled 2 task(s)" in cancel.stdout
     assert {t["state"] for t in records(name)[2:]} == {"cancelled"}
     wait_for(lambda: b"_" not in subprocess.run(["squeue", "--noheader", "-j",
@@ -224,14 +219,14 @@ def test_remote_commands_against_slurm(tmp_path):
                                                 capture_output=True).stdout,
              what="the cancelled job to leave the queue")
 
-    only_done = wfl_run("remote", "clean", "--system", name, "--done", "--dry-run")
+    only_done = wfl_program("remote", "clean", "--system", name, "--done", "--dry-run")
     assert b"would remove 2 task record(s) and 1 job folder(s)" in only_done.stdout
-    dry = wfl_run("remote", "clean", "--system", name, "--dry-run")
+    dry = wfl_program("remote", "clean", "--system", name, "--dry-run")
     assert dry.returncode == 0 and b"would remove 4 task record(s) and 2 job folder(s)" in \
         dry.stdout
     assert len(list((tmp_path / "runs").iterdir())) == 2
-    unasked = wfl_run("remote", "clean", "--system", name, stdin=subprocess.DEVNULL)
+    unasked = wfl_program("remote", "clean", "--system", name, stdin=subprocess.DEVNULL)
     assert unasked.returncode == 2 and b"without --yes" in unasked.stderr
-    cleaned = wfl_run("remote", "clean", "--system", name, "--yes")
+    cleaned = wfl_program("remote", "clean", "--system", name, "--yes")
     assert cleaned.returncode == 0 and b"removed 4 task record(s)" in cleaned.stdout
     assert list((tmp_path / "runs").iterdir()) == [] and records(name) == []

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers_remote import WFL
 from wflcli.cli.remote_run import portable_args
 from wflcli.errors import UsageError
 from wflcli.exec.systems import ConfigError, load_config
 from wflcli.exec.transport import shell_line
 from wflcli.exec.transport.local import LocalTransport
+from helpers_wfl import wfl_program
 
 USER = """
 [systems.cluster]
@@ -67,7 +67,7 @@ def test_remote_config_shows_where_each_value_came_from(user_config, tmp_path):
     project = tmp_path / ".wflcli"
     project.mkdir()
     (project / "config.toml").write_text('[systems.cluster]\nscheduler = "sge"\n')
-    shown = subprocess.run([WFL, "remote", "config"], capture_output=True, text=True,
+    shown = wfl_program("remote", "config", text=True,
                            cwd=tmp_path)
     assert shown.returncode == 0
     assert f'scheduler = "sge"  # {project / "config.toml"}' in shown.stdout
@@ -101,7 +101,7 @@ def test_bad_config_names_file_key_and_problem(user_config, text, message):
     with pytest.raises(ConfigError) as caught:
         load_config(Path("/"))
     assert str(caught.value).startswith(str(user_config)) and message in str(caught.value)
-    done = subprocess.run([WFL, "remote", "config"], capture_output=True, text=True, cwd="/")
+    done = wfl_program("remote", "config", text=True, cwd="/")
     assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
 
 
@@ -122,7 +122,7 @@ def test_env_merges_by_variable_and_is_exported_first_in_jobs(user_config, tmp_p
                            '\nprintf "%s|%s" "$VASP_PP_PATH" "$WFL_VASP_COMMAND"'],
                           capture_output=True, text=True)
     assert done.stdout == "/mine|srun vasp_std"
-    shown = subprocess.run([WFL, "remote", "config"], capture_output=True, text=True,
+    shown = wfl_program("remote", "config", text=True,
                            cwd=tmp_path)
     assert f'VASP_PP_PATH = "/mine"  # {project / "config.toml"}' in shown.stdout
 

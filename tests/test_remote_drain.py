@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, require_cluster, system_toml, write_config
+from helpers_wfl import wfl_argv, wfl_program
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
@@ -30,8 +31,7 @@ def counted(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(HERE))
 
     def local(path):
-        done = subprocess.run([WFL, "--no-cache", "calc", "--calc", COUNTING, path],
-                              capture_output=True, check=True, timeout=120)
+        done = wfl_program("--no-cache", "calc", "--calc", COUNTING, path, check=True, timeout=120)
         return done.stdout
 
     return log, local
@@ -62,9 +62,9 @@ def test_local_tasks_stop_in_time_and_the_rest_goes_on(tmp_path, counted):
     expected = local(path)
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
                              extra=env_table("here", {"CALC_SLEEP": "1", "CALC_LOG": log})))
-    done = subprocess.run([WFL, "--no-cache", "--remote", "here", "--per-job", "8", "--time",
+    done = wfl_program("--no-cache", "--remote", "here", "--per-job", "8", "--time",
                            "0:00:20", "--drain-margin", "16", "calc", "--calc", COUNTING,
-                           path], capture_output=True, timeout=300)
+                  path, timeout=300)
     check_drained_run(done, log, expected, 8)
 
 
@@ -78,8 +78,8 @@ def test_a_client_killed_after_a_drain_loses_nothing(tmp_path, counted):
     expected = local(path)
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
                              extra=env_table("here", {"CALC_SLEEP": "1", "CALC_LOG": log})))
-    args = [WFL, "--no-cache", "--remote", "here", "--per-job", "8", "--time", "0:00:20",
-            "--drain-margin", "16", "calc", "--calc", COUNTING, path]
+    args = wfl_argv("--no-cache", "--remote", "here", "--per-job", "8", "--time", "0:00:20",
+            "--drain-margin", "16", "calc", "--calc", COUNTING, path)
     client = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not any(t["state"] == "drained" for t in records()):
@@ -108,9 +108,9 @@ def test_grid_engine_tasks_drain_before_their_walltime(tmp_path, counted):
     --drain-margin 14, a task that did not stop in time would be killed (qacct failed 37)."""
     log, path, expected = on_cluster(tmp_path, counted, "sge-drain", 12, sleep=1,
                                    scheduler="sge")
-    done = subprocess.run([WFL, "--no-cache", "--remote", "sge-drain", "--per-job", "12",
+    done = wfl_program("--no-cache", "--remote", "sge-drain", "--per-job", "12",
                            "--time", "0:00:20", "--drain-margin", "14", "calc", "--calc",
-                           COUNTING, path], capture_output=True, timeout=600)
+                  COUNTING, path, timeout=600)
     tasks = check_drained_run(done, log, expected, 12)
     for job in sorted({t["job_id"] for t in tasks}):
         accounted = subprocess.run(["qacct", "-j", job], capture_output=True, text=True).stdout
@@ -122,9 +122,9 @@ def test_slurm_tasks_drain_before_their_walltime(tmp_path, counted):
     """Configs of 6 s, --time 1 (60 s), 10 per task: each task stops when less than
     --drain-margin 25 s is left, long before SLURM would kill it."""
     log, path, expected = on_cluster(tmp_path, counted, "slurm-drain", 20, sleep=6)
-    done = subprocess.run([WFL, "--no-cache", "--remote", "slurm-drain", "--per-job", "10",
+    done = wfl_program("--no-cache", "--remote", "slurm-drain", "--per-job", "10",
                            "--time", "1", "--drain-margin", "25", "calc", "--calc", COUNTING,
-                           path], capture_output=True, timeout=600)
+                  path, timeout=600)
     tasks = check_drained_run(done, log, expected, 20)
     sacct = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "State", "-j",
                             ",".join(sorted({t["job_id"] for t in tasks}))],
@@ -137,8 +137,8 @@ def test_sigterm_from_slurm_drains_the_task(tmp_path, counted):
     """SIGTERM to the batch shell (what --signal=B:TERM@margin sends ahead of the kill;
     here sent at once with scancel --signal=TERM --batch)."""
     log, path, expected = on_cluster(tmp_path, counted, "slurm-term", 10, sleep=1)
-    client = subprocess.Popen([WFL, "--no-cache", "--remote", "slurm-term", "--per-job", "10",
-                               "--time", "0:10:00", "calc", "--calc", COUNTING, path],
+    client = subprocess.Popen(wfl_argv("--no-cache", "--remote", "slurm-term", "--per-job", "10",
+                               "--time", "0:10:00", "calc", "--calc", COUNTING, path),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not (log.exists() and len(log.read_text().splitlines()) >= 2):

@@ -8,28 +8,24 @@ import subprocess
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, system_toml, write_config
+from helpers_wfl import PROGRAM, wfl_argv, wfl_program
 
 
 @pytest.fixture
-def here(tmp_path):
+def here(tmp_path, hostile_path):
     """A system 'here' with the local scheduler, and 60 configs to run on it."""
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra="[systems.here.partitions.short]\ncores = 2\n"
                                    'time = "1:00:00"\nnodes = 4\n'))
     return write_configs(tmp_path / "in.xyz", rattled_cells(60))
 
 
-def wfl_run(*args, timeout=300, **kwargs):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
-                          **kwargs)
-
-
 def test_calc_on_local_scheduler_equals_local_run(here):
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", here)
-    remote = wfl_run("--no-cache", "--remote", "here", "--per-job", "25", "calc", "--calc",
-                     "emt", here)
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", here, timeout=300)
+    remote = wfl_program("--no-cache", "--remote", "here", "--per-job", "25", "calc", "--calc",
+                         "emt", here, timeout=300)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
     tasks = records("here")
@@ -40,16 +36,18 @@ def test_calc_on_local_scheduler_equals_local_run(here):
 
 def test_md_outputs_come_back_identical(here):
     args = ["md", "--calc", "emt", "--steps", "4", "--every", "2", "--temperature", "300"]
-    local = wfl_run("--no-cache", "--seed", "7", *args, here)
-    remote = wfl_run("--no-cache", "--seed", "7", "--remote", "here", "--per-job", "30", *args,
-                     here)
+    local = wfl_program("--no-cache", "--seed", "7", *args, here, timeout=300)
+    remote = wfl_program("--no-cache", "--seed", "7", "--remote", "here", "--per-job", "30", *args,
+                         here, timeout=300)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and local.stdout.count(b"Lattice") == 180
 
 
 def test_cached_configs_are_not_sent(here):
-    first = wfl_run("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here)
-    again = wfl_run("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here)
+    first = wfl_program("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here,
+                        timeout=300)
+    again = wfl_program("--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here,
+                        timeout=300)
     assert first.returncode == again.returncode == 0
     assert again.stdout == first.stdout
     assert b"0 job(s) with 0 task(s) submitted" in again.stderr
@@ -58,20 +56,21 @@ def test_cached_configs_are_not_sent(here):
 
 def test_rerun_reattaches_to_finished_tasks_and_refresh_runs_them_again(here):
     args = ["--no-cache", "--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here]
-    first = wfl_run(*args)
-    again = wfl_run(*args)
+    first = wfl_program(*args, timeout=300)
+    again = wfl_program(*args, timeout=300)
     assert again.stdout == first.stdout
     assert b"re-attached to 2 task(s)" in again.stderr and len(records("here")) == 2
-    refreshed = wfl_run("--refresh", *args)
+    refreshed = wfl_program("--refresh", *args, timeout=300)
     assert refreshed.stdout == first.stdout and len(records("here")) == 4
 
 
 def test_output_file_and_failed_file_are_written_by_the_client(here, tmp_path):
     out, failed = tmp_path / "out.xyz", tmp_path / "failed.xyz"
-    done = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, "-o", out,
-                   "--failed", failed)
+    done = wfl_program("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, "-o", out,
+                       "--failed", failed, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes() == wfl_run("--no-cache", "calc", "--calc", "emt", here).stdout
+    assert out.read_bytes() == wfl_program("--no-cache", "calc", "--calc", "emt", here,
+                                           timeout=300).stdout
     assert failed.read_bytes() == b""
 
 
@@ -79,27 +78,28 @@ def test_failed_configs_come_back_as_failed(tmp_path, here):
     from ase import Atoms
 
     bad = write_configs(tmp_path / "bad.xyz", [*rattled_cells(2), Atoms("Xe", cell=[5] * 3)])
-    local = wfl_run("--no-cache", "calc", "--calc", "emt", bad)
-    remote = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", bad)
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", bad, timeout=300)
+    remote = wfl_program("--no-cache", "--remote", "here", "calc", "--calc", "emt", bad,
+                         timeout=300)
     assert local.returncode == remote.returncode == 3
     assert remote.stdout == local.stdout and b"wfl_error" in remote.stdout
     assert b"1 of 3 configs failed" in remote.stderr
 
 
 def test_unknown_system_is_a_usage_error(here):
-    done = wfl_run("--remote", "nowhere", "calc", "--calc", "emt", here)
+    done = wfl_program("--remote", "nowhere", "calc", "--calc", "emt", here, timeout=300)
     assert done.returncode == 2
     assert b"--remote nowhere: no such system" in done.stderr and b"known: here" in done.stderr
 
 
 def test_global_option_after_the_verb_gets_a_hint(here):
-    done = wfl_run("calc", "--remote", "here", "--calc", "emt", here)
+    done = wfl_program("calc", "--remote", "here", "--calc", "emt", here, timeout=300)
     assert done.returncode == 2
     assert b"--remote is a global option: give it before the verb" in done.stderr
 
 
 def test_verbs_that_make_configs_refuse_remote(here):
-    done = wfl_run("--remote", "here", "smiles", "CCO")
+    done = wfl_program("--remote", "here", "smiles", "CCO", timeout=300)
     assert done.returncode == 2 and b"wfl smiles runs here" in done.stderr
 
 
@@ -111,37 +111,38 @@ def test_verbs_that_make_configs_refuse_remote(here):
     (["--nodes", "5"], b"partition short of here allows at most 4 nodes per job"),
 ])
 def test_impossible_resources_are_refused_before_submitting(here, options, message):
-    done = wfl_run("--remote", "here", *options, "calc", "--calc", "emt", here)
+    done = wfl_program("--remote", "here", *options, "calc", "--calc", "emt", here, timeout=300)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert records("here") == []
 
 
 def test_descriptor_needs_species_remotely(here):
-    done = wfl_run("--remote", "here", "descriptor", here)
+    done = wfl_program("--remote", "here", "descriptor", here, timeout=300)
     assert done.returncode == 2 and b"give --species" in done.stderr
 
 
 def test_a_far_side_that_cannot_run_wfl_is_one_clear_error(tmp_path, here):
     write_config(system_toml("broken", "local", tmp_path / "runs2", ssh=False).replace(
-        WFL, str(tmp_path / "no-such-wfl")))
-    done = wfl_run("--no-cache", "--remote", "broken", "calc", "--calc", "emt", here)
+        PROGRAM, str(tmp_path / "no-such-wfl")))
+    done = wfl_program("--no-cache", "--remote", "broken", "calc", "--calc", "emt", here,
+                       timeout=300)
     assert done.returncode == 1
     assert b"wfl failed in job" in done.stderr and b"exit 127" in done.stderr
     assert b"Traceback" not in done.stderr and done.stdout == b""
 
 
 def test_bad_verb_arguments_are_refused_before_submitting(here):
-    done = wfl_run("--remote", "here", "calc", "--calc", "emt", "--calc-kwargs", '{"bad": 1}',
-                   here)
+    done = wfl_program("--remote", "here", "calc", "--calc", "emt", "--calc-kwargs", '{"bad": 1}',
+                       here, timeout=300)
     assert done.returncode == 2 and b"unknown parameter 'bad'" in done.stderr
     assert records("here") == []
 
 
 def test_remote_doctor_and_config_on_the_local_system(here):
-    doctor = wfl_run("remote", "doctor", "here")
+    doctor = wfl_program("remote", "doctor", "here", timeout=300)
     assert doctor.returncode == 0, doctor.stdout
     assert b"ok    run " in doctor.stdout and b"same wflcli version" in doctor.stdout
-    shown = wfl_run("remote", "config")
+    shown = wfl_program("remote", "config", timeout=300)
     assert b"[systems.here]" in shown.stdout and b'scheduler = "local"  # ' in shown.stdout
 
 
@@ -151,12 +152,12 @@ def test_a_damaged_store_is_a_clear_error_not_a_hang(here):
     store = os.path.join(os.environ["WFLCLI_HOME"], "store.sqlite")
     with open(store, "wb") as stream:
         stream.write(b"not a database" * 50)
-    done = wfl_run("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, timeout=60)
+    done = wfl_program("--no-cache", "--remote", "here", "calc", "--calc", "emt", here, timeout=60)
     assert done.returncode == 1 and b"cannot be used" in done.stderr
 
 
 @pytest.mark.slow
-def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
+def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path, hostile_path):
     """A task killed without a trace (no status file; the local scheduler keeps no
     accounting): the running client, and ``wfl remote sync`` after a killed client, record
     the same state and the same reason, from the same classifier."""
@@ -164,11 +165,11 @@ def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
     import signal
     import time
 
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              commands=("sleep 60",)))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(4))
-    args = [WFL, "--no-cache", "--remote", "here", "--retries", "0", "calc", "--calc", "emt",
-            path]
+    args = wfl_argv("--no-cache", "--remote", "here", "--retries", "0", "calc", "--calc", "emt",
+               path)
 
     def started(count):
         for _ in range(300):
@@ -189,7 +190,7 @@ def test_client_and_sync_agree_on_a_task_that_vanished(tmp_path):
     client.kill()
     client.wait()
     os.killpg(job, signal.SIGKILL)
-    synced = wfl_run("remote", "sync", timeout=30)
+    synced = wfl_program("remote", "sync", timeout=30)
     assert synced.returncode == 0 and b"now 1 failed" in synced.stdout, synced.stdout
     seen_by_sync = records("here")[1]
     assert seen_by_client["state"] == seen_by_sync["state"] == "failed"

@@ -10,8 +10,9 @@ import subprocess
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, require_cluster, system_toml, write_config
+from helpers_wfl import wfl_argv
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -34,8 +35,8 @@ def test_four_concurrent_clients_make_the_queries_of_one(tmp_path):
     together.write_bytes(b"".join(path.read_bytes() for path in inputs))
 
     def client(system, path):
-        return subprocess.Popen([WFL, "--no-cache", "--remote", system, "--per-job", "2",
-                                 "calc", "--calc", "emt", path], env=env,
+        return subprocess.Popen(wfl_argv("--no-cache", "--remote", system, "--per-job", "2",
+                                    "calc", "--calc", "emt", path), env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     alone = client("one", together)

@@ -19,8 +19,9 @@ import subprocess
 
 import pytest
 
-from conftest import rattled_cells, read_text, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import PROGRAM
+from helpers_remote import records, require_cluster, system_toml, write_config
 from wflcli.exec.transport.local import LocalTransport
 
 pytestmark = pytest.mark.slow
@@ -47,7 +48,7 @@ HOSTILE = ["it's", 'say "hi"', "a; touch x", "$(touch y)", "`touch z`", "line\nb
 
 
 def wfl_run(*args, cwd, timeout=300):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout)
 
 
@@ -330,7 +331,7 @@ def test_clean_staged_keeps_the_copies_a_running_task_links_to(tmp_path, project
     spare = wfl_run("--no-cache", "--remote", system, "map", "code/spare.py:f", "in.xyz",
                     cwd=project)
     assert spare.returncode == 0, spare.stderr
-    running = subprocess.Popen([WFL, "--no-cache", "--remote", system, "--per-job", "6",
+    running = subprocess.Popen([PROGRAM, "--no-cache", "--remote", system, "--per-job", "6",
                                 "map", "code/slow.py:slow", "in.xyz"], cwd=project,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

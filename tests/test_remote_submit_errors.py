@@ -17,15 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import records, require_cluster, system_toml, write_config
+from helpers_wfl import PROGRAM, wfl_program
 
 BOUND = 30  # seconds: an error must be reported by then
-
-
-def wfl_run(*args, timeout=BOUND, **kwargs):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
-                          **kwargs)
 
 
 @pytest.fixture
@@ -34,8 +30,8 @@ def configs(tmp_path):
 
 
 def calc(system, configs, *options, env=None):
-    return wfl_run("--no-cache", "--remote", system, "--per-job", "5", *options, "calc",
-                   "--calc", "emt", configs, env=env)
+    return wfl_program("--no-cache", "--remote", system, "--per-job", "5", *options, "calc",
+                       "--calc", "emt", configs, env=env, timeout=BOUND)
 
 
 def assert_one_clear_error(done, *phrases):
@@ -71,16 +67,16 @@ def test_ssh_port_with_nothing_listening_or_out_of_range(tmp_path, configs, port
     assert records("far") == []
 
 
-def test_partition_memory_that_is_no_size(tmp_path, configs):
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+def test_partition_memory_that_is_no_size(tmp_path, hostile_path, configs):
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra='[systems.here.partitions.big]\nmemory = "lots"\n'))
     done = calc("here", configs)
     assert done.returncode == 1 and b"memory 'lots' is not a size" in done.stderr, done.stderr
     assert records("here") == []
 
 
-def test_mem_larger_than_the_partition_is_refused(tmp_path, configs):
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False,
+def test_mem_larger_than_the_partition_is_refused(tmp_path, hostile_path, configs):
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False,
                              extra='[systems.here.partitions.big]\nmemory = "4G"\n'))
     done = calc("here", configs, "--mem", "8G")
     assert done.returncode == 2 and b"has 4G of memory per node" in done.stderr, done.stderr
@@ -89,21 +85,22 @@ def test_mem_larger_than_the_partition_is_refused(tmp_path, configs):
 
 
 @pytest.mark.slow
-def test_wfl_that_cannot_run_on_the_far_side_then_fixed(tmp_path, configs):
+def test_wfl_that_cannot_run_on_the_far_side_then_fixed(tmp_path, hostile_path, configs):
     """``wfl = /bin/false``: one error, records failed (not queued), sync leaves them
     failed, and the rerun with the right wfl submits afresh instead of re-attaching."""
-    text = system_toml("here", "local", tmp_path / "runs", ssh=False)
-    config = write_config(text.replace(f'wfl = "{WFL}"', 'wfl = "/bin/false"'))
+    text = system_toml("here", "local", hostile_path / "runs", ssh=False)
+    config = write_config(text.replace(f'wfl = "{PROGRAM}"', 'wfl = "/bin/false"'))
     done = calc("here", configs)
     assert_one_clear_error(done, "wfl failed in job", "exit 1")
     assert {r["state"] for r in records("here")} == {"failed"}
     assert len(records("here")) == 3
-    synced = wfl_run("remote", "sync")
+    synced = wfl_program("remote", "sync", timeout=BOUND)
     assert synced.returncode == 0 and {r["state"] for r in records("here")} == {"failed"}
     config.write_text(text)
     fixed = calc("here", configs)
     assert fixed.returncode == 0, fixed.stderr
-    assert fixed.stdout == wfl_run("--no-cache", "calc", "--calc", "emt", configs).stdout
+    assert fixed.stdout == wfl_program("--no-cache", "calc", "--calc", "emt", configs,
+                                       timeout=BOUND).stdout
     assert b"re-attached to" not in fixed.stderr
     assert [r["state"] for r in records("here")] == ["failed"] * 3 + ["done"] * 3
 
@@ -157,20 +154,20 @@ def test_store_locked_at_submission_cancels_the_unrecorded_job(tmp_path, configs
 
 
 @pytest.mark.slow
-def test_task_is_done_only_after_its_results_are_committed(tmp_path):
+def test_task_is_done_only_after_its_results_are_committed(tmp_path, hostile_path):
     """A trigger in the store notes how many results the cache holds at the moment each
     task is marked done: every task's configs are already there."""
-    write_config(system_toml("here", "local", tmp_path / "runs", ssh=False))
+    write_config(system_toml("here", "local", hostile_path / "runs", ssh=False))
     path = write_configs(tmp_path / "in.xyz", rattled_cells(30))
-    assert wfl_run("remote", "ls").returncode == 0  # creates the store
+    assert wfl_program("remote", "ls", timeout=BOUND).returncode == 0  # creates the store
     db = sqlite3.connect(Path(os.environ["WFLCLI_HOME"]) / "store.sqlite")
     db.executescript("""
         CREATE TABLE probe (job INTEGER, results INTEGER);
         CREATE TRIGGER noted AFTER UPDATE OF state ON jobs WHEN NEW.state = 'done'
         BEGIN INSERT INTO probe VALUES (NEW.id, (SELECT count(*) FROM results)); END;""")
     db.commit()
-    done = wfl_run("--remote", "here", "--per-job", "10", "calc", "--calc", "emt", path,
-                   timeout=120)
+    done = wfl_program("--remote", "here", "--per-job", "10", "calc", "--calc", "emt", path,
+                       timeout=120)
     assert done.returncode == 0, done.stderr
     seen = db.execute("SELECT job, results FROM probe ORDER BY rowid").fetchall()
     assert len(seen) == 3

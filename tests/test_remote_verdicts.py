@@ -15,8 +15,9 @@ import subprocess
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import PBS_STANDIN, WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import PBS_STANDIN, records, require_cluster, system_toml, write_config
+from helpers_wfl import wfl_argv, wfl_program
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 HOG = "python3 -c 'x = bytearray(600 * 2**20); import time; time.sleep(20)'"
@@ -25,8 +26,8 @@ HOG = "python3 -c 'x = bytearray(600 * 2**20); import time; time.sleep(20)'"
 def start(tmp_path, name, scheduler, *options, commands=(), ssh=True, env=None):
     write_config(system_toml(name, scheduler, tmp_path / name, ssh=ssh, commands=commands))
     path = write_configs(tmp_path / f"{name}.xyz", rattled_cells(3))
-    return subprocess.Popen([WFL, "--no-cache", "--remote", name, "--retries", "0",
-                             "--drain-margin", "0", *options, "calc", "--calc", "emt", path],
+    return subprocess.Popen(wfl_argv("--no-cache", "--remote", name, "--retries", "0",
+                                "--drain-margin", "0", *options, "calc", "--calc", "emt", path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
@@ -34,9 +35,9 @@ def shown(name, words):
     """The task's record as ls and show print it: both carry the verdict and hint."""
     [task] = records(name)
     assert task["state"] == "failed"
-    listed = subprocess.run([WFL, "remote", "ls", "--system", name], capture_output=True,
+    listed = wfl_program("remote", "ls", "--system", name,
                             text=True, timeout=60).stdout
-    detail = subprocess.run([WFL, "remote", "show", str(task["id"])], capture_output=True,
+    detail = wfl_program("remote", "show", str(task["id"]),
                             text=True, timeout=60).stdout
     for text in (task["reason"], listed, detail):
         for word in words:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import rattled_cells, read_text, write_configs
-from helpers_remote import WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_remote import records, require_cluster, system_toml, write_config
 
 from wflcli.exec.batch.whole import whole_body
 from wflcli.exec.schedulers import JobRequest, Resources, get_scheduler
+from helpers_wfl import PROGRAM
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -32,7 +33,7 @@ LABEL = re.compile(rb"<(GAP_[0-9_]+)>")
 
 
 def wfl_run(*args, timeout=300, **kwargs):
-    return subprocess.run([WFL, *map(str, args)], capture_output=True, timeout=timeout,
+    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, timeout=timeout,
                           **kwargs)
 
 
@@ -65,7 +66,7 @@ def training(tmp_path_factory):
     """A tiny GAP training set: the isolated Cu atom and 12 rattled cells, with EMT."""
     folder = tmp_path_factory.mktemp("train")
     cells = write_configs(folder / "cells.xyz", rattled_cells(12, "Cu", (2, 1, 1)))
-    atom = subprocess.run(f"'{WFL}' atoms Cu | '{WFL}' --no-cache calc --calc emt "
+    atom = subprocess.run(f"'{PROGRAM}' atoms Cu | '{PROGRAM}' --no-cache calc --calc emt "
                           "--prefix REF_", shell=True, capture_output=True, check=True).stdout
     labelled = wfl_run("--no-cache", "calc", "--calc", "emt", "--prefix", "REF_", cells)
     (folder / "train.xyz").write_bytes(atom + labelled.stdout)
@@ -174,7 +175,7 @@ def test_an_output_that_is_a_fifo_is_written_in_place(here, pool, tmp_path):
 
 def test_error_table_and_plot_come_back(here, tmp_path):
     cells = write_configs(tmp_path / "c.xyz", rattled_cells(6))
-    both = subprocess.run(f"'{WFL}' --no-cache calc --calc emt --prefix A_ '{cells}' | '{WFL}' "
+    both = subprocess.run(f"'{PROGRAM}' --no-cache calc --calc emt --prefix A_ '{cells}' | '{PROGRAM}' "
                           "--no-cache calc --calc lj --prefix B_", shell=True,
                           capture_output=True, check=True).stdout
     (tmp_path / "ab.xyz").write_bytes(both)
@@ -228,7 +229,7 @@ def test_rerun_reattaches_to_the_finished_job_and_clean_removes_it(here, pool, t
 
 
 def test_interrupted_then_synced_then_rerun_fetches_without_submitting(here, pool, tmp_path):
-    args = [WFL, "--remote", here, "select-fps", "-n", "4", "--key", "desc", str(pool), "-o",
+    args = [PROGRAM, "--remote", here, "select-fps", "-n", "4", "--key", "desc", str(pool), "-o",
             str(tmp_path / "picked.xyz")]
     client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -294,7 +295,7 @@ def test_fit_gap_on_slurm_equals_a_local_fit(slurm, training, tmp_path):
 @pytest.mark.cluster
 def test_sigint_during_a_slurm_fit_then_rerun_reattaches(slurm, training, tmp_path):
     pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
-    args = [WFL, "--remote", slurm, *map(str, fit_args(training, tmp_path / "GAP.xml"))]
+    args = [PROGRAM, "--remote", slurm, *map(str, fit_args(training, tmp_path / "GAP.xml"))]
     client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not records(slurm) and time.monotonic() < deadline:
@@ -381,7 +382,7 @@ def test_fit_mace_there_equals_a_fit_here(here, tmp_path):
 @pytest.mark.cluster
 def test_a_fit_cancelled_outside_wfl_is_submitted_again(slurm, training, tmp_path):
     pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
-    client = subprocess.Popen([WFL, "--remote", slurm, *map(str, fit_args(
+    client = subprocess.Popen([PROGRAM, "--remote", slurm, *map(str, fit_args(
         training, tmp_path / "GAP.xml"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not records(slurm) and time.monotonic() < deadline:

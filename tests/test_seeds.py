@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import rattled_cells
+from helpers_data import rattled_cells
 from wflcli.exec.backends import PoolBackend, SerialBackend
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.exec.core import execute
 
 
 @dataclass(frozen=True)
-class Noise:
+class Noise(TaskDefaults):
     seed: int
     verb = "noise"
 
@@ -90,7 +91,7 @@ def test_random_numbers_do_not_follow_the_code(wfl, tmp_path):
 def test_a_file_gives_the_same_numbers_wherever_it_lies(tmp_path, wfl):
     """A map function's random numbers follow its name and content, not its folder: a
     batch job runs a staged copy elsewhere, a project gets moved."""
-    from conftest import read_text, write_configs
+    from helpers_data import read_text, write_configs
 
     write_configs(tmp_path / "in.xyz", rattled_cells(3, "Cu", (1, 1, 1)))
     outputs = []

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
-from conftest import read_text, write_configs
+from helpers_data import read_text, write_configs
 
 
 def pool(count=200, seed=3):

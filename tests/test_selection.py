@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
 from wflcli.verbs.select import cur_deterministic, farthest_points
 
 
@@ -328,6 +328,23 @@ def test_split_is_disjoint_and_complete(wfl, labelled, tmp_path, args):
     if "--by" in args:
         kinds = [a.info["config_type"] for a in read_text((tmp_path / "b.xyz").read_text())]
         assert sorted(kinds) in (["md", "opt"], ["md", "md", "opt", "opt"])
+
+
+def test_split_and_group_choice_run_without_click():
+    from wflcli.verbs.select import candidates, choose_per_group
+    from wflcli.verbs.split import held_out_positions
+
+    labels = ["a"] * 10 + ["b"] * 5
+    assert held_out_positions(labels, 0.5, 3, seed=1) == {2, 5, 8, 12}
+    held = held_out_positions(labels, 0.8, None, seed=1)
+    assert len(held & set(range(10))) == 2 and len(held - set(range(10))) == 1
+    assert held == held_out_positions(labels, 0.8, None, seed=1)
+    matrix = np.arange(12.0).reshape(6, 2)
+    pool = candidates(matrix, matrix[[0]])
+    assert pool == [1, 2, 3, 4, 5]
+    first_two = choose_per_group(matrix, None, list("xxxyyy"), pool, 2, False,
+                                 lambda rows, share, excluded: list(range(share)))
+    assert first_two == {1, 2, 3, 4}
 
 
 def test_cat_head_count_info(wfl, labelled, tmp_path):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import rattled_cells, read_text
+from helpers_data import rattled_cells, read_text
+from helpers_wfl import wfl_program
 from test_cli import run_without
 from wflcli.io.writer import format_config
 
@@ -36,7 +37,7 @@ def test_smiles_gives_sensible_molecules(wfl):
     assert len(bond_lengths(mols[1], "C", "C")) == 12  # six ring bonds, counted both ways
 
 
-def test_smiles_is_deterministic_and_parallel_safe(wfl_program, tmp_path):
+def test_smiles_is_deterministic_and_parallel_safe(tmp_path):
     pytest.importorskip("rdkit", reason="rdkit is the smiles extra; CI installs it")
     args = ["--no-cache", "smiles", "CCO", "c1ccccc1", "CCCC", "CC(=O)O"]
     env = dict(os.environ, WFLCLI_HOME=str(tmp_path / "a"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import rattled_cells
+from helpers_data import rattled_cells
 from wflcli.io.writer import format_config
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
 from helpers_remote import system_toml, write_config
-from wflcli.exec.ledger import LedgerError, read_ledger
+from helpers_wfl import wfl_argv, wfl_program
+from wflcli.exec.outcomes_file import LedgerError, read_ledger
 
 
 @pytest.mark.slow
@@ -26,12 +27,12 @@ def test_sixteen_processes_share_one_store(tmp_path):
     sources = [write_configs(tmp_path / f"in{i}.xyz", rattled_cells(40 + 10 * i))
                for i in range(2)]
     rattled = write_configs(tmp_path / "to-forget.xyz", rattled_cells(20))
-    assert subprocess.run([WFL_PROGRAM, "rattle", "--copies", "2", rattled],
-                          capture_output=True).returncode == 0  # entries that clean removes
-    commands = ([[WFL_PROGRAM, "--chunk", "5", "calc", "--calc", "emt", sources[i % 2]]
+    assert wfl_program("rattle", "--copies", "2",
+                       rattled).returncode == 0  # entries that clean removes
+    commands = ([wfl_argv("--chunk", "5", "calc", "--calc", "emt", sources[i % 2])
                  for i in range(10)]
-                + [[WFL_PROGRAM, "remote", "ls", "--json"] for _ in range(3)]
-                + [[WFL_PROGRAM, "cache", "clean", "--verb", "rattle", "--yes"]
+                + [wfl_argv("remote", "ls", "--json") for _ in range(3)]
+                + [wfl_argv("cache", "clean", "--verb", "rattle", "--yes")
                    for _ in range(3)])
     procs = [subprocess.Popen(list(map(str, c)), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for c in commands]
@@ -52,8 +53,7 @@ def test_store_files_are_owner_only(tmp_path):
     source = write_configs(tmp_path / "in.xyz", rattled_cells(2))
     old = os.umask(0o000)  # even with a permissive umask
     try:
-        subprocess.run([WFL_PROGRAM, "calc", "--calc", "emt", str(source)], check=True,
-                       capture_output=True)
+        wfl_program("calc", "--calc", "emt", str(source), check=True)
     finally:
         os.umask(old)
     store = Path(os.environ["WFLCLI_HOME"])
@@ -101,7 +101,7 @@ def test_remote_clean_never_deletes_outside_the_rundir(tmp_path):
     ours = rundir / "wfl-20261124-000000-abcdef"
     ours.mkdir()
     _record_done_tasks([*victims, ours])
-    done = subprocess.run([WFL_PROGRAM, "remote", "clean", "--yes"], capture_output=True,
+    done = wfl_program("remote", "clean", "--yes",
                           text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("outside the rundir") == 4
@@ -133,8 +133,8 @@ def test_remote_clean_never_follows_a_symlinked_job_folder(tmp_path, dry_run, ss
     ours = rundir / "wfl-20261124-000000-abcdef"
     ours.mkdir()
     _record_done_tasks([link, ours])
-    done = subprocess.run([WFL_PROGRAM, "remote", "clean", "--yes",
-                           *(["--dry-run"] if dry_run else [])], capture_output=True, text=True)
+    done = wfl_program("remote", "clean", "--yes",
+                           *(["--dry-run"] if dry_run else []), text=True)
     assert done.returncode == 0, done.stderr
     assert "internal error" not in done.stderr
     assert f"keeping here:{link} (a symbolic link: never followed" in done.stderr

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import PROGRAM, wfl_program
 from wflcli.io.output import _HOST
 
 PREVIOUS = b"the previous output, which must survive\n"
@@ -22,13 +23,12 @@ def setup(tmp_path):
     source = write_configs(tmp_path / "in.xyz", rattled_cells(100))
     out = tmp_path / "out.xyz"
     out.write_bytes(PREVIOUS)
-    expected = subprocess.run([WFL_PROGRAM, "--no-cache", "calc", "--calc", "emt", source],
-                              capture_output=True, check=True).stdout
+    expected = wfl_program("--no-cache", "calc", "--calc", "emt", source, check=True).stdout
     return source, out, expected
 
 
 def run(*args, env=None, prefix=()):
-    return subprocess.run([*prefix, WFL_PROGRAM, *map(str, args)], capture_output=True,
+    return subprocess.run([*prefix, PROGRAM, *map(str, args)], capture_output=True,
                           text=True, timeout=120, env=env)
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import wfl_argv
 
 HERE = Path(__file__).resolve().parent.parent
 KILL_POINTS = 20
@@ -29,8 +30,8 @@ def inputs(tmp_path_factory):
     env = dict(os.environ, CALC_SLEEP="0.004",
                PYTHONPATH=f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
                WFLCLI_HOME=str(folder / "reference-store"))
-    command = [WFL_PROGRAM, "--parallel", "2", "--chunk", "5", "calc", "--calc",
-               "python:helpers_calc:CountingEMT", str(source)]
+    command = wfl_argv("--parallel", "2", "--chunk", "5", "calc", "--calc",
+          "python:helpers_calc:CountingEMT", str(source))
     reference = subprocess.run(command, env=env, capture_output=True, check=True).stdout
     return command, env, reference
 

@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from conftest import rattled_cells, write_configs
-from helpers_remote import CLUSTER, REPO, WFL, records, require_cluster, system_toml, write_config
+from helpers_data import rattled_cells, write_configs
+from helpers_remote import CLUSTER, REPO, records, require_cluster, system_toml, write_config
+from helpers_wfl import PROGRAM, wfl_argv, wfl_program
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 SCRIPTS = REPO / "tests" / "cluster"
@@ -33,14 +34,13 @@ def job(tmp_path):
     """200 configs, their local result, and a SLURM system whose tasks take a few seconds."""
     require_cluster("slurm")
     path = write_configs(tmp_path / "in.xyz", rattled_cells(200))
-    local = subprocess.run([WFL, "--no-cache", "calc", "--calc", "emt", path],
-                           capture_output=True, check=True).stdout
+    local = wfl_program("--no-cache", "calc", "--calc", "emt", path, check=True).stdout
 
-    def start(*options, wfl=WFL, commands=("sleep 3",)):
+    def start(*options, wfl=PROGRAM, commands=("sleep 3",)):
         write_config(system_toml("faulty", "slurm", tmp_path / "runs", ssh=True,
-                                 commands=commands).replace(f'wfl = "{WFL}"', f'wfl = "{wfl}"'))
-        return subprocess.Popen([WFL, "--no-cache", "--remote", "faulty", "--per-job", "50",
-                                 *options, "calc", "--calc", "emt", path],
+                                 commands=commands).replace(f'wfl = "{PROGRAM}"', f'wfl = "{wfl}"'))
+        return subprocess.Popen(wfl_argv("--no-cache", "--remote", "faulty", "--per-job", "50",
+                                 *options, "calc", "--calc", "emt", path),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     return start, local
@@ -98,7 +98,7 @@ def test_damaged_results_are_resubmitted_never_accepted(job, tmp_path, damage):
     action = ('head -c 200 "$out" > "$out.cut" && mv "$out.cut" "$out"' if damage == "truncate"
               else 'rm -f "$out"')
     wrapper.write_text(f"""#!/bin/bash
-"{WFL}" "$@"; code=$?
+"{PROGRAM}" "$@"; code=$?
 prev=; for a in "$@"; do [ "$prev" = --outcomes ] && out=$a; prev=$a; done
 if [ "$out" = outcomes-1.jsonl ] && [ ! -e "{marker}" ]; then
   touch "{marker}"; {action}

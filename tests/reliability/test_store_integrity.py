@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, read_text, write_configs
+from helpers_data import rattled_cells, read_text, write_configs
+from helpers_wfl import wfl_argv
 from wflcli.store.db import MIGRATIONS
 
 
@@ -27,7 +28,7 @@ def database(path: Path):
 
 
 def run(*args):
-    return subprocess.run([WFL_PROGRAM, *map(str, args)], capture_output=True, text=True,
+    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, text=True,
                           timeout=120)
 
 

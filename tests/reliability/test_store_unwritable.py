@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WFL_PROGRAM, rattled_cells, write_configs
+from helpers_data import rattled_cells, write_configs
+from helpers_wfl import wfl_argv
 
 FIRST, LATER = 40, 20  # configs cached before the store breaks, and configs after
 COUNTING = "python:helpers_calc:CountingEMT"  # EMT that counts its calculations
@@ -38,7 +39,7 @@ def inputs(tmp_path, calc_log):
 
 def run(*args, home=None, **kwargs):
     env = dict(os.environ, **({"WFLCLI_HOME": str(home)} if home else {}))
-    return subprocess.run([WFL_PROGRAM, *map(str, args)], capture_output=True, text=True,
+    return subprocess.run(wfl_argv(*map(str, args)), capture_output=True, text=True,
                           timeout=120, env=env, **kwargs)
 
 
@@ -168,7 +169,7 @@ def test_the_store_removed_mid_run(inputs, tmp_path, removed):
     first, later, expected = inputs
     home = tmp_path / "home"
     store = home / "store.sqlite"
-    process = subprocess.Popen([WFL_PROGRAM, "calc", "--calc", COUNTING], stdin=subprocess.PIPE,
+    process = subprocess.Popen(wfl_argv("calc", "--calc", COUNTING), stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=dict(os.environ, WFLCLI_HOME=str(home)))
     try:

@@ -13,7 +13,7 @@ from wflcli.calculators.overrides import check_config_text
 from wflcli.calculators.scratch import new_folder, output_tail, prune, short_alias
 from wflcli.calculators.spec import CalcSpec
 from wflcli.errors import WflError
-from wflcli.threads import THREAD_VARIABLES
+from wflcli.thread_variables import THREAD_VARIABLES
 
 
 class ProgramMissing(WflError):

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import click
 
 from wflcli.cli.perconfig import config_io, read_inputs, run_per_config
 
 
+@dataclasses.dataclass(frozen=True)
+class SoapOptions:
+    """The SOAP options as given on the command line, handed to a command as one value."""
+
+    cutoff: float
+    l_max: int
+    n_max: int
+    atom_sigma: float
+    species: str | None  # None: the elements of the input
+    no_normalize: bool
+
+    def settings(self):
+        from wflcli.verbs.descriptor import SoapSettings
+
+        return SoapSettings(self.cutoff, self.l_max, self.n_max, self.atom_sigma,
+                            normalize=not self.no_normalize)
+
+
 def soap_options(command):
-    """The SOAP settings, shared with select-cur/select-fps (which compute on the fly)."""
+    """The SOAP settings, shared with select-cur/select-fps (which compute on the fly); the
+    command is given them as ``soap``, a SoapOptions."""
+    names = [field.name for field in dataclasses.fields(SoapOptions)]
+
+    @functools.wraps(command)
+    def with_soap(*args, **kwargs):
+        soap = SoapOptions(**{name: kwargs.pop(name) for name in names})
+        return command(*args, soap=soap, **kwargs)
+
     options = [
         click.option("--no-normalize", is_flag=True,
                      help="Keep raw power spectra (default: unit-length vectors)."),
@@ -25,8 +54,8 @@ def soap_options(command):
                      show_default=True, help="Cutoff radius (A)."),
     ]
     for option in options:
-        command = option(command)
-    return command
+        with_soap = option(with_soap)
+    return with_soap
 
 
 def parse_species(text: str | None) -> tuple[int, ...] | None:
@@ -41,16 +70,15 @@ def parse_species(text: str | None) -> tuple[int, ...] | None:
     return tuple(sorted({atomic_numbers[s] for s in symbols}))
 
 
-def soap_task(cutoff, l_max, n_max, atom_sigma, species, no_normalize, key, local, configs):
+def soap_task(soap: SoapOptions, key, local, configs):
     """The SOAP task and the configs to run it on (read whole when species come from them)."""
-    from wflcli.verbs.descriptor import DescriptorTask, SoapSettings
+    from wflcli.verbs.descriptor import DescriptorTask
 
-    chosen = parse_species(species)
+    chosen = parse_species(soap.species)
     if chosen is None:
         configs = list(configs)
         chosen = tuple(sorted({int(z) for atoms in configs for z in atoms.numbers}))
-    settings = SoapSettings(cutoff, l_max, n_max, atom_sigma, normalize=not no_normalize)
-    return DescriptorTask(settings, chosen, key, local), configs
+    return DescriptorTask(soap.settings(), chosen, key, local), configs
 
 
 @click.command()
@@ -63,8 +91,7 @@ def soap_task(cutoff, l_max, n_max, atom_sigma, species, no_normalize, key, loca
 @click.option("--local", is_flag=True, help="Per-atom vectors instead of the config average.")
 @config_io
 @click.pass_obj
-def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize, quip, key,
-               local, files, output, failed_output):
+def descriptor(settings, soap, quip, key, local, files, output, failed_output):
     """SOAP descriptor vectors, averaged per config or per atom.
 
     \b
@@ -76,10 +103,10 @@ def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize
     --no-normalize; averages of unit per-atom vectors, normalized again). Give --species
     to stream; without it the input is read whole to find its elements.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.errors import UsageError
 
-    if settings.remote.system and not (species or quip):
+    if settings.remote.system and not (soap.species or quip):
         raise UsageError("with --remote, give --species: every job must use the same "
                          "species as the whole input")
     configs = inputs = read_inputs(files)
@@ -90,7 +117,6 @@ def descriptor(settings, cutoff, l_max, n_max, atom_sigma, species, no_normalize
         task = QuipDescriptorTask(quip, key, local)
     else:
         require("featomic", "featomic", "descriptors", "wfl descriptor")
-        task, configs = soap_task(cutoff, l_max, n_max, atom_sigma, species, no_normalize, key,
-                                  local, configs)
+        task, configs = soap_task(soap, key, local, configs)
     return run_per_config(settings, task, files, output, failed_output, configs=configs,
                           inputs=inputs)

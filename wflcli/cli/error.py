@@ -8,7 +8,7 @@ from wflcli.cli.environment import current_environment
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_text
+from wflcli.cli.whole_input import read_valid, write_text
 from wflcli.errors import ExitStatus, UsageError
 
 
@@ -36,7 +36,7 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
     The table shows milli-units; --json gives eV units.
     """
     from wflcli.report import error_table
-    from wflcli.verbs.errors import compare
+    from wflcli.verbs.error_metrics import compare
 
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError("--plot: the file name must end in .png, .pdf or .svg")
@@ -53,7 +53,7 @@ def error(settings, files, ref, pred, by, as_json, plot, shift):
     for hint in unmatched:
         warn("error", hint)
     if plot:
-        from wflcli.backends import require
+        from wflcli.optional_packages import require
         from wflcli.report.parity import parity_plot
 
         require("matplotlib", "matplotlib", "plot", "wfl error --plot")

@@ -11,7 +11,7 @@ from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option, refuse_input, regular_file
 from wflcli.cli.progress import phases
 from wflcli.cli.remote_whole import fingerprint_here
-from wflcli.cli.whole import read_valid
+from wflcli.cli.whole_input import read_valid
 from wflcli.errors import ExitStatus, UsageError, WflError
 
 
@@ -105,7 +105,7 @@ def fit_gap(settings, files, model, ref, descriptors, sigma, config_type_sigma, 
     (--force refits). With wfl --remote SYS the fit is one job there (this check runs
     here first) and its files come back into place.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_gap as fit
 

@@ -8,7 +8,7 @@ from wflcli.cli.environment import current_environment
 from wflcli.cli.notices import say
 from wflcli.cli.outputs import output_file_option, refuse_input
 from wflcli.cli.remote_whole import fingerprint_here
-from wflcli.cli.whole import read_valid
+from wflcli.cli.whole_input import read_valid
 from wflcli.errors import ExitStatus, UsageError
 
 # option -> mace_run_train flag, for the settings passed only when given
@@ -74,7 +74,7 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     and validation errors are shown on stderr. With wfl --remote SYS the fit is one job
     there (the up-to-date check runs here first) and MODEL and MODEL.log come back.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
 
     remote = bool(settings.remote.system)
     if not remote:

@@ -15,7 +15,7 @@ from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, WHOLE_VERBS, remote_options
 from wflcli.cli.settings import Settings
 from wflcli.errors import ExitStatus, ReaderGone, WflError
-from wflcli.threads import THREAD_VARIABLES
+from wflcli.thread_variables import THREAD_VARIABLES
 
 COMMANDS = {
     "atoms": "wflcli.cli.atoms:atoms",

@@ -7,14 +7,13 @@ import click
 from wflcli.cli.notices import warn
 from wflcli.cli.options import calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
-
-_ENSEMBLES = ["nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-berendsen", "npt-mtk"]
+from wflcli.verbs.ensembles import ENSEMBLES
 
 
 @click.command()
 @calc_options(results="frames' results")
 @click.option("--ensemble",
-              type=click.Choice(_ENSEMBLES, case_sensitive=False), default="nve", show_default=True,
+              type=click.Choice(ENSEMBLES, case_sensitive=False), default="nve", show_default=True,
               help="Integrator/thermostat (npt-mtk: isotropic MTK barostat).")
 @click.option("--steps", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--timestep", type=click.FloatRange(min=0, min_open=True), default=1.0,

@@ -28,7 +28,7 @@ def phonons():
 
 
 def _require_phonopy() -> None:
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
 
     require("phonopy", "phonopy", "phonons", "wfl phonons")
 
@@ -101,8 +101,8 @@ def collect(settings, files, forces_key, qpoints, folder, mesh, output):
     one supercell per input with arrays['phonon_force_constants'], for
     `wfl phonons sample`.
     """
-    from wflcli.backends import require
-    from wflcli.cli.whole import read_all, write_configs
+    from wflcli.optional_packages import require
+    from wflcli.cli.whole_input import read_all, write_configs
     from wflcli.verbs.upstream import without_failed
 
     _require_phonopy()

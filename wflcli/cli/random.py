@@ -76,7 +76,7 @@ def random_(settings, compositions, count, space_groups, volume, separations, tr
     config_type=random, random_composition, random_number and random_space_group.
     With --buildcell the seed file says everything; its randomness is buildcell's own.
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.verbs.placeholder import placeholder
 
     if seed_file:

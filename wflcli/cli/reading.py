@@ -13,7 +13,7 @@ import click
 
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.stdout import data_stdout
-from wflcli.cli.whole import say_left_out, write_configs, write_text
+from wflcli.cli.whole_input import say_left_out, write_configs, write_text
 from wflcli.errors import ExitStatus, ReaderGone
 
 

@@ -42,9 +42,9 @@ def _store():
 
 
 def _system(name: str):
-    from wflcli.exec.systems import load_config
+    from wflcli.cli.remote_run import remote_system
 
-    return load_config().system(name)
+    return remote_system(name)
 
 
 def _on_system(system, work):
@@ -359,31 +359,13 @@ def config(as_json):
       time = "2-00:00:00"
       default = true
     """
-    from wflcli.exec.systems import load_config, project_config_path, user_config_path
+    from wflcli.exec.systems import load_config
+    from wflcli.exec.systems_toml import annotated_toml
 
     loaded = load_config()
     if as_json:
         click.echo(json.dumps({"files": [str(f) for f in loaded.files],
                                "systems": loaded.systems}, indent=2))
         return ExitStatus.OK
-    click.echo(f"# user config:    {user_config_path()}"
-               + ("" if user_config_path().is_file() else " (none)"))
-    project = project_config_path()
-    click.echo(f"# project config: {project or '(none)'}")
-    for name, settings in sorted(loaded.systems.items()):
-        click.echo(f"\n[systems.{name}]")
-        for key, value in settings.items():
-            if key in ("partitions", "env"):
-                continue
-            click.echo(f"{key} = {json.dumps(value)}  # {loaded.sources[(name, key)]}")
-        if settings.get("env"):
-            click.echo(f"[systems.{name}.env]")
-        for variable, value in settings.get("env", {}).items():
-            click.echo(f"{variable} = {json.dumps(value)}  # "
-                       f"{loaded.sources[(name, f'env.{variable}')]}")
-        for part, values in settings.get("partitions", {}).items():
-            click.echo(f"[systems.{name}.partitions.{part}]  # "
-                       f"{loaded.sources[(name, f'partitions.{part}')]}")
-            for key, value in values.items():
-                click.echo(f"{key} = {json.dumps(value)}")
+    click.echo(annotated_toml(loaded))
     return ExitStatus.OK

@@ -13,6 +13,31 @@ from wflcli.errors import UsageError
 
 VERB_ARGS = "wfl.verb_args"      # ctx.meta key: the verb's arguments as typed
 _JOB_SIDE = {"files", "output", "failed_output"}  # each task gets its own
+# the option that asks for each resource (the names of exec/batch/resources.py)
+REQUEST_FLAGS = {"partition": "--partition", "time": "--time", "memory": "--mem",
+                 "cores": "--cores", "nodes": "--nodes", "gpus": "--gpus"}
+
+
+def remote_system(name: str):
+    """The system of that name from the systems config, or a usage error naming it as
+    ``--remote`` does."""
+    from wflcli.exec.systems import UnknownSystem, load_config
+
+    try:
+        return load_config().system(name)
+    except UnknownSystem as exc:
+        raise UsageError(f"--remote {exc.name}: {exc.fact}") from None
+
+
+def task_resources(system, **requests):
+    """``resolve_resources`` with a refusal worded as the option that asked."""
+    from wflcli.exec.batch.resources import RequestRefused, resolve_resources
+
+    try:
+        return resolve_resources(system, **requests)
+    except RequestRefused as exc:
+        value = "" if exc.value is None else f" {exc.value}"
+        raise UsageError(f"{REQUEST_FLAGS[exc.request]}{value}: {exc.fact}") from None
 
 
 def portable_args(command: click.Command, args: list[str],
@@ -58,15 +83,12 @@ def remote_command(settings: Settings, verb_words: list[str], verb_args: list[st
 def system_resources(settings: Settings):
     """The ``--remote`` system and what each of its tasks asks for, checked against its
     partition (a usage error names what is wrong)."""
-    from wflcli.exec.batch.resources import resolve_resources
-    from wflcli.exec.systems import load_config
-
     options = settings.remote
     if options.gpu_ids:
         raise UsageError(f"--gpus {','.join(options.gpu_ids)}: device IDs are for this "
                          "machine; with --remote give a count (GPUs per task)")
-    system = load_config().system(options.system)
-    return system, resolve_resources(
+    system = remote_system(options.system)
+    return system, task_resources(
         system, cores=options.cores or settings.parallel, memory=options.memory,
         time=options.time, partition=options.partition, gpus=options.gpus,
         account=options.account, qos=options.qos, nodes=options.nodes)

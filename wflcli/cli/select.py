@@ -8,7 +8,7 @@ from wflcli.cli.descriptor import soap_options, soap_task
 from wflcli.cli.notices import warn
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_configs
+from wflcli.cli.whole_input import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError
 
 CUR_ALGORITHMS = ("greedy", "wfl")
@@ -46,25 +46,17 @@ def run_selection(settings, verb, choose, files, count, key, by, proportional, e
         from wflcli.cli.remote_whole import run_there
 
         return run_there(settings, verb, inputs=("exclude",), outputs=("output", "rest"))
+    from wflcli.verbs.select import candidates, choose_per_group
+
     configs = read_valid(files, verb, settings.quiet)
     excluded_configs = read_valid([exclude], verb, settings.quiet) if exclude else []
     matrix, excluded = _descriptors(configs, excluded_configs, key, soap)
     labels = [atoms.info.get(by) for atoms in configs] if by else [None] * len(configs)
-    from wflcli.verbs.select import already_chosen, split_by_group
-
-    already = already_chosen(matrix, excluded)
-
-    chosen: set[int] = set()
-    candidates = [i for i in range(len(configs)) if i not in already]
-    if count > len(candidates):
+    pool = candidates(matrix, excluded)
+    if count > len(pool):
         warn(click.get_current_context().info_name, f"-n {count} is more than the "
-             f"{len(candidates)} configs to choose from: all of them are selected")
-    for members, share in split_by_group([labels[i] for i in candidates], count,
-                                         proportional).values():
-        members = [candidates[m] for m in members]
-        if share:
-            picks = choose(matrix[members], share, excluded)
-            chosen.update(members[p] for p in picks)
+             f"{len(pool)} configs to choose from: all of them are selected")
+    chosen = choose_per_group(matrix, excluded, labels, pool, count, proportional, choose)
     if not keep_descriptor:
         for atoms in configs:
             atoms.info.pop(key, None)
@@ -84,7 +76,7 @@ def _descriptors(configs, excluded_configs, key, soap):
     if all(key in atoms.info for atoms in everything):
         rows = [np.atleast_1d(np.asarray(atoms.info[key], dtype=float)) for atoms in everything]
     else:
-        task, _ = soap_task(*soap, key, False, everything)
+        task, _ = soap_task(soap, key, False, everything)
         describe = task.start()
         rows = [describe(atoms, None)["info"][key] for atoms in everything]
     if len({row.shape for row in rows}) != 1:
@@ -105,8 +97,7 @@ def _descriptors(configs, excluded_configs, key, soap):
 @selection_options
 @click.pass_obj
 def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, key, by,
-               proportional, exclude, keep_descriptor, rest, output, cutoff, l_max, n_max,
-               atom_sigma, species, no_normalize):
+               proportional, exclude, keep_descriptor, rest, output, soap):
     """Select the N most diverse configs by CUR leverage scores (reads the whole input).
 
     \b
@@ -126,43 +117,28 @@ def select_cur(settings, kernel_exponent, stochastic, algorithm, files, count, k
       to reproduce a selection made with wfl.
     The output keeps input order.
     """
-    from wflcli.verbs.select import (
-        cur_deterministic,
-        cur_stochastic,
-        cur_wfl,
-        kernel_features,
-    )
+    from wflcli.verbs.select import KernelTooLarge, cur_chooser
 
     if algorithm == "wfl" and stochastic:
         raise UsageError("--stochastic draws by leverage score; --algorithm wfl is "
                          "deterministic (give one of them)")
+    chooser = cur_chooser(algorithm, kernel_exponent, stochastic, settings.seed)
 
     def choose(matrix, share, excluded):
-        if algorithm == "wfl":
-            return cur_wfl(matrix, share, excluded, kernel_exponent)
         try:
-            features = kernel_features(matrix, kernel_exponent)
-        except ValueError as exc:
+            return chooser(matrix, share, excluded)
+        except KernelTooLarge as exc:
             raise UsageError(str(exc)) from None
-        if excluded is not None and kernel_exponent != 1:
-            excluded = (excluded @ matrix.T) ** kernel_exponent
-        if stochastic:
-            import numpy as np
-
-            rng = np.random.default_rng([settings.seed, 0x5E1EC7])
-            return cur_stochastic(features, share, rng, excluded)
-        return cur_deterministic(features, share, excluded)
 
     return run_selection(settings, "select-cur", choose, files, count, key, by, proportional,
-                         exclude, rest, keep_descriptor, output,
-                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
+                         exclude, rest, keep_descriptor, output, soap)
 
 
 @click.command("select-fps")
 @selection_options
 @click.pass_obj
 def select_fps(settings, files, count, key, by, proportional, exclude, keep_descriptor, rest,
-               output, cutoff, l_max, n_max, atom_sigma, species, no_normalize):
+               output, soap):
     """Select N configs by greedy farthest point sampling (reads the whole input).
 
     \b
@@ -175,5 +151,4 @@ def select_fps(settings, files, count, key, by, proportional, exclude, keep_desc
     from wflcli.verbs.select import farthest_points
 
     return run_selection(settings, "select-fps", farthest_points, files, count, key, by,
-                         proportional, exclude, rest, keep_descriptor, output,
-                         (cutoff, l_max, n_max, atom_sigma, species, no_normalize))
+                         proportional, exclude, rest, keep_descriptor, output, soap)

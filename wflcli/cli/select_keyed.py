@@ -7,7 +7,7 @@ import click
 
 from wflcli.cli.options import files_argument, output_option
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_configs
+from wflcli.cli.whole_input import read_valid, write_configs
 from wflcli.errors import ExitStatus, UsageError, WflError
 
 _FLAT_STREAM = 0xF1A7  # the stream of random numbers of select-flat, beside --seed

@@ -37,7 +37,7 @@ def smiles(settings, smiles, files, conformers, force_field, output, failed_outp
     info['conformers_found'] (a rigid molecule has fewer distinct conformers than N: the
     ones found are given). An invalid SMILES is a failed config (exit code 3).
     """
-    from wflcli.backends import require
+    from wflcli.optional_packages import require
     from wflcli.io.lines import named_lines
     from wflcli.verbs.smiles import SmilesTask, smiles_placeholder
 

@@ -6,7 +6,7 @@ import click
 
 from wflcli.cli.options import files_argument
 from wflcli.cli.outputs import output_file_option
-from wflcli.cli.whole import read_valid, write_configs
+from wflcli.cli.whole_input import read_valid, write_configs
 from wflcli.errors import ExitStatus
 
 
@@ -37,20 +37,11 @@ def split(settings, files, train, test, fraction, every, by):
         from wflcli.cli.remote_whole import run_there
 
         return run_there(settings, "split", outputs=("train", "test"))
-    import numpy as np
+    from wflcli.verbs.split import held_out_positions
 
     configs = read_valid(files, "split")
-    groups: dict = {}
-    for index, atoms in enumerate(configs):
-        groups.setdefault(atoms.info.get(by) if by else None, []).append(index)
-    rng = np.random.default_rng([settings.seed, 0x5B117])
-    to_test: set[int] = set()
-    for members in groups.values():
-        if every:
-            to_test.update(members[every - 1::every])
-        else:
-            n_train = int(round(fraction * len(members)))
-            to_test.update(rng.permutation(members)[n_train:].tolist())
+    labels = [atoms.info.get(by) if by else None for atoms in configs]
+    to_test = held_out_positions(labels, fraction, every, settings.seed)
     write_configs([a for i, a in enumerate(configs) if i not in to_test], train)
     write_configs([a for i, a in enumerate(configs) if i in to_test], test)
     if not settings.quiet:

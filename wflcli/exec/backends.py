@@ -1,8 +1,8 @@
 """Where chunks run: in this process, or on local worker processes.
 
-A backend takes ``submit(task, items)`` and returns a ``concurrent.futures.Future`` of the
-chunk's Outcomes; ``slots`` is how many chunks it wants in flight. The batch backend for
-``--remote`` is one more class with the same three methods.
+A backend (``contracts.Backend``) takes ``submit(task, items)`` and returns a
+``concurrent.futures.Future`` of the chunk's Outcomes; ``slots`` is how many chunks it wants
+in flight. The batch backend for ``--remote`` is one more class with the same methods.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
     original input when this is a batch job's chunk of it."""
     entries = _entries(task, configs, cache, positions)
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
-    run = _inline if backend.slots == 1 and not getattr(task, "batches", False) else _pipelined
+    run = _inline if backend.slots == 1 and not task.batches else _pipelined
     lookup = None if cache is None or refresh else functools.partial(_look_up, cache)
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
@@ -91,7 +91,7 @@ def _entries(task: Task, configs: Iterable, cache, positions: Iterable[int] | No
     identity, seeding = task_identity(task), seed_identity(task)
     # a task that records the input position in its outputs must not share results
     # between positions; its random numbers still come from content alone
-    per_position = getattr(task, "records_index", False)
+    per_position = task.records_index
     # the config first: a reader may only know a config's position once it has read it
     for item, index in zip(configs, itertools.count() if positions is None else positions):
         atoms, text = _atoms_and_text(item)

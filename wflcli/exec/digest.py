@@ -56,13 +56,13 @@ def keyed(key: str, task) -> bool:
     """Whether an info or arrays key is part of an annotating task's digest."""
     if key in LABELS:
         return False
-    return not (getattr(task, "ignores_results", False) and is_result(key))
+    return not (task.ignores_results and is_result(key))
 
 
 def config_digest(atoms, task, text: Callable[[], str] | None = None) -> bytes:
     """``text()``, when given, is ``format_config(atoms)`` known already (the frame as read):
     the whole-config digest hashes it instead of formatting the config again."""
-    if not getattr(task, "annotates", False):
+    if not task.annotates:
         return hashlib.sha256((format_config(atoms) if text is None else text()).encode()
                               ).digest()
     h = hashlib.sha256(DIGEST_FORMAT)

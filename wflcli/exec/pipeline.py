@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from wflcli.exec.backends import make_backend
 from wflcli.exec.core import execute
-from wflcli.exec.ledger import closing_line, outcome_line
+from wflcli.exec.outcomes_file import closing_line, outcome_line
 from wflcli.exec.task import Task
 from wflcli.io.output import open_output, open_target
 
@@ -36,7 +36,7 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
     """Run ``task`` over ``configs`` (read lazily); failed configs go to ``failed_output``
     when given, else into the output with the rest. An output is a path (None: stdout) or
     a context manager giving a sink (one file per input, see ``io/per_input.py``).
-    ``ledger`` names the outcomes file a batch job returns (see ``ledger.py``);
+    ``ledger`` names the outcomes file a batch job returns (see ``outcomes_file.py``);
     ``backend`` defaults to ``--parallel``'s."""
     summary = Summary()
     with contextlib.ExitStack() as stack:

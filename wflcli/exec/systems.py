@@ -98,6 +98,14 @@ _PARTITION_KEYS = {"cores": int, "memory": str, "time": str, "account": str, "qo
                    "gpus": int, "nodes": int, "pe": str, "default": bool}
 
 
+class UnknownSystem(UsageError):
+    """A system name that no systems config defines (``fact`` says where it looked)."""
+
+    def __init__(self, name: str, fact: str):
+        self.name, self.fact = name, fact
+        super().__init__(f"system {name}: {fact}")
+
+
 @dataclass
 class Config:
     """The merged settings, each with the file it came from."""
@@ -110,7 +118,7 @@ class Config:
         if name not in self.systems:
             known = ", ".join(sorted(self.systems)) or "none"
             where = " or ".join(map(str, self.files)) or f"{user_config_path()}"
-            raise UsageError(f"--remote {name}: no such system in {where} (known: {known})")
+            raise UnknownSystem(name, f"no such system in {where} (known: {known})")
         return _build(name, self.systems[name], self.sources)
 
 

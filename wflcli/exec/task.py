@@ -1,9 +1,10 @@
 """What a verb hands the executor, and how one chunk of configs is run in a worker.
 
-A task is a small picklable object with ``verb``, ``parameters()`` (normalized, JSON-able;
-with the verb they identify the work) and ``start()``, which builds whatever is expensive
-(a calculator) and returns the per-config function ``f(atoms, context)``. A worker starts a
-task once and reuses it for every chunk it is given.
+A task (``contracts.Task``) is a small picklable object with ``verb``, ``parameters()``
+(normalized, JSON-able; with the verb they identify the work) and ``start()``, which builds
+whatever is expensive (a calculator) and returns the per-config function
+``f(atoms, context)``. A worker starts a task once and reuses it for every chunk it is
+given.
 
 A task with ``annotates = True`` returns ``{"info": {...}, "arrays": {...}}`` to set on its
 input (``calc``); any other returns the list of output configs (``md`` frames). The
@@ -23,22 +24,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from wflcli.exec import steps
+from wflcli.exec.contracts import Task
 from wflcli.exec.payload import ANNOTATION, OUTPUTS, encode_annotation, encode_outputs
 from wflcli.io.writer import format_config
 
-
 NOT_STARTED = "not_started"  # an Outcome's kind: left undone by a draining batch task
-
-
-class Task(Protocol):
-    verb: str
-
-    def parameters(self) -> dict: ...
-
-    def start(self) -> Callable[[Any, "ConfigContext"], Any]: ...
 
 
 @dataclass
@@ -201,7 +194,7 @@ def _outcome(task: Task, index: int, atoms, result) -> Outcome:
         return result
     if isinstance(result, Exception):
         return failed_outcome(task, index, atoms, result)
-    if getattr(task, "annotates", False):
+    if task.annotates:
         apply_annotation(atoms, result)
         return Outcome(index, format_config(atoms), 1, kind=ANNOTATION,
                        payload=encode_annotation(result))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wflcli.verbs.errors import ALL
+from wflcli.verbs.error_metrics import ALL
 
 # shown in milli-units, which is how people quote MLIP errors
 _SCALE = {"eV/atom": ("meV/atom", 1e3), "eV/A": ("meV/A", 1e3), "eV/A^3": ("meV/A^3", 1e3)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wflcli.verbs.errors import ALL
+from wflcli.verbs.error_metrics import ALL
 
 EV_PER_A3_IN_GPA = 160.21766208
 

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from wflcli.exec.contracts import TaskDefaults
+
 PROGRAM = "buildcell"
 
 
@@ -16,7 +18,7 @@ def buildcell_path() -> str | None:
 
 
 @dataclass(frozen=True)
-class BuildcellTask:
+class BuildcellTask(TaskDefaults):
     """The seed file's text travels in each placeholder, so the cache key is its content."""
 
     verb = "random-buildcell"

@@ -20,6 +20,7 @@ from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_b
 from wflcli.calculators.overrides import checked_overrides
 from wflcli.calculators.registry import PYTHON
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.batches import BatchPolicy, many_evaluator
 from wflcli.verbs.results import default_properties, results_annotation
 
@@ -27,7 +28,7 @@ OVERRIDES = "wfl_calc"  # info key: calculator parameters for this config alone
 
 
 @dataclass(frozen=True)
-class CalcTask:
+class CalcTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     properties: tuple[str, ...] | None = None  # None: energy, forces, stress where available

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.calc import calculate_once
 from wflcli.verbs.results import default_properties, results_annotation
 
@@ -23,7 +24,7 @@ DDOF = 1  # sample standard deviation over the members
 
 
 @dataclass(frozen=True)
-class CommitteeTask:
+class CommitteeTask(TaskDefaults):
     members: tuple[CalcSpec, ...]
     prefix: str                   # statistics under PREFIX, member i under PREFIX + "i_"
     committee_only: bool = False  # only the statistics, not each member's results

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 KINDS = ("vacancy", "antisite", "interstitial", "surface")
 _PLACEMENT_TRIES = 1000
 
 
 @dataclass(frozen=True)
-class DefectTask:
+class DefectTask(TaskDefaults):
     kind: str
     copies: int = 1                 # point defects: outputs per input
     count: int = 1                  # point defects: defects per output

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 
 @dataclass(frozen=True)
 class SoapSettings:
@@ -65,7 +67,7 @@ def average(vectors: np.ndarray, normalize: bool) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DescriptorTask:
+class DescriptorTask(TaskDefaults):
     settings: SoapSettings
     species: tuple[int, ...]
     key: str = "soap"
@@ -94,7 +96,7 @@ class DescriptorTask:
 
 
 @dataclass(frozen=True)
-class QuipDescriptorTask:
+class QuipDescriptorTask(TaskDefaults):
     """Any quippy descriptor given as a quip-style string (``soap l_max=6 ...``)."""
 
     descriptor: str

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from wflcli.exec.contracts import TaskDefaults
+
 
 def all_pairs(species) -> list[str]:
     """Every unordered pair of the species, same-element pairs included, as ``A-B``."""
@@ -28,7 +30,7 @@ def covalent_sum(a: str, b: str) -> float:
 
 
 @dataclass(frozen=True)
-class DimerTask:
+class DimerTask(TaskDefaults):
     distances: tuple            # the grid, in A or, with relative, in covalent-radii sums
     relative: bool = False
     box: float | None = None    # cube edge (A); None = no cell

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wflcli.exec.contracts import TaskDefaults
+
 
 def species_placeholder(symbol: str):
     from ase import Atoms
@@ -14,7 +16,7 @@ def species_placeholder(symbol: str):
 
 
 @dataclass(frozen=True)
-class IsolatedAtomTask:
+class IsolatedAtomTask(TaskDefaults):
     box: float | None = None  # cube edge in Angstrom; None = no cell, not periodic
 
     verb = "atoms"

@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass
 
 from wflcli.errors import WflError
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.usercode.function import RNG, FunctionSpec
 from wflcli.usercode.target import described, load_target
 
@@ -29,7 +30,7 @@ def line_placeholder(line: str):
 
 
 @dataclass(frozen=True)
-class MapTask:
+class MapTask(TaskDefaults):
     function: FunctionSpec
     lines: bool = False  # inputs are line placeholders: the function gets the text
     seed: int = 0

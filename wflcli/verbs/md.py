@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
+from wflcli.verbs.ensembles import ENSEMBLES, RAMPABLE
 from wflcli.verbs.results import store_current_results
 
-ENSEMBLES = ("nve", "langevin", "berendsen", "bussi", "nose-hoover", "npt-berendsen",
-             "npt-mtk")
-_RAMPABLE = ("langevin", "berendsen", "npt-berendsen")
 OVERRIDE_KEY = "wfl_md"
 
 
@@ -47,8 +46,8 @@ class MDOptions:
         if self.ensemble.startswith("npt") and self.pressure is None:
             raise ValueError(f"the {self.ensemble} ensemble needs a pressure")
         if (self.temperature and self.temperature[0] != self.temperature[1]
-                and self.ensemble not in _RAMPABLE):
-            raise ValueError(f"a temperature ramp needs one of {', '.join(_RAMPABLE)}")
+                and self.ensemble not in RAMPABLE):
+            raise ValueError(f"a temperature ramp needs one of {', '.join(RAMPABLE)}")
         if self.steps < 0 or self.every < 1 or self.timestep <= 0:
             raise ValueError("steps must be >= 0, every >= 1 and timestep > 0")
         return self
@@ -104,7 +103,7 @@ class Abort(Exception):
 
 
 @dataclass(frozen=True)
-class MDTask:
+class MDTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     options: MDOptions
@@ -149,7 +148,7 @@ def trajectory(atoms, options: MDOptions, prefix: str, context) -> list:
     def observe() -> None:
         step = dynamics.nsteps
         context.step()
-        if options.temperature and options.ensemble in _RAMPABLE and options.steps:
+        if options.temperature and options.ensemble in RAMPABLE and options.steps:
             start, end = options.temperature
             dynamics.set_temperature(temperature_K=start + (end - start) * step / options.steps)
         temperature = atoms.get_temperature()

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.results import results_annotation
 
 
@@ -31,7 +32,7 @@ def scratch_folder():
 
 
 @dataclass(frozen=True)
-class MinimaHoppingTask:
+class MinimaHoppingTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     steps: int = 10              # minima-hopping steps (MD + relaxation each)

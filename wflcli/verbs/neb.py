@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.optimize import OPTIMIZERS
 from wflcli.verbs.results import store_current_results
 
@@ -68,7 +69,7 @@ def endpoint_pairs(configs, by: str | None = None):
 
 
 @dataclass(frozen=True)
-class NebTask:
+class NebTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     images: int = 7              # between the endpoints

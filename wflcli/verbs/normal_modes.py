@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 
 
 @dataclass(frozen=True)
-class NormalModesTask:
+class NormalModesTask(TaskDefaults):
     calc: CalcSpec
     samples: int = 10
     temperature: float = 300.0  # K

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wflcli.calculators.spec import CalcSpec
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.results import store_current_results
 
 OPTIMIZERS = {
@@ -17,7 +18,7 @@ OPTIMIZERS = {
 
 
 @dataclass(frozen=True)
-class OptimizeTask:
+class OptimizeTask(TaskDefaults):
     calc: CalcSpec
     prefix: str
     optimizer: str = "bfgs"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 FORCE_CONSTANTS = "phonon_force_constants"  # arrays key: (N, 9N), row i = fc[i].ravel()
 
 
@@ -65,7 +67,7 @@ def phonopy_for(setup: dict, symprec: float = 1e-5):
 
 
 @dataclass(frozen=True)
-class DisplaceTask:
+class DisplaceTask(TaskDefaults):
     supercell: tuple            # 3 repeats or 9 matrix entries
     amplitude: float = 0.01     # A
 
@@ -139,7 +141,7 @@ def frequencies(phonon, qpoints) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class SampleTask:
+class SampleTask(TaskDefaults):
     temperature: float          # K
     count: int = 20
     seed: int = 0

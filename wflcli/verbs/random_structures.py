@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 _RANDOM_PACKING = 0.64  # spheres packed at random fill at most about this fraction
 SYMPREC = 1e-3          # A: spglib's tolerance when checking a structure's space group
 
@@ -65,7 +67,7 @@ def spacegroup_of(atoms, symprec: float = SYMPREC) -> int:
 
 
 @dataclass(frozen=True)
-class RandomTask:
+class RandomTask(TaskDefaults):
     space_groups: tuple = tuple(range(1, 231))
     volume: float | None = None      # A^3 per atom; None: pyxtal's estimate
     separations: tuple = ()          # ((a, b, distance), ...); "*" for every pair

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 
 @dataclass(frozen=True)
-class RattleTask:
+class RattleTask(TaskDefaults):
     copies: int = 1
     stdev: float = 0.05            # Angstrom, per Cartesian component
     strain: float = 0.0            # largest |strain| component, uniform in [-strain, strain]

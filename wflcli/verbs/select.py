@@ -9,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 MAX_KERNEL_ROWS = 20000  # an n x n kernel beyond this would not fit in memory
+CUR_STREAM = 0x5E1EC7  # the stochastic CUR's own random stream under --seed
+
+
+class KernelTooLarge(ValueError):
+    """The kernel a selection asks for would not fit in memory."""
 
 
 def already_chosen(matrix: np.ndarray, excluded: np.ndarray | None) -> set[int]:
@@ -19,15 +24,54 @@ def already_chosen(matrix: np.ndarray, excluded: np.ndarray | None) -> set[int]:
             if np.any(np.all(np.isclose(excluded, row, rtol=0, atol=1e-12), axis=1))}
 
 
+def candidates(matrix: np.ndarray, excluded: np.ndarray | None) -> list[int]:
+    """Pool rows that may still be picked: all but those equal to an excluded row."""
+    already = already_chosen(matrix, excluded)
+    return [i for i in range(len(matrix)) if i not in already]
+
+
+def choose_per_group(matrix: np.ndarray, excluded: np.ndarray | None, labels: list,
+                     pool: list[int], count: int, proportional: bool, choose) -> set[int]:
+    """The rows chosen from ``pool``: ``count`` per group of ``labels`` (or, proportional,
+    shares of ``count``), each group's by ``choose(rows, share, excluded)``, which returns
+    positions within the rows it is given."""
+    chosen: set[int] = set()
+    for members, share in split_by_group([labels[i] for i in pool], count,
+                                         proportional).values():
+        members = [pool[m] for m in members]
+        if share:
+            picks = choose(matrix[members], share, excluded)
+            chosen.update(members[p] for p in picks)
+    return chosen
+
+
 def kernel_features(matrix: np.ndarray, exponent: float) -> np.ndarray:
     """Rows to select on: the descriptors themselves (exponent 1), or the rows of the
     dot-product kernel raised to the exponent."""
     if exponent == 1:
         return matrix
     if len(matrix) > MAX_KERNEL_ROWS:
-        raise ValueError(f"a kernel exponent needs the {len(matrix)} x {len(matrix)} kernel; "
+        raise KernelTooLarge(f"a kernel exponent needs the {len(matrix)} x {len(matrix)} kernel; "
                          f"use exponent 1, or select per group (--by)")
     return (matrix @ matrix.T) ** exponent
+
+
+def cur_chooser(algorithm: str, exponent: float, stochastic: bool, seed: int):
+    """``choose(matrix, count, excluded)`` for select-cur: libAtoms wfl's variant, or the
+    greedy (or, stochastic, leverage-drawn) CUR on the descriptors or their kernel."""
+
+    def choose(matrix, count, excluded):
+        if algorithm == "wfl":
+            return cur_wfl(matrix, count, excluded, exponent)
+        features = kernel_features(matrix, exponent)
+        if excluded is not None and exponent != 1:
+            excluded = (excluded @ matrix.T) ** exponent
+        if stochastic:
+            rng = np.random.default_rng([seed, CUR_STREAM])
+            return cur_stochastic(features, count, rng, excluded)
+        return cur_deterministic(features, count, excluded)
+
+    return choose
 
 
 def cur_deterministic(matrix: np.ndarray, count: int, excluded: np.ndarray | None = None):

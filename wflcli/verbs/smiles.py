@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from wflcli.exec.contracts import TaskDefaults
+
 FORCE_FIELDS = ("mmff", "uff", "none")
 _DISTINCT_RMSD = 0.1  # Angstrom: conformers closer than this count as the same
 
@@ -22,7 +24,7 @@ def smiles_placeholder(smiles: str, name: str | None):
 
 
 @dataclass(frozen=True)
-class SmilesTask:
+class SmilesTask(TaskDefaults):
     conformers: int = 1
     force_field: str = "mmff"
     seed: int = 0

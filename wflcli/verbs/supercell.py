@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from wflcli.exec.contracts import TaskDefaults
+
 _ENTRY_RANGE = 2
 _TIE = 1e-6
 
@@ -82,7 +84,7 @@ def most_cubic_matrix(cell: np.ndarray, natoms: int, max_atoms: int) -> np.ndarr
 
 
 @dataclass(frozen=True)
-class SupercellTask:
+class SupercellTask(TaskDefaults):
     max_atoms: int
 
     verb = "supercell"

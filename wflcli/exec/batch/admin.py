@@ -16,7 +16,7 @@ from wflcli.exec.batch.classify import MISSED_POLLS, Action, classify
 from wflcli.exec.batch.layout import FOLDER_PREFIX, task_file
 from wflcli.exec.batch.observe import look, verdict
 from wflcli.exec.batch.staging import staged_in_use, unused_staged
-from wflcli.exec.ledger import not_started
+from wflcli.exec.outcomes_file import not_started
 from wflcli.exec.schedulers import QueueState, get_scheduler
 from wflcli.exec.transport import TransportError
 from wflcli.store.jobs import JobRecord, TaskState

@@ -14,14 +14,17 @@ from concurrent.futures import Future
 from wflcli.exec.batch.chunk import Chunk
 from wflcli.exec.batch.engine import BatchEngine
 from wflcli.exec.batch.spec import BatchSpec
+from wflcli.exec.contracts import Transport
 
 
 class BatchBackend:
+    """A ``contracts.Backend`` whose chunks become array-job tasks."""
+
     slots = 10 ** 6   # every chunk goes out at once: the cluster does the queueing
     workers = 1
     early = False     # chunks leave full, so reruns cut the input the same way
 
-    def __init__(self, system, spec: BatchSpec, *, transport=None, store=None,
+    def __init__(self, system, spec: BatchSpec, *, transport: Transport | None = None, store=None,
                  on_event=lambda message: None):
         from wflcli.exec.transport import open_transport
         from wflcli.store.jobs import open_job_store

@@ -10,7 +10,7 @@ import posixpath
 from wflcli.exec.batch.layout import task_file
 from wflcli.exec.batch.observe import last_line
 from wflcli.exec.batch.spec import RemoteRunError
-from wflcli.exec.ledger import read_ledger
+from wflcli.exec.outcomes_file import read_ledger
 
 FATAL_EXITS = {1, 2, 126, 127}  # wfl refused the run itself: retrying cannot help
 
