@@ -5,13 +5,12 @@ from the cache."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 from helpers_data import rattled_cells, write_configs
 from helpers_pipe import MD, mixed_inputs, refusing_stage, shell_pipeline
 from helpers_remote import records, require_cluster, system_toml, write_config
-from helpers_wfl import PROGRAM
+from helpers_wfl import wfl_program
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +20,8 @@ GLOBAL = ["--seed", "3"]
 
 
 def wfl_run(*args, timeout=600):
-    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, timeout=timeout,
-                          check=False)
+    """``wfl ARGS``, each argument as it is."""
+    return wfl_program("", *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

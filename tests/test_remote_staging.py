@@ -20,7 +20,7 @@ import subprocess
 import pytest
 
 from helpers_data import rattled_cells, read_text, write_configs
-from helpers_wfl import PROGRAM
+from helpers_wfl import PROGRAM, wfl_program
 from helpers_remote import records, require_cluster, system_toml, write_config
 from wflcli.exec.transport.local import LocalTransport
 
@@ -48,8 +48,8 @@ HOSTILE = ["it's", 'say "hi"', "a; touch x", "$(touch y)", "`touch z`", "line\nb
 
 
 def wfl_run(*args, cwd, timeout=300):
-    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout)
+    """``wfl ARGS`` in ``cwd``, text out, each argument as it is."""
+    return wfl_program("", *args, text=True, cwd=cwd, timeout=timeout)
 
 
 def uploads(stderr: str) -> tuple[int, int]:

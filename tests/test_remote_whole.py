@@ -19,7 +19,7 @@ from helpers_remote import records, require_cluster, system_toml, write_config
 
 from wflcli.exec.batch.whole import whole_body
 from wflcli.exec.schedulers import JobRequest, Resources, get_scheduler
-from helpers_wfl import PROGRAM
+from helpers_wfl import PROGRAM, wfl_program
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -33,8 +33,8 @@ LABEL = re.compile(rb"<(GAP_[0-9_]+)>")
 
 
 def wfl_run(*args, timeout=300, **kwargs):
-    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, timeout=timeout,
-                          **kwargs)
+    """``wfl ARGS``, each argument as it is."""
+    return wfl_program("", *args, timeout=timeout, **kwargs)
 
 
 @pytest.fixture
