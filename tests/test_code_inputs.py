@@ -134,7 +134,7 @@ def test_nodes_cores_and_threads_reach_the_command_line(tmp_path, wfl, stand_in)
     remote = wfl("--remote", "here", "--nodes", "2", "--cores", "2", *spec, tmp_path / "in.xyz")
     assert remote.code == 3, remote.stderr  # the stand-in has no output to give back
     [job] = (tmp_path / "runs").iterdir()
-    assert _called(job / "out-1-files") == "standin.sh -n 4 -N 2 -t 2\n"
+    assert _called(job / "wfl-calc-files") == "standin.sh -n 4 -N 2 -t 2\n"  # the job's scratch
     assert "--parallel 1 " in (job / "job.sh").read_text()  # one config at a time
 
 def _espresso(tmp_path):
