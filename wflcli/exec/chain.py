@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from wflcli.exec.contracts import TaskDefaults
 from wflcli.exec.digest import config_digest, config_seed
 from wflcli.exec.payload import OUTPUTS, encode_outputs
 from wflcli.exec.task import Outcome, _run_one, seed_identity
@@ -21,7 +22,7 @@ from wflcli.io.writer import format_config
 
 
 @dataclass(frozen=True)
-class ChainTask:
+class ChainTask(TaskDefaults):
     """The stages' tasks, in order. ``failed_apart``: failed outputs go to the failed
     output (``--failed``) rather than into the output stream where they arose."""
 
@@ -34,7 +35,7 @@ class ChainTask:
     def records_index(self) -> bool:
         """A stage that writes its input's position (md's MD_source) makes it part of the
         result, and each stage sees the pipeline input's position."""
-        return any(getattr(stage, "records_index", False) for stage in self.stages)
+        return any(stage.records_index for stage in self.stages)
 
     def parameters(self) -> dict:
         return {"stages": [[stage.verb, stage.parameters()] for stage in self.stages]}
