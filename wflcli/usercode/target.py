@@ -16,6 +16,14 @@ import traceback
 from wflcli.errors import UsageError
 
 
+class TargetError(UsageError):
+    """A target that cannot be used: ``what`` is how the caller names it, ``fact`` why."""
+
+    def __init__(self, what: str, fact: str):
+        self.what, self.fact = what, fact
+        super().__init__(f"{what}: {fact}")
+
+
 def is_file_target(where: str) -> bool:
     return where.endswith(".py") or os.sep in where
 
@@ -26,7 +34,7 @@ def normalized_target(text: str, what: str) -> str:
     where, name = split_target(text, what)
     if is_file_target(where):
         if not os.path.isfile(where):
-            raise UsageError(f"{what}: no such file {where!r}")
+            raise TargetError(what, f"no such file {where!r}")
         where = os.path.abspath(where)
     return f"{where}:{name}"
 
@@ -34,7 +42,7 @@ def normalized_target(text: str, what: str) -> str:
 def split_target(text: str, what: str) -> tuple[str, str]:
     where, colon, name = text.rpartition(":")
     if not colon or not where or not name.isidentifier():
-        raise UsageError(f"{what}: {text!r} is not package.module:name or path/to/file.py:name")
+        raise TargetError(what, f"{text!r} is not package.module:name or path/to/file.py:name")
     return where, name
 
 
@@ -45,7 +53,7 @@ def load_target(text: str, what: str):
     try:
         return getattr(target_module(text, what), name)
     except AttributeError:
-        raise UsageError(f"{what}: {where} has no {name}") from None
+        raise TargetError(what, f"{where} has no {name}") from None
 
 
 def target_module(text: str, what: str):
@@ -58,7 +66,7 @@ def check_call(target, text: str, what: str, positional: int, keywords: dict) ->
     """A usage error unless ``target`` is callable with ``positional`` arguments and these
     keywords (values do not matter)."""
     if not callable(target):
-        raise UsageError(f"{what}: {text} is not callable (it is {type(target).__name__})")
+        raise TargetError(what, f"{text} is not callable (it is {type(target).__name__})")
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):
@@ -67,7 +75,7 @@ def check_call(target, text: str, what: str, positional: int, keywords: dict) ->
         signature.bind(*[None] * positional, **keywords)
     except TypeError as exc:
         takes = "one positional argument" if positional == 1 else "no positional argument"
-        raise UsageError(f"{what}: {text} cannot be called with {takes}"
+        raise TargetError(what, f"{text} cannot be called with {takes}"
                          + (f" and {', '.join(keywords)}" if keywords else "")
                          + f" ({exc})") from None
 
@@ -89,14 +97,14 @@ def _load_module(module: str, name: str, what: str):
         if exc.name and module.startswith(exc.name) and os.path.isfile(here):
             hint = (f"; {here} is a file in this folder: give it as ./{here}:{name} "
                     "(a module name is looked up on sys.path, not here)")
-        raise UsageError(f"{what}: cannot import {module} ({exc}){hint}") from None
+        raise TargetError(what, f"cannot import {module} ({exc}){hint}") from None
     except Exception as exc:
-        raise UsageError(f"{what}: cannot import {module} ({described(exc)})") from None
+        raise TargetError(what, f"cannot import {module} ({described(exc)})") from None
 
 
 def _load_file(path: str, what: str):
     if not os.path.isfile(path):
-        raise UsageError(f"{what}: no such file {path!r}")
+        raise TargetError(what, f"no such file {path!r}")
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     if folder not in sys.path:
@@ -116,7 +124,7 @@ def _load_file(path: str, what: str):
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise UsageError(f"{what}: cannot import {path} ({described(exc)})") from None
+        raise TargetError(what, f"cannot import {path} ({described(exc)})") from None
     return module
 
 
