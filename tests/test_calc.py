@@ -190,6 +190,7 @@ def test_per_config_overrides_change_that_config_alone(tmp_path, wfl):
 
 def test_calc_kwargs_from_a_yaml_file_and_dotted_keys(tmp_path):
     from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.calculators.spec_error import KWARGS, CalcSpecError
     from wflcli.errors import UsageError
 
     settings = tmp_path / "lj.yaml"
@@ -201,8 +202,27 @@ def test_calc_kwargs_from_a_yaml_file_and_dotted_keys(tmp_path):
     assert parse_calc_spec("nwchem:dft.xc=PBE,dft.mult=2,basis=3-21G").parameters == \
         {"basis": "3-21G", "dft": {"mult": 2, "xc": "PBE"}}
     settings.write_text("epsilon: 0.02\n  rc: [7.5\n")
-    with pytest.raises(UsageError, match=rf"--calc-kwargs {settings}:2: not valid JSON or YAML"):
+    with pytest.raises(CalcSpecError) as refused:  # a fact about the kwargs' file and line
         parse_calc_spec("lj", str(settings))
+    assert (refused.value.source, refused.value.subject) == (KWARGS, f"{settings}:2")
+    assert refused.value.fact.startswith("not valid JSON or YAML")
     settings.write_text("- 1\n- 2\n")
     with pytest.raises(UsageError, match="must be an object of constructor arguments"):
         parse_calc_spec("lj", str(settings))
+
+
+def test_kwargs_errors_name_the_option_that_gave_them(tmp_path, wfl):
+    """The calculator's facts are worded by the command line: --calc-kwargs for calc,
+    --kwargs and wfl map for map's own keyword arguments."""
+    settings = tmp_path / "lj.yaml"
+    settings.write_text("epsilon: 0.02\n  rc: [7.5\n")
+    src = write_configs(tmp_path / "in.xyz", [bulk("Cu", cubic=True)])
+    result = wfl("calc", "--calc", "lj", "--calc-kwargs", settings, src)
+    assert result.code == 2 and result.stdout == ""
+    assert f"--calc-kwargs {settings}:2: not valid JSON or YAML" in result.stderr
+    result = wfl("map", "json:dumps", "--kwargs", "[1]", src)
+    assert result.code == 2
+    assert "--kwargs must be an object of keyword arguments" in result.stderr
+    result = wfl("map", "json:dumps", "a=1", "a.b=2", src)
+    assert result.code == 2
+    assert "wfl map: a.b: a already has a value that is not a table" in result.stderr

@@ -1,4 +1,4 @@
-"""``--calc mace:MODEL``: a MACE model (mace-torch) as an ASE calculator.
+"""``mace:MODEL``: a MACE model (mace-torch) as an ASE calculator.
 
 MACE's own ``MACECalculator``, opened the way the command line says (``device=auto`` picks
 CUDA when torch sees a GPU; ``dtype`` defaults to the model's own), checked cheaply where
@@ -19,7 +19,7 @@ from ase.data import chemical_symbols
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from wflcli.calculators.registry import KINDS
-from wflcli.errors import UsageError
+from wflcli.calculators.spec_error import SPEC, CalcSpecError
 
 
 @contextlib.contextmanager
@@ -166,21 +166,22 @@ def checked_parameters(params: dict) -> dict:
     building the calculator here (that would start CUDA before workers fork): the file must
     hold a MACE model, the head must be one of its heads."""
     if not params.get("model"):
-        raise UsageError("--calc mace needs a model file: mace:MODEL[,device=...,dtype=...]")
+        raise CalcSpecError(SPEC, "needs a model file: mace:MODEL[,device=...,dtype=...]",
+                            "mace", " ")
     checked = dict(params)
     try:
         checked["device"] = chosen_device(params.get("device", "auto"))
     except ValueError as exc:
-        raise UsageError(f"--calc mace: {exc}") from None
+        raise CalcSpecError(SPEC, str(exc), "mace") from None
     model = _load_model(params["model"])
     dtype = params.get("dtype") or str(next(model.parameters()).dtype).replace("torch.", "")
     if dtype not in DTYPES:
-        raise UsageError(f"--calc mace: dtype={dtype} is not one of {', '.join(DTYPES)}")
+        raise CalcSpecError(SPEC, f"dtype={dtype} is not one of {', '.join(DTYPES)}", "mace")
     checked["dtype"] = dtype
     heads = list(getattr(model, "heads", None) or ["Default"])
     if params.get("head") is not None and params["head"] not in heads:
-        raise UsageError(f"--calc mace: head={params['head']} is not one of the model's "
-                         f"heads ({', '.join(heads)})")
+        raise CalcSpecError(SPEC, f"head={params['head']} is not one of the model's "
+                            f"heads ({', '.join(heads)})", "mace")
     return checked
 
 
@@ -191,13 +192,14 @@ def _load_model(path: str):
         with _quiet():
             model = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises many kinds for a file that is not its own
-        raise UsageError(f"--calc mace: {path} is not a MACE model file "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+        raise CalcSpecError(SPEC, f"{path} is not a MACE model file "
+                            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})",
+                            "mace") from None
     if not (isinstance(model, torch.nn.Module) and hasattr(model, "atomic_numbers")
             and hasattr(model, "r_max")):
         what = "a training checkpoint?" if isinstance(model, dict) else "not a MACE model"
-        raise UsageError(f"--calc mace: {path} holds a {type(model).__name__} ({what}); "
-                         "give the .model file that mace_run_train writes")
+        raise CalcSpecError(SPEC, f"{path} holds a {type(model).__name__} ({what}); "
+                            "give the .model file that mace_run_train writes", "mace")
     return model
 
 

@@ -3,7 +3,7 @@ input file is data: it must never become code, nor code-level input of a program
 
 ASE's writers put parameters into a code's input text (NWChem turns any unknown key into a
 block, and a ``python`` block runs Python; ``;`` separates NWChem directives on one line),
-so a per-config table may only set the keys the command line allows with ``--overrides``,
+so a per-config table may only set the keys the run allows (``allowed_overrides``),
 each to a plain value: a number, a switch, a short word-like text, or a list of numbers.
 For a file-based code only keys its writer puts on a line as one value can be allowed,
 never an input block, a task, a file or a command.
@@ -15,7 +15,7 @@ import math
 import re
 
 from wflcli.calculators.spec import CalcSpec
-from wflcli.errors import UsageError
+from wflcli.calculators.spec_error import ALLOWED, CONFIG, CalcSpecError
 
 # no line breaks, no control characters, none of the characters that start a comment,
 # a section, a variable, a string, a new directive or a card in the codes' input languages
@@ -56,34 +56,34 @@ _TOKEN = re.compile(r"[A-Za-z0-9_:.+\-]{1,32}")
 
 
 def allowed_overrides(spec: CalcSpec, text: str | None) -> tuple[str, ...]:
-    """``--overrides charge,dft.mult``: the keys ``info['wfl_calc']`` may set; a key that can
-    never be set from data is a usage error."""
+    """``charge,dft.mult``: the keys ``info['wfl_calc']`` may set; a key that can never be
+    set from data is a usage error (ALLOWED)."""
     keys = tuple(sorted({key.strip() for key in (text or "").split(",") if key.strip()}))
     for key in keys:
         if not all(_NAME.fullmatch(part) for part in key.split(".")):
-            raise UsageError(f"--overrides: {key!r} is not a parameter name")
+            raise CalcSpecError(ALLOWED, f"{key!r} is not a parameter name")
         if spec.name in OVERRIDABLE:
             if key not in OVERRIDABLE[spec.name]:
-                raise UsageError(
-                    f"--overrides: {spec.name} cannot take {key!r} from an input file (input "
+                raise CalcSpecError(
+                    ALLOWED, f"{spec.name} cannot take {key!r} from an input file (input "
                     f"blocks, tasks, files and commands never can); it can take: "
                     f"{', '.join(OVERRIDABLE[spec.name])}")
         elif key.split(".")[0] in NEVER:
-            raise UsageError(f"--overrides: {key!r} names a file, a command or a folder: "
-                             "never taken from an input file")
+            raise CalcSpecError(ALLOWED, f"{key!r} names a file, a command or a folder: "
+                                "never taken from an input file")
     return keys
 
 
 def checked_overrides(overrides: dict, allowed: tuple[str, ...]) -> dict:
     """The per-config table if every key in it is allowed and every value plain; else a
-    ValueError saying which key or value, and how the command line allows a key."""
+    CONFIG fact saying which key or value (a key not ``allowed``: ALLOWED)."""
     for path, value in _leaves(overrides, ""):
         if path not in allowed:
-            raise ValueError(f"info['wfl_calc'] sets {path!r}, which this run does not allow "
-                             f"per config (--overrides allows: {', '.join(allowed) or 'none'})")
+            raise CalcSpecError(ALLOWED, f"sets {path!r}, which this run does not allow "
+                                "per config", joint=" ")
         problem = _not_plain(value)
         if problem:
-            raise ValueError(f"info['wfl_calc']: {path}={value!r}: {problem}")
+            raise CalcSpecError(CONFIG, f"{path}={value!r}: {problem}")
     return overrides
 
 
@@ -101,7 +101,7 @@ def check_config_text(code: str, atoms) -> None:
 def _leaves(table: dict, above: str):
     for key, value in table.items():
         if not isinstance(key, str) or not _NAME.fullmatch(key):
-            raise ValueError(f"info['wfl_calc']: {key!r} is not a parameter name")
+            raise CalcSpecError(CONFIG, f"{key!r} is not a parameter name")
         path = f"{above}.{key}" if above else key
         if isinstance(value, dict):  # a nested table: each of its keys on its own
             yield from _leaves(value, path)

@@ -1,7 +1,8 @@
-"""``--calc NAME[:key=value,...]`` -> a description that builds an ASE calculator.
+"""``NAME[:key=value,...]`` -> a description that builds an ASE calculator.
 
 A spec is parsed and checked once, where the command line is read (so a typo is a usage
-error, not thousands of failed configs), and built again in each worker process.
+error, not thousands of failed configs), and built again in each worker process. What is
+wrong is said as a fact (``spec_error.py``); the command line words it as its options.
 """
 
 from __future__ import annotations
@@ -14,10 +15,25 @@ from dataclasses import dataclass
 
 from wflcli.calculators.known_keys import known_keys
 from wflcli.calculators.registry import KINDS, PYTHON, CalculatorKind
+from wflcli.calculators.spec_error import (
+    CONFIG,
+    KWARGS,
+    SPEC,
+    CalcPackageMissing,
+    CalcSpecError,
+)
 from wflcli.errors import MissingBackend, UsageError
-from wflcli.usercode.fingerprint import (code_fingerprint, distributions_fingerprint,
-                                         files_fingerprint)
-from wflcli.usercode.target import load_target, normalized_target, target_module
+from wflcli.usercode.fingerprint import (
+    code_fingerprint,
+    distributions_fingerprint,
+    files_fingerprint,
+)
+from wflcli.usercode.target import (
+    TargetError,
+    load_target,
+    normalized_target,
+    target_module,
+)
 
 _WORDS = {"true": True, "t": True, "false": False, "f": False, "none": None}
 
@@ -69,23 +85,31 @@ class CalcSpec:
         kind = KINDS.get(self.name)
         try:
             return _checked(kind, merged) if kind is not None else merged
-        except UsageError as exc:
-            raise ValueError(f"info['wfl_calc']: {exc}") from None
+        except CalcSpecError as exc:
+            raise CalcSpecError(CONFIG, f"{exc.subject}: {exc.fact}") from None
 
 
 def calculator_class(spec: CalcSpec):
     kind = KINDS.get(spec.name)
     if kind is None:
-        return load_target(spec.target, f"--calc {spec.name}")
+        return _user_code(load_target, spec.target)
     module_name, class_name = spec.target.rsplit(":", 1)
     try:
         module = importlib.import_module(module_name)
     except ImportError:
-        raise MissingBackend(kind.package, kind.extra, f"--calc {spec.name}") from None
+        raise CalcPackageMissing(kind.name, kind.package, kind.extra) from None
     try:
         return getattr(module, class_name)
     except AttributeError:
-        raise UsageError(f"--calc: {module_name} has no {class_name}") from None
+        raise CalcSpecError(SPEC, f"{module_name} has no {class_name}") from None
+
+
+def _user_code(find, target: str):
+    """A ``python:`` calculator's module or class; what is wrong, said of the spec."""
+    try:
+        return find(target, PYTHON)
+    except TargetError as exc:
+        raise CalcSpecError(SPEC, exc.fact, PYTHON) from None
 
 
 def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
@@ -96,15 +120,15 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
         module_name, _, rest = rest.partition(":")
         class_name, _, rest = rest.partition(":")
         if not module_name or not class_name:
-            raise UsageError("--calc python needs python:package.module:ClassName "
-                             "or python:path/to/file.py:ClassName")
-        target, kind = normalized_target(f"{module_name}:{class_name}", "--calc python"), None
+            raise CalcSpecError(SPEC, "needs python:package.module:ClassName "
+                                "or python:path/to/file.py:ClassName", PYTHON, " ")
+        target, kind = _user_code(normalized_target, f"{module_name}:{class_name}"), None
     elif name in KINDS:
         kind = KINDS[name]
         target = kind.target
     else:
-        raise UsageError(f"--calc: unknown calculator {name!r}; known: "
-                         f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
+        raise CalcSpecError(SPEC, f"unknown calculator {name!r}; known: "
+                            f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
     params = _key_values(rest, text, kind.positional if kind else "")
     params.update(json_kwargs(kwargs_json))
     if kind is not None:
@@ -124,7 +148,7 @@ def _checker(kind: CalculatorKind):
     try:
         return getattr(importlib.import_module(module_name), function_name)
     except ImportError:
-        raise MissingBackend(kind.package, kind.extra, f"--calc {kind.name}") from None
+        raise CalcPackageMissing(kind.name, kind.package, kind.extra) from None
 
 
 def _key_values(text: str, whole: str, positional: str = "") -> dict:
@@ -135,18 +159,19 @@ def _key_values(text: str, whole: str, positional: str = "") -> dict:
             params[positional] = _existing_file(item, whole)
             continue
         if not eq or not key.strip():
-            raise UsageError(f"--calc {whole!r}: expected key=value, got {item!r}")
+            raise CalcSpecError(SPEC, f"expected key=value, got {item!r}", repr(whole))
         set_dotted(params, key.strip(), typed_value(value.strip()))
     return params
 
 
-def set_dotted(params: dict, key: str, value, what: str = "--calc") -> None:
+def set_dotted(params: dict, key: str, value) -> None:
     """``dft.xc=PBE`` sets ``params["dft"]["xc"]``: nested parameters from the command line."""
     *tables, last = key.split(".")
     for table in tables:
         params = params.setdefault(table, {})
         if not isinstance(params, dict):
-            raise UsageError(f"{what}: {key}: {table} already has a value that is not a table")
+            raise CalcSpecError(SPEC, f"{key}: {table} already has a value that is not a "
+                                "table")
     params[last] = value
 
 
@@ -163,7 +188,7 @@ def _existing_file(value: str, whole: str) -> str:
     """A bare value names a file (gap:GAP.xml): it must exist; kept as an absolute path so
     workers started elsewhere find it."""
     if not os.path.isfile(value):
-        raise UsageError(f"--calc {whole!r}: no such file {value!r}")
+        raise CalcSpecError(SPEC, f"no such file {value!r}", repr(whole))
     return os.path.abspath(value)
 
 
@@ -179,21 +204,21 @@ def typed_value(text: str):
     return text
 
 
-def json_kwargs(kwargs_json: str | None, option: str = "--calc-kwargs",
-                what: str = "constructor arguments") -> dict:
-    """``--calc-kwargs`` (or ``option``): a JSON object, or a JSON or YAML file holding one."""
+def json_kwargs(kwargs_json: str | None, what: str = "constructor arguments") -> dict:
+    """A JSON object of ``what``, or a JSON or YAML file holding one (errors: KWARGS)."""
     if not kwargs_json:
         return {}
     if os.path.isfile(kwargs_json):
-        return _kwargs_file(kwargs_json, option, what)
+        return _kwargs_file(kwargs_json, what)
     try:
         value = json.loads(kwargs_json)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{option} is not valid JSON (nor a file): {exc}") from None
-    return _table(value, option, what)
+        raise CalcSpecError(KWARGS, f"is not valid JSON (nor a file): {exc}",
+                            joint=" ") from None
+    return _table(value, "", what)
 
 
-def _kwargs_file(path: str, option: str, what: str) -> dict:
+def _kwargs_file(path: str, what: str) -> dict:
     import yaml  # YAML is a superset of JSON: one parser reads both
 
     try:
@@ -202,16 +227,17 @@ def _kwargs_file(path: str, option: str, what: str) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise UsageError(f"{option} {where}: not valid JSON or YAML "
-                         f"({getattr(exc, 'problem', None) or exc})") from None
+        raise CalcSpecError(KWARGS, "not valid JSON or YAML "
+                            f"({getattr(exc, 'problem', None) or exc})", where) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{option} {path}: cannot read it ({exc})") from None
-    return _table(value, f"{option} {path}", what)
+        raise CalcSpecError(KWARGS, f"cannot read it ({exc})", path) from None
+    return _table(value, path, what)
 
 
-def _table(value, option: str, what: str) -> dict:
+def _table(value, path: str, what: str) -> dict:
     if not isinstance(value, dict):
-        raise UsageError(f"{option} must be an object of {what}, e.g. '{{\"sigma\": 2.5}}'")
+        raise CalcSpecError(KWARGS, f"must be an object of {what}, "
+                            f"e.g. '{{\"sigma\": 2.5}}'", path, " ")
     return value
 
 
@@ -222,14 +248,14 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
     known = (set(defaults) or known_keys(kind.name)) - set(kind.fixed)
     for key, value in params.items():
         if known and key not in known:
-            raise UsageError(f"--calc {kind.name}: unknown parameter {key!r}; "
-                             f"known: {', '.join(sorted(known))}")
+            raise CalcSpecError(SPEC, f"unknown parameter {key!r}; "
+                                f"known: {', '.join(sorted(known))}", kind.name)
         _check_type(kind.name, key, value, defaults.get(key))
         if key in kind.choices:
             accepted = kind.choices[key]
             if str(value).lower() not in accepted:
-                raise UsageError(f"--calc {kind.name}: {key}={value} is not one of "
-                                 f"{', '.join(sorted(set(accepted.values())))}")
+                raise CalcSpecError(SPEC, f"{key}={value} is not one of "
+                                    f"{', '.join(sorted(set(accepted.values())))}", kind.name)
             params[key] = accepted[str(value).lower()]
     return params
 
@@ -237,10 +263,10 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
 def _check_type(name: str, key: str, value, default) -> None:
     """A switch takes true or false, a number takes a number (as the default shows)."""
     if isinstance(default, bool) and not isinstance(value, bool):
-        raise UsageError(f"--calc {name}: {key}={value} must be true or false")
+        raise CalcSpecError(SPEC, f"{key}={value} must be true or false", name)
     if (isinstance(default, (int, float)) and not isinstance(default, bool)
             and isinstance(value, str)):
-        raise UsageError(f"--calc {name}: {key}={value} must be a number")
+        raise CalcSpecError(SPEC, f"{key}={value} must be a number", name)
 
 
 def _fingerprint(spec: CalcSpec) -> tuple:
@@ -252,7 +278,7 @@ def _fingerprint(spec: CalcSpec) -> tuple:
     else:
         defined_in = getattr(calculator_class(spec), "__module__", None) or ""
         code = code_fingerprint(sys.modules.get(defined_in)
-                                or target_module(spec.target, f"--calc {spec.name}"))
+                                or _user_code(target_module, spec.target))
     found = {**code, **files_fingerprint(spec.parameters)}
     return tuple(sorted(found.items()))
 
@@ -261,8 +287,8 @@ def _probe(spec: CalcSpec) -> None:
     """Build the calculator once, so bad values fail here rather than on every config."""
     try:
         spec.build()
-    except (MissingBackend, UsageError):
+    except (MissingBackend, UsageError):  # already said as facts, or by our own code
         raise
     except Exception as exc:
-        raise UsageError(f"--calc {spec.name}: cannot create the calculator "
-                         f"({type(exc).__name__}: {exc})") from None
+        raise CalcSpecError(SPEC, "cannot create the calculator "
+                            f"({type(exc).__name__}: {exc})", spec.name) from None

@@ -8,7 +8,7 @@ import click
 
 from wflcli.calculators.registry import KINDS
 from wflcli.calculators.scratch import KEEP_CHOICES
-from wflcli.cli.options import calc_options, calculator
+from wflcli.cli.options import calc_flags, calc_options, calculator
 from wflcli.cli.perconfig import config_io, run_per_config
 from wflcli.errors import ExitStatus
 
@@ -112,7 +112,9 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
     folders = FolderPolicy(scratch or default_scratch(beside), keep_files,
                            threads or threads_per_worker(settings.parallel))
     policy = BatchPolicy(batch, batch_atoms) if batch or batch_atoms else None
-    task = CalcTask(spec, prefix, wanted, folders, allowed_overrides(spec, overrides), policy,
+    with calc_flags():
+        allowed = allowed_overrides(spec, overrides)
+    task = CalcTask(spec, prefix, wanted, folders, allowed, policy,
                     reuse_state and not is_file_based(spec))  # a code's run starts clean
     if task.batches and _default_chunk():  # a chunk holds the configs of its batches
         settings.chunk = max(settings.chunk, BATCH_CHUNK)

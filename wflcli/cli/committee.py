@@ -43,12 +43,12 @@ def committee(settings, calc_spec, calc_kwargs, prefix, committee_only, files, o
     read: every member runs as given.
     """
     from wflcli.calculators.filecalc import is_file_based
-    from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.cli.options import parsed_calc
     from wflcli.verbs.committee import CommitteeTask
 
     if len(calc_spec) < 2:
         raise UsageError("a committee needs at least two --calc")
-    members = tuple(parse_calc_spec(text, calc_kwargs) for text in calc_spec)
+    members = tuple(parsed_calc(text, calc_kwargs) for text in calc_spec)
     for text, spec in zip(calc_spec, members):
         if is_file_based(spec):
             raise UsageError(f"--calc {text}: a file-based code cannot be a committee "

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from wflcli.cli.options import calc_flags
 from wflcli.cli.perconfig import config_io, run_per_config
 
 _KEY_VALUE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*=")
@@ -63,17 +64,19 @@ def map_(settings, function, kwargs_json, init, init_as, lines, lines_as_configs
       wfl --remote cluster map /home/me/ops.py:relax in.xyz -o out.xyz
     """
     from wflcli.calculators.spec import json_kwargs, set_dotted, typed_value
+    from wflcli.calculators.spec_error import KWARGS, SPEC
     from wflcli.usercode.function import function_spec
     from wflcli.verbs.map import MapTask, line_placeholder
 
     kwargs, inputs = {}, []
-    for item in files:
-        if _KEY_VALUE.match(item) and not os.path.exists(item):
-            key, _, value = item.partition("=")
-            set_dotted(kwargs, key, typed_value(value), "wfl map")
-        else:
-            inputs.append(item)
-    kwargs.update(json_kwargs(kwargs_json, "--kwargs", "keyword arguments"))
+    with calc_flags({SPEC: "wfl map", KWARGS: "--kwargs"}):
+        for item in files:
+            if _KEY_VALUE.match(item) and not os.path.exists(item):
+                key, _, value = item.partition("=")
+                set_dotted(kwargs, key, typed_value(value))
+            else:
+                inputs.append(item)
+        kwargs.update(json_kwargs(kwargs_json, "keyword arguments"))
     if lines and inputs:
         raise click.UsageError("give input FILEs or --lines FILE, not both")
     spec = function_spec(function, kwargs, init, init_as)

@@ -31,9 +31,9 @@ def normal_modes(settings, calc_spec, calc_kwargs, samples, temperature, delta, 
     the samples (config_type=normal_mode_sample). Each mode gets kT/2 of harmonic energy
     on average; imaginary modes are not displaced.
     """
-    from wflcli.calculators.spec import parse_calc_spec
+    from wflcli.cli.options import parsed_calc
     from wflcli.verbs.normal_modes import NormalModesTask
 
-    task = NormalModesTask(parse_calc_spec(calc_spec, calc_kwargs), samples, temperature, delta,
+    task = NormalModesTask(parsed_calc(calc_spec, calc_kwargs), samples, temperature, delta,
                            settings.seed)
     return run_per_config(settings, task, files, output, failed_output)

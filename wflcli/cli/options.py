@@ -4,12 +4,17 @@ it needs, so a flag means the same thing, with the same words, everywhere."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import click
 
+from wflcli.calculators.spec_error import ALLOWED, KWARGS, SPEC
 from wflcli.cli.complete import complete_calc
 from wflcli.cli.outputs import output_file_option
+
+# the option that gives each input of a calculator
+CALC_FLAGS = {SPEC: "--calc", KWARGS: "--calc-kwargs", ALLOWED: "--overrides"}
 
 
 def calc_options(required: bool = True, results: str | None = "results",
@@ -43,10 +48,31 @@ def calc_options(required: bool = True, results: str | None = "results",
 def calculator(calc_spec: str, calc_kwargs: str | None, prefix: str | None):
     """(CalcSpec, prefix) from the three options: the default prefix is the calculator's
     short name and ``_``."""
+    spec = parsed_calc(calc_spec, calc_kwargs)
+    return spec, default_prefix(spec.short_name, prefix)
+
+
+def parsed_calc(calc_spec: str, calc_kwargs: str | None):
+    """``parse_calc_spec`` with what is wrong worded as the options that said it."""
     from wflcli.calculators.spec import parse_calc_spec
 
-    spec = parse_calc_spec(calc_spec, calc_kwargs)
-    return spec, default_prefix(spec.short_name, prefix)
+    with calc_flags():
+        return parse_calc_spec(calc_spec, calc_kwargs)
+
+
+@contextlib.contextmanager
+def calc_flags(labels: dict | None = None):
+    """A calculator's fact (``CalcSpecError``, a missing package) raised inside, worded as
+    the option the user typed: ``labels`` maps each source to it (default: CALC_FLAGS)."""
+    from wflcli.calculators.spec_error import CalcPackageMissing, CalcSpecError
+    from wflcli.errors import MissingBackend, UsageError
+
+    try:
+        yield
+    except CalcSpecError as exc:
+        raise UsageError(exc.worded((labels or CALC_FLAGS)[exc.source])) from None
+    except CalcPackageMissing as exc:
+        raise MissingBackend(exc.package, exc.extra, f"--calc {exc.name}") from None
 
 
 def default_prefix(name: str, prefix: str | None) -> str:

@@ -20,6 +20,7 @@ from wflcli.calculators.filecalc import FolderPolicy, code_calculator, is_file_b
 from wflcli.calculators.overrides import checked_overrides
 from wflcli.calculators.registry import PYTHON
 from wflcli.calculators.spec import CalcSpec
+from wflcli.calculators.spec_error import ALLOWED, CalcSpecError
 from wflcli.exec.contracts import TaskDefaults
 from wflcli.verbs.batches import BatchPolicy, many_evaluator
 from wflcli.verbs.results import default_properties, results_annotation
@@ -66,14 +67,14 @@ class CalcTask(TaskDefaults):
         calculate = calculate_reusing if self.reuse_state else calculate_once
 
         def evaluate(atoms, context):
-            overrides = checked_overrides(config_overrides(atoms), self.overrides)
+            parameters = self._parameters(atoms)
             if file_based:
-                with code_calculator(self.calc, self.calc.overridden(overrides), atoms,
+                with code_calculator(self.calc, parameters or self.calc.overridden({}), atoms,
                                      context.index, self.folders) as (calculator, given):
                     results = calculate_once(calculator, given, self._wanted(calculator, atoms))
             else:
-                if overrides:
-                    calculator = self.calc.build(self.calc.overridden(overrides))
+                if parameters is not None:
+                    calculator = self.calc.build(parameters)
                     results = calculate_once(calculator, atoms, self._wanted(calculator, atoms))
                 else:
                     results = calculate(shared, atoms, self._wanted(shared, atoms))
@@ -85,6 +86,17 @@ class CalcTask(TaskDefaults):
                                            lambda atoms: self._wanted(shared, atoms),
                                            self.prefix, config_overrides)
         return evaluate
+
+    def _parameters(self, atoms) -> dict | None:
+        """The calculator's parameters with this config's info['wfl_calc'] (None: it sets
+        none); a table the run refuses fails the config, saying what --overrides allows."""
+        try:
+            overrides = checked_overrides(config_overrides(atoms), self.overrides)
+            return self.calc.overridden(overrides) if overrides else None
+        except CalcSpecError as exc:
+            allows = (f" (--overrides allows: {', '.join(self.overrides) or 'none'})"
+                      if exc.source == ALLOWED else "")
+            raise ValueError(exc.worded(f"info['{OVERRIDES}']") + allows) from None
 
     def _wanted(self, calculator, atoms) -> list:
         return list(self.properties or default_properties(calculator, atoms))
