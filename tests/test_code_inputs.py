@@ -131,11 +131,14 @@ def test_nodes_cores_and_threads_reach_the_command_line(tmp_path, wfl, stand_in)
     write_config(system_toml("here", "local", tmp_path / "runs", ssh=False) +
                  f"[systems.here.env]\nWFL_VASP_COMMAND = '{command}'\n"
                  f"VASP_PP_PATH = '{tmp_path}'\n")
-    remote = wfl("--remote", "here", "--nodes", "2", "--cores", "2", *spec, tmp_path / "in.xyz")
+    remote = wfl("--remote", "here", "--nodes", "2", "--cores", "2", *spec,
+                 "--scratch", tmp_path / "fetched", tmp_path / "in.xyz")
     assert remote.code == 3, remote.stderr  # the stand-in has no output to give back
     [job] = (tmp_path / "runs").iterdir()
     assert _called(job / "wfl-calc-files") == "standin.sh -n 4 -N 2 -t 2\n"  # the job's scratch
+    assert _called(tmp_path / "fetched") == "standin.sh -n 4 -N 2 -t 2\n"  # and brought back
     assert "--parallel 1 " in (job / "job.sh").read_text()  # one config at a time
+
 
 def _espresso(tmp_path):
     from ase.test.fio.test_espresso import pw_output_text  # a pw.x output ASE ships
