@@ -228,16 +228,23 @@ def test_rerun_reattaches_to_the_finished_job_and_clean_removes_it(here, pool, t
     assert third.returncode == 0 and b"submitted job" in third.stderr
 
 
-def test_interrupted_then_synced_then_rerun_fetches_without_submitting(here, pool, tmp_path):
-    args = [PROGRAM, "--remote", here, "select-fps", "-n", "4", "--key", "desc", str(pool), "-o",
-            str(tmp_path / "picked.xyz")]
+def interrupted(args: list[str], system: str) -> bytes:
+    """Run ``args``, Ctrl-C it as soon as its job is recorded; what it said on stderr
+    (it must have exited 130, as after SIGINT)."""
     client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not records(here) and time.monotonic() < deadline:
+    while not records(system) and time.monotonic() < deadline:
         time.sleep(0.1)
     client.send_signal(signal.SIGINT)
     _, stderr = client.communicate(timeout=60)
     assert client.returncode == 130, stderr
+    return stderr
+
+
+def test_interrupted_then_synced_then_rerun_fetches_without_submitting(here, pool, tmp_path):
+    args = [PROGRAM, "--remote", here, "select-fps", "-n", "4", "--key", "desc", str(pool), "-o",
+            str(tmp_path / "picked.xyz")]
+    interrupted(args, here)
     assert not (tmp_path / "picked.xyz").exists()
     deadline = time.monotonic() + 60
     while records(here)[0]["state"] != "done" and time.monotonic() < deadline:
@@ -296,13 +303,7 @@ def test_fit_gap_on_slurm_equals_a_local_fit(slurm, training, tmp_path):
 def test_sigint_during_a_slurm_fit_then_rerun_reattaches(slurm, training, tmp_path):
     pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
     args = [PROGRAM, "--remote", slurm, *map(str, fit_args(training, tmp_path / "GAP.xml"))]
-    client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not records(slurm) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    client.send_signal(signal.SIGINT)
-    _, stderr = client.communicate(timeout=60)
-    assert client.returncode == 130, stderr
+    stderr = interrupted(args, slurm)
     assert b"keeps running on slurm" in stderr and not (tmp_path / "GAP.xml").exists()
     rerun = subprocess.run(args, capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
