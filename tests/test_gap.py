@@ -291,3 +291,19 @@ def test_parity_plot_names_methods_units_and_errors(wfl, tmp_path):
     assert wfl("error", "--ref", "REF_", "--pred", "P_", src, "--plot", shifted,
                "--shift").code == 0
     assert "P (eV/atom) − 25 meV/atom" in shifted.read_text()
+
+
+def test_a_missing_sparse_file_is_said_before_any_work(wfl, tmp_path):
+    """The XML names its sparse points' file; without it quippy failed in every worker
+    ("internal error: RuntimeError: gpCoordinates_startElement_handler ...")."""
+    train = water_set(tmp_path / "w.xyz")
+    model = tmp_path / "W.xml"
+    two_body = UNIFORM_OO.replace("method=uniform", "method=cur_points")
+    assert wfl("fit-gap", train, "--gap", two_body, "-o", model).code == 0
+    assert wfl("calc", "--calc", f"gap:{model}", train).code == 0
+    sparse = sorted(tmp_path.glob("W.xml.sparseX.*"))[-1]  # one of the model's files
+    sparse.unlink()
+    result = wfl("calc", "--calc", f"gap:{model}", train)
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr == (f"wfl: error: --calc gap: {model} names {sparse.name} which is "
+                             "missing (it must lie beside the XML)\n")

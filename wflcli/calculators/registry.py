@@ -46,7 +46,8 @@ KINDS = {kind.name: kind for kind in (
     CalculatorKind("gap", "quippy.potential:Potential",
                    "a Gaussian Approximation Potential: gap:GAP.xml (quippy, loaded once "
                    "per worker)", package="quippy-ase", extra="gap",
-                   fixed={"args_str": "IP GAP"}, positional="param_filename", probe=False),
+                   fixed={"args_str": "IP GAP"}, positional="param_filename", probe=False,
+                   check="wflcli.calculators.gap:checked_parameters"),
     CalculatorKind("mace", "wflcli.calculators.mace:MaceCalculator",
                    "a MACE model: mace:MODEL[,device=cpu|cuda|auto,dtype=float64|float32,"
                    "head=NAME] (mace-torch, loaded once per worker, batched in calc)",
