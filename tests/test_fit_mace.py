@@ -192,3 +192,45 @@ def test_usage_errors(wfl, cu_set, tmp_path):
     wrong_ref = wfl("fit-mace", cu_set["train"], "-o", model, "--ref", "DFT_")
     assert wrong_ref.code == 1 and "is --ref 'DFT_' right?" in wrong_ref.stderr
     assert not model.exists()
+
+
+def _first(cu_set, folder, count: int):
+    from wflcli.io.reader import read_configs
+
+    configs = list(read_configs([str(cu_set["train"])], None))[:count]
+    return write_configs(folder / f"train{count}.xyz", configs)
+
+
+def test_fewer_training_configs_than_a_batch_are_refused_before_the_fit(wfl, cu_set,
+                                                                        tmp_path):
+    """mace_run_train drops a partial training batch: 7 configs (6 after it keeps one for
+    validation) and its default batch of 10 ended in a torch traceback (torch.cat(): expected
+    a non-empty list of Tensors)."""
+    model = tmp_path / "m.model"
+    seven = _first(cu_set, tmp_path, 7)
+    split = wfl("fit-mace", seven, cu_set["isolated"], "-o", model)
+    assert split.code == 2 and split.stdout == ""
+    assert split.stderr == ("wfl: error: 6 training configs (7 less 1 kept for validation) "
+                            "are fewer than one batch (batch size 10), and mace_run_train "
+                            "trains on whole batches only: give --batch-size 6 or less, or "
+                            "more configs\n")
+    with_valid = wfl("fit-mace", seven, cu_set["isolated"], "-o", model, "--valid",
+                     cu_set["test"], "--extra=--batch_size=8")
+    assert with_valid.code == 2
+    assert "7 training configs are fewer than one batch (batch size 8)" in with_valid.stderr
+    one = wfl("fit-mace", _first(cu_set, tmp_path, 1), cu_set["isolated"], "-o", model)
+    assert one.code == 2 and "1 training config: mace_run_train keeps at least one for " \
+        "validation; give more configs or --valid FILE" in one.stderr
+    assert not model.exists() and not list(tmp_path.glob("m.model.fit-*"))  # never started
+
+
+@pytest.mark.slow
+def test_one_whole_batch_after_the_split_is_enough(cu_set, tmp_path):
+    """The other side of the refusal: 11 configs leave 10 after the split, one batch of the
+    trainer's default size, and the fit runs."""
+    model = tmp_path / "m.model"
+    command = wfl_argv("fit-mace", _first(cu_set, tmp_path, 11), cu_set["isolated"], "-o",
+                       model, *TINY[:-2], "--epochs", "1", "--device", "cpu")
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert model.exists()

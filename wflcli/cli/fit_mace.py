@@ -95,6 +95,7 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
                     if value is not None)
     job = fit.MaceFit(ref, e0s, valid_fraction, settings.seed if seed is None else seed,
                       device, dtype, options, foundation, tuple(extra))
+    fit.check_batches(job, len(training), bool(valid_file))
     print_ = fingerprint_here(fit.fingerprint, texts, job)
     say = (lambda text: None) if settings.quiet else (
         lambda text: click.echo(f"wfl fit-mace: {text}", err=True))

@@ -25,6 +25,8 @@ from wflcli.verbs.fit_gap import FINGERPRINT_LINE, up_to_date
 ISOLATED = "isolated_atom"  # the config_type of `wfl atoms`
 _NAME = "wfl"               # the trainer's --name: it writes wfl.model
 _LOG_TAIL_LINES = 25
+VALID_FRACTION = 0.1        # of TRAIN kept for validation when no file is given
+_TRAINER_BATCH = 10         # mace_run_train's own --batch_size
 _EPOCH = re.compile(r"Epoch (\d+): .*?loss=([-+0-9.eE]+),?\s*(.*)")
 # what wflcli sets itself: --extra may not set it again
 RESERVED = frozenset({"name", "train_file", "valid_file", "valid_fraction", "test_file",
@@ -48,6 +50,15 @@ class MaceFit:
     foundation: str | None = None       # a local model file to fine-tune
     extra: tuple = ()                   # more mace_run_train arguments, as given
 
+    @property
+    def batch_size(self) -> int:
+        """The trainer's: --batch-size, else a --extra --batch_size=N, else its default."""
+        for item in reversed(self.extra):  # the trainer takes the last one given
+            flag, _, value = item.partition("=")
+            if flag == "--batch_size" and value.isdigit():
+                return int(value)
+        return dict(self.options).get("batch_size", _TRAINER_BATCH)
+
     def arguments(self, e0s: dict, files: dict, device: str) -> list[str]:
         """mace_run_train's arguments, for the files in the work folder (train, valid,
         test) and the device chosen."""
@@ -57,7 +68,7 @@ class MaceFit:
                 f"--stress_key={self.ref}stress", f"--seed={self.seed}",
                 f"--device={device}", f"--default_dtype={self.dtype}"]
         if "valid" not in files:
-            args.append(f"--valid_fraction={self.valid_fraction or 0.1}")
+            args.append(f"--valid_fraction={self.valid_fraction or VALID_FRACTION}")
         args.append("--E0s=" + ("average" if self.e0s == "average" else
                                 "{" + ", ".join(f"{z}: {e!r}" for z, e in sorted(e0s.items()))
                                 + "}"))
@@ -74,6 +85,28 @@ def check_extra(extra: tuple) -> None:
             raise UsageError(f"--extra {item!r}: give mace_run_train options as --flag=value")
         if flag[2:] in RESERVED:
             raise UsageError(f"--extra {item!r}: wfl fit-mace sets {flag} itself")
+
+
+def check_batches(fit: MaceFit, configs: int, valid_file: bool) -> None:
+    """mace_run_train drops a last partial training batch, and without a validation file it
+    keeps at least one config of TRAIN for validation: with fewer training configs left than
+    a batch it has nothing to train on, which it says as a torch traceback."""
+    if "--lbfgs" in fit.extra:  # L-BFGS keeps the partial batch
+        return
+    if valid_file:
+        kept = configs
+    elif configs < 2:
+        raise UsageError(f"{configs} training config: mace_run_train keeps at least one for "
+                         "validation; give more configs or --valid FILE")
+    else:
+        kept = min(configs - int((fit.valid_fraction or VALID_FRACTION) * configs),
+                   configs - 1)
+    if kept < fit.batch_size:
+        held = "" if valid_file else f" ({configs} less {configs - kept} kept for validation)"
+        raise UsageError(f"{kept} training configs{held} are fewer than one batch "
+                         f"(batch size {fit.batch_size}), and mace_run_train trains on "
+                         f"whole batches only: give --batch-size {kept} or less, or more "
+                         "configs")
 
 
 def training_set(configs, ref: str, e0s: str) -> tuple[list, dict]:
