@@ -38,7 +38,8 @@ _TRAINER_FLAGS = {"r_max": "r_max", "channels": "num_channels", "max_l": "max_L"
 @click.option("--correlation", type=click.IntRange(min=1), help="Body order of each layer "
               "minus one [default: mace_run_train's, 3].")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs to train.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Configs per training batch.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Configs per training batch "
+              "[default: mace_run_train's, 10]; the training configs must fill one.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Learning rate.")
 @click.option("--energy-weight", type=click.FloatRange(min=0), help="Energy loss weight.")
 @click.option("--forces-weight", type=click.FloatRange(min=0), help="Forces loss weight.")
