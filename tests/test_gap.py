@@ -307,3 +307,4 @@ def test_a_missing_sparse_file_is_said_before_any_work(wfl, tmp_path):
     assert result.code == 2 and result.stdout == ""
     assert result.stderr == (f"wfl: error: --calc gap: {model} names {sparse.name} which is "
                              "missing (it must lie beside the XML)\n")
+

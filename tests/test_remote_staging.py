@@ -194,6 +194,25 @@ def test_gap_model_python_calc_and_map_from_relative_paths_on_slurm(tmp_path, pr
     assert len(staged_bundles(tmp_path)) == 3
 
 
+def test_a_renamed_gap_model_takes_the_sparse_files_its_xml_names(tmp_path, project):
+    """A model copied to another name still reads the sparse files its XML names by
+    their first names: they travel with it (before, only files named after the copy
+    did, and the job failed in quippy)."""
+    pytest.importorskip("quippy", reason="quippy-ase is the gap extra; CI installs it")
+    system = local_system(tmp_path)
+    labelled = wfl_run("calc", "--calc", "emt", "--prefix", "REF_", "in.xyz", cwd=project)
+    (project / "train.xyz").write_text(labelled.stdout)
+    fit = wfl_run("fit-gap", "train.xyz", "--ref", "REF_", "--gap",
+                  "distance_2b cutoff=4.0 covariance_type=ard_se delta=0.5 "
+                  "theta_uniform=1.0 sparse_method=uniform n_sparse=10",
+                  "--e0", "average", "-o", "gap.xml", cwd=project)
+    assert fit.returncode == 0, fit.stderr
+    shutil.copy(project / "gap.xml", project / "renamed.xml")
+    sparse = [name for name in os.listdir(project) if name.startswith("gap.xml.sparse")]
+    done = same_as_local(project, system, "calc", "--calc", "gap:renamed.xml")
+    assert uploads(done.stderr) == (1 + len(sparse), 0)  # the copy and gap.xml's sparse files
+
+
 @pytest.mark.cluster
 def test_hostile_names_in_staged_paths_stay_inert(tmp_path, project):
     """Files whose names hold quotes, ;, $(), backquotes, a line break, * and -n go

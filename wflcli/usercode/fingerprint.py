@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import os
 import platform
+import re
 import site
 import sys
 from collections.abc import Iterator
@@ -189,10 +190,31 @@ def _strings(value, where: str) -> Iterator[tuple[str, str]]:
 
 
 def companions(path: str) -> list[str]:
+    """The files that belong with a model file: those beside it named after it
+    (``GAP.xml.sparseX...``, logs aside), and those its XML names (a renamed model still
+    points at its sparse files by their first names)."""
     folder, name = os.path.split(os.path.abspath(path))
-    return sorted(os.path.join(folder, other) for other in os.listdir(folder)
-                  if other.startswith(name + ".") and not other.endswith(".log")
-                  and os.path.isfile(os.path.join(folder, other)))
+    found = {os.path.join(folder, other) for other in os.listdir(folder)
+             if other.startswith(name + ".") and not other.endswith(".log")}
+    if name.endswith(".xml"):
+        try:
+            found.update(os.path.join(folder, other) for other in xml_named_files(path))
+        except OSError:
+            pass  # unreadable: the model's own digest fails louder
+    return sorted(other for other in found if os.path.isfile(other))
+
+
+# GAP's gpCoordinates attribute: the file beside the XML that holds its sparse points
+_XML_NAMED = re.compile(r'\bsparseX_filename="([^"]+)"')
+
+
+def xml_named_files(model: str) -> list[str]:
+    """The files a model XML names, in order, read line by line (models can be large)."""
+    names: list[str] = []
+    with open(model, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            names.extend(name for name in _XML_NAMED.findall(line) if name not in names)
+    return names
 
 
 def _folder_digest(folder: str) -> str:
