@@ -53,7 +53,7 @@ if ! qconf -sql 2>/dev/null | grep -qx all.q; then
   { printf '%s\n' 'qname all.q' 'hostlist @allhosts' 'seq_no 0' 'load_thresholds NONE' \
       'suspend_thresholds NONE' 'nsuspend 1' 'suspend_interval 00:05:00' 'priority 0' \
       'min_cpu_interval 00:05:00' 'processors UNDEFINED' 'qtype BATCH INTERACTIVE' \
-      'ckpt_list NONE' 'pe_list smp' 'rerun FALSE' "slots $(nproc)" 'tmpdir /tmp' \
+      'ckpt_list NONE' 'pe_list smp' 'rerun FALSE' "slots $(getconf _NPROCESSORS_ONLN)" 'tmpdir /tmp' \
       'shell /bin/bash' 'prolog NONE' 'epilog NONE' 'shell_start_mode posix_compliant' \
       'starter_method NONE' 'suspend_method NONE' 'resume_method NONE' \
       'terminate_method NONE' 'notify 00:00:60' 'owner_list NONE' 'user_lists NONE' \
