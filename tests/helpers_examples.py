@@ -104,7 +104,12 @@ def cluster():
 
 
 OPS = '''from ase import Atoms
+from ase.calculators.emt import EMT
 from ase.optimize import BFGS
+
+
+class Calc(EMT):
+    """The README's python: calculator (EMT by another name)."""
 
 
 def cap_bonds(atoms, cap_with="H"):
@@ -122,7 +127,6 @@ def from_smiles(line, state):
 
 
 def relax(atoms):
-    from ase.calculators.emt import EMT
     atoms.calc = EMT()
     BFGS(atoms, logfile=None).run(fmax=0.1, steps=20)
     atoms.calc = None
@@ -137,9 +141,10 @@ def make_input(name: str, folder: Path, library: Path, configs: int = 8) -> bool
     from ase.io import write
 
     path = folder / name
-    if (library / name).exists():
-        for part in library.glob(name + "*"):  # a GAP model with its sparse files
-            shutil.copy(part, folder / part.name)
+    path.parent.mkdir(parents=True, exist_ok=True)  # models/GAP.xml: in its folder
+    if (library / path.name).exists():
+        for part in library.glob(path.name + "*"):  # a GAP model with its sparse files
+            shutil.copy(part, path.parent / part.name)
         return True
     makers = {
         "cu.xyz": lambda: [bulk("Cu", cubic=True)],

@@ -126,7 +126,7 @@ def _cluster(library: Path) -> str:
     from helpers_remote import system_toml
 
     return system_toml("cluster", "local", library / "runs", ssh=False,
-                       extra="[systems.cluster.partitions.main]\ncores = 8\n"
+                       extra="[systems.cluster.partitions.main]\ncores = 64\n"
                              'time = "24:00:00"\n')
 
 
@@ -158,7 +158,11 @@ def test_example_runs(where, line, tmp_path, library):
     names = set(re.findall(r"[\w./-]+\.(?:xyz(?:\.gz)?|traj|xml|model|smi|py|yaml)\b", line))
     for word in names - outputs | ({"train.xyz", "test.xyz"} if "*.xyz" in line else set()):
         # mace_run_train needs a batch (10) of training configs after the validation part
-        assert make_input(Path(word).name, tmp_path, library, 24 if "fit-mace" in line else 8)
+        relative = word if not os.path.isabs(word) else Path(word).name
+        assert make_input(relative, tmp_path, library, 24 if "fit-mace" in line else 8)
+    for folder in re.findall(r"--stage (\S+)", line):  # a folder of files to take along
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "Cu.upf").write_text("a pseudopotential\n")
     shell = ["bash", "-euo", "pipefail", "-c"]
     if "completion zsh" in line:  # as in a ~/.zshrc: completion is set up first
         shell, line = ["zsh", "-c"], f"autoload -U compinit; compinit -u; {line}"

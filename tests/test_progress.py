@@ -29,8 +29,7 @@ def cells(tmp_path, monkeypatch):
 
 @pytest.fixture
 def terminal(tmp_path, cells):
-    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}",
-               WFLCLI_HOME=str(tmp_path / "home"))
+    env = dict(os.environ, PATH=f"{Path(PROGRAM).parent}{os.pathsep}{os.environ['PATH']}")
     session = Shell("bash", tmp_path, env, term="xterm", columns=160)
     yield session
     session.close()
