@@ -4,6 +4,8 @@ exactly (imported by the tests; conftest.py holds only fixtures)."""
 from __future__ import annotations
 
 import numbers
+import os
+import threading
 
 import numpy as np
 
@@ -71,3 +73,14 @@ def _equal(x, y) -> bool:
         same_kind = isinstance(x, numbers.Integral) == isinstance(y, numbers.Integral)
         return same_kind and (x == y or (np.isnan(x) and np.isnan(y)))
     return x == y and type(x) is type(y)
+
+
+def fifo_reader(path):
+    """A FIFO at ``path`` and a thread reading it whole: ``(thread, received)``, where
+    ``received`` gets the bytes once the writer closes it (a FIFO that a program replaced
+    by a file would leave the thread waiting)."""
+    os.mkfifo(path)
+    received: list[bytes] = []
+    thread = threading.Thread(target=lambda: received.append(path.read_bytes()), daemon=True)
+    thread.start()
+    return thread, received

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 
 import pytest
-from helpers_data import read_text
+from helpers_data import fifo_reader, read_text
 from helpers_wfl import wfl_program
 
 CU = '1\nProperties=species:S:1:pos:R:3 pbc="F F F"\nCu 0 0 0\n'
@@ -157,10 +156,7 @@ def test_a_device_is_written_in_place_not_replaced(wfl, tmp_path, cu):
 
 def test_a_fifo_is_written_in_place(wfl, tmp_path, cu):
     fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    reader, received = fifo_reader(fifo)
     done = wfl("cat", cu, "-o", fifo)
     reader.join(timeout=15)  # a FIFO replaced by a file would leave the reader waiting
     assert done.code == 0, done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_data import rattled_cells, read_text, write_configs
+from helpers_data import fifo_reader, rattled_cells, read_text, write_configs
 from helpers_remote import records, require_cluster, system_toml, write_config
 
 from wflcli.exec.batch.whole import whole_body
@@ -157,13 +157,9 @@ def test_selection_from_stdin_with_exclude_and_rest(here, pool, tmp_path):
 
 def test_an_output_that_is_a_fifo_is_written_in_place(here, pool, tmp_path):
     import stat
-    import threading
 
     fifo = tmp_path / "rest.fifo"
-    os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    reader, got = fifo_reader(fifo)
     args = ["select-fps", "-n", "4", "--key", "desc", pool]
     remote = wfl_run("--remote", here, *args, "--rest", fifo)
     reader.join(timeout=30)
