@@ -6,7 +6,6 @@ made visible, split among the workers). The job-script side is in the golden fil
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +13,14 @@ from helpers_data import rattled_cells, write_configs
 from helpers_remote import system_toml, write_config
 from helpers_wfl import wfl_program
 
-HERE = Path(__file__).parent
 COUNTING = "python:helpers_calc:CountingEMT"
 
 
 @pytest.fixture
-def logged(tmp_path, monkeypatch):
+def logged(tmp_path, monkeypatch, calc_log):
+    """Which devices each worker saw: the counting calculator's log (conftest's calc_log
+    points it there), read whole."""
     log = tmp_path / "calls.log"
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    monkeypatch.setenv("CALC_LOG", str(log))
     monkeypatch.setenv("CALC_SLEEP", "0.05")  # long enough that every worker gets work
 
     def devices_by_worker():
