@@ -80,9 +80,17 @@ def test_a_misspelt_code_parameter_is_a_usage_error(tmp_path, wfl, spec):
 def test_known_code_parameters_pass(tmp_path):
     from wflcli.calculators.spec import parse_calc_spec
 
-    for text in ("nwchem:theory=dft,xc=PBE,basis=3-21G,dft.mult=2", "espresso:ecutwfc=30",
-                 "vasp:encut=400,ismear=0", "orca:orcasimpleinput=HF", "castep:param.xc=PBE"):
-        parse_calc_spec(text)
+    expected = {
+        "nwchem:theory=dft,xc=PBE,basis=3-21G,dft.mult=2":
+            {"theory": "dft", "xc": "PBE", "basis": "3-21G", "dft": {"mult": 2}},
+        "espresso:ecutwfc=30": {"ecutwfc": 30},
+        "vasp:encut=400,ismear=0": {"encut": 400, "ismear": 0},
+        "orca:orcasimpleinput=HF": {"orcasimpleinput": "HF"},
+        "castep:param.xc=PBE": {"param": {"xc": "PBE"}},
+    }
+    for text, params in expected.items():
+        spec = parse_calc_spec(text)
+        assert (spec.name, dict(spec.params)) == (text.partition(":")[0], params)
 
 
 def test_overrides_for_an_in_process_calculator(tmp_path, wfl):
