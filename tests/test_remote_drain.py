@@ -8,7 +8,6 @@ on the real SLURM over SSH, with its walltime made as short as SLURM allows (1 m
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
