@@ -82,6 +82,7 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
         require("mace", "mace-torch", "mace", "wfl fit-mace")
     from wflcli.io.writer import format_config
     from wflcli.verbs import fit_mace as fit
+    from wflcli.verbs.fit_gap import up_to_date
 
     if valid_file and valid_fraction:
         raise UsageError("give --valid FILE or --valid-fraction, not both")
@@ -100,7 +101,7 @@ def fit_mace(settings, files, model, ref, valid_file, valid_fraction, test_file,
     print_ = fingerprint_here(fit.fingerprint, texts, job)
     say = (lambda text: None) if settings.quiet else (
         lambda text: click.echo(f"wfl fit-mace: {text}", err=True))
-    if not force and print_ and fit.up_to_date(model, print_):
+    if not force and print_ and up_to_date(model, print_):
         say(f"{model} is up to date (same inputs and options; --force refits)")
         return ExitStatus.OK
     if remote:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from wflcli.errors import UsageError, WflError
 from wflcli.verbs.follow import follow
-from wflcli.verbs.fit_gap import FINGERPRINT_LINE, up_to_date
+from wflcli.verbs.fit_gap import FINGERPRINT_LINE
 
 ISOLATED = "isolated_atom"  # the config_type of `wfl atoms`
 _NAME = "wfl"               # the trainer's --name: it writes wfl.model
