@@ -153,6 +153,8 @@ def test_selection_from_stdin_with_exclude_and_rest(here, pool, tmp_path):
     assert local.returncode == remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout and local.stdout.count(b"Lattice") == 5
     assert (tmp_path / "rrest.xyz").read_bytes() == (tmp_path / "rest.xyz").read_bytes()
+    # the configs sent (stdin's 40, not the 3 excluded), as `wfl remote ls` shows them
+    assert [task["configs"] for task in records(here)] == [40]
 
 
 def test_an_output_that_is_a_fifo_is_written_in_place(here, pool, tmp_path):
@@ -214,6 +216,7 @@ def test_rerun_reattaches_to_the_finished_job_and_clean_removes_it(here, pool, t
     assert again.returncode == 0 and b"re-attached to job" in again.stderr
     assert (tmp_path / "a.xyz").exists() and len(records(here)) == 1
     [task] = records(here)
+    assert task["configs"] == 40
     folder = task["folder"]
     shown = wfl_run("remote", "show", task["id"])
     assert shown.returncode == 0 and b"split" in shown.stderr + shown.stdout

@@ -8,6 +8,7 @@ Files named by the verb's own options (``fit-gap --params``, ``select-cur --excl
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -51,7 +52,7 @@ def run_there(settings: Settings, verb: str, *, inputs: tuple = (), outputs: tup
     spec = BatchSpec(verb=verb, command=command, resources=resources,
                      job_name=options.job_name or f"wfl-{verb}", retries=options.retries,
                      reuse_done=reuse_done and not settings.refresh, drain_margin=0)
-    job = WholeJob(spec, plan.uploads, tuple(plan.targets), configs)
+    job = WholeJob(spec, plan.uploads, tuple(plan.targets), configs or plan.input_frames())
     say = on_event_echo(settings, verb)
     try:
         result = asyncio.run(_run(system, job, say))
@@ -134,6 +135,15 @@ class _Plan:
             self.renames[there] = path
             names.append(there)
         return names
+
+    def input_frames(self) -> int:
+        """How many configs the inputs sent hold (what ``wfl remote ls`` shows), 0 when
+        one of them cannot be counted without reading it in full."""
+        from wflcli.io.framecount import count_frames_in
+
+        counts = [count_frames_in(io.BytesIO(content))
+                  for there, content in self.uploads.items() if there.startswith("in/")]
+        return 0 if None in counts else sum(counts)
 
     def local_names(self, text: str, folder: str) -> str:
         """The far side's messages with the local names of the files they mention (as

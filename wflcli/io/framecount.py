@@ -17,17 +17,29 @@ def count_frames(sources) -> int | None:
             return None
         try:
             with open_source(source, None) as (_, stream):
-                while True:
-                    line = stream.readline()
-                    if not line:
-                        break
-                    if not line.strip():
-                        continue
-                    natoms = int(line)
-                    if natoms < 0 or sum(1 for _ in itertools.islice(stream, natoms + 1)) \
-                            < natoms + 1:
-                        return None
-                    total += 1
-        except (InputError, ValueError, OSError, EOFError):
+                found = count_frames_in(stream)
+        except (InputError, OSError, EOFError):
             return None
+        if found is None:
+            return None
+        total += found
     return total
+
+
+def count_frames_in(stream) -> int | None:
+    """The frames of one open binary stream (read to its end), or None when in doubt."""
+    total = 0
+    try:
+        while True:
+            line = stream.readline()
+            if not line:
+                return total
+            if not line.strip():
+                continue
+            natoms = int(line)
+            if natoms < 0 or sum(1 for _ in itertools.islice(stream, natoms + 1)) \
+                    < natoms + 1:
+                return None
+            total += 1
+    except ValueError:
+        return None
