@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 
+from wflcli.io.floats import all_own_repr
 from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
@@ -73,10 +74,7 @@ def canonical_text(frame, properties) -> str | None:
     floats = [number for number in pieces[2::3] if number]
     for column in rows.float_columns:
         floats += tokens[column::stride]
-    try:  # a float written by repr is its own repr; float() also refuses what is no number
-        if list(map(float.__repr__, map(float, floats))) != floats:
-            return None
-    except ValueError:
+    if not all_own_repr(floats):  # a float written by repr is its own repr
         return None
     return frame.count.decode("ascii") + comment + text
 

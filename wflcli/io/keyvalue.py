@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from wflcli.errors import WflError
+from wflcli.io.floats import float_texts
 
 SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
 UNPROCESSED_KEYS = frozenset({"uid"})
@@ -237,8 +238,9 @@ def format_value(key: str, value) -> str:
         # numbers as a quoted list read back as an array only if there are two or more
         # (one reads as a scalar) and they are not bools (which read as a list)
         if value.ndim == 1 and value.size > 1 and value.dtype.kind != "b":
-            text = float.__repr__ if value.dtype.kind == "f" else str  # as format_scalar
-            return '"' + " ".join(map(text, value.tolist())) + '"'
+            values = value.tolist()  # written as format_scalar writes each
+            texts = float_texts(values) if value.dtype.kind == "f" else map(str, values)
+            return '"' + " ".join(texts) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, (list, tuple)):

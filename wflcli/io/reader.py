@@ -15,6 +15,7 @@ import numpy as np
 
 from wflcli.errors import InputError
 from wflcli.io.canonical import DEFAULT_PROPERTIES, canonical_text
+from wflcli.io.floats import parse_floats
 from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
@@ -241,7 +242,11 @@ class FrameReader:
         texts = [tokens[offset + j::stride] for j in range(n)]
         try:
             if kind is float:
-                values = np.array(texts, dtype=np.float64)
+                values = parse_floats([t for column in texts for t in column])
+                if values is None:  # not all JSON floats: numpy reads them (or says why)
+                    values = np.array(texts, dtype=np.float64)
+                else:
+                    values = np.array(values, dtype=np.float64).reshape(n, -1)
             elif kind is int:
                 values = np.array(texts, dtype=np.int64)
             elif kind is bool:

@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from wflcli.io.floats import float_texts
 from wflcli.io.keyvalue import UnwritableValue, format_comment_line, quote
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 
@@ -84,7 +85,7 @@ def _texts(values: np.ndarray, key: str) -> list[str]:
     elif kind == "b":
         flat = ["T" if v else "F" for v in flat]
     elif kind == "f":
-        flat = list(map(float.__repr__, flat))  # shortest round-trip text of each number
+        flat = float_texts(flat)  # shortest round-trip text of each number (repr's)
     else:
         flat = list(map(repr, flat))
     if values.ndim == 1:
