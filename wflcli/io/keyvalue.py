@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from wflcli.errors import WflError
-from wflcli.io.floats import float_texts
+from wflcli.io.floats import float_texts, parse_floats
 
 SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
 UNPROCESSED_KEYS = frozenset({"uid"})
@@ -166,6 +166,10 @@ def _convert(key: str, value: str):
 
 def _numbers(text: str):
     """An int/float (one number) or an int/float array (several), or None if not numeric."""
+    if "." in text:  # perhaps floats as JSON writes them, which _FLOATS and float() read
+        values = parse_floats(text.split())
+        if values is not None:
+            return values[0] if len(values) == 1 else np.array(values, dtype=np.float64)
     if _INTS.fullmatch(text):
         tokens = _VALUE_TOKENS.findall(text)
         try:

@@ -20,6 +20,7 @@ from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
+from wflcli.io.plain_atoms import plain_atoms
 from wflcli.io.sources import open_source
 
 _CELL_KEYS = frozenset({"Lattice", "pbc", "Properties"})  # not in atoms.info: the cell, arrays
@@ -176,8 +177,6 @@ class FrameReader:
         return vectors, raw
 
     def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
-        from ase import Atoms
-
         spec = info.pop("Properties", DEFAULT_PROPERTIES)
         try:
             if not isinstance(spec, str):
@@ -219,7 +218,7 @@ class FrameReader:
         if positions is None or positions.shape[1:] != (3,) or positions.dtype.kind != "f":
             self._fail(comment_line, "Properties needs pos:R:3")
         try:
-            atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc, info=info)
+            atoms = plain_atoms(numbers, positions, cell, pbc, info)
         except (ValueError, TypeError) as exc:
             self._fail(comment_line, f"cannot make a configuration from this frame ({exc})")
         problem = periodic_without_cell(atoms)
