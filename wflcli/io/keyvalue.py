@@ -260,6 +260,7 @@ def format_value(key: str, value) -> str:
     return quote("_JSON " + text)
 
 
+@functools.lru_cache(maxsize=4096)  # labels repeat frame after frame
 def _reads_as_itself(key: str, text: str) -> bool:
     """Whether ``text`` written plainly reads back as this string (not a number, bool, ...)."""
     try:
