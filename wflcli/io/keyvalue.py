@@ -37,8 +37,7 @@ _PIECE = re.compile(
 )
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _SIMPLE = r'([^\s"\'{}\[\]\\=]+)(=?)(?:([^\s"\'{}\[\]\\=]+)|"([^"\\{}\[\]]*)")?'
-_SIMPLE_PAIR = re.compile(_SIMPLE)
-_SIMPLE_LINE = re.compile(rf"(?:{_SIMPLE}(?:\s+|$))*")
+_SIMPLE_PAIR_AND_GAP = re.compile(rf"{_SIMPLE}(?:\s+|$)")
 # the grammar of Python's int() and float(), which ASE's numpy conversion follows: digits
 # may be grouped by single underscores (1_000)
 _DIGITS = r"\d+(?:_\d+)*"
@@ -59,10 +58,8 @@ def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
     """Parse an extxyz comment line into a dict of native values; with ``only``, just
     those keys (a line already known to be valid: the others are not converted)."""
     line = line.strip()
-    if _SIMPLE_LINE.fullmatch(line):  # the common case, without escapes or brackets
-        pairs = [(key, (v1 or v2) if eq else "T")
-                 for key, eq, v1, v2 in _SIMPLE_PAIR.findall(line)]
-    else:
+    pairs = _simple_pairs(line)  # the common case, without escapes or brackets
+    if pairs is None:
         pairs = _general_pairs(line)
     if only is not None:
         return {key: _converted(key, value) for key, value in pairs if key in only}
@@ -72,6 +69,24 @@ def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
             raise CommentLineError(f"key {key!r} appears twice in the comment line")
         result[key] = _converted(key, value)
     return result
+
+
+def _simple_pairs(line: str) -> list[tuple[str, str]] | None:
+    """The (key, value text) pairs of a line made only of plain pairs, else None. Each
+    pair is matched where the last one ended: at each place only one match can be followed
+    by a gap or the end (a shorter key or value leaves a word character next), so matching
+    on from there is what a match of the whole line would do, without backtracking."""
+    pairs = []
+    match = _SIMPLE_PAIR_AND_GAP.match
+    at, end = 0, len(line)
+    while at < end:
+        found = match(line, at)
+        if found is None:
+            return None
+        key, eq, plain, quoted = found.groups("")
+        pairs.append((key, (plain or quoted) if eq else "T"))
+        at = found.end()
+    return pairs
 
 
 _CACHED_LENGTH = 200
