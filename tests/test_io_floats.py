@@ -13,7 +13,7 @@ import pytest
 from ase.build import bulk
 
 from wflcli.io import floats
-from wflcli.io.floats import all_own_repr, float_texts, parse_floats
+from wflcli.io.floats import all_own_repr, float_rows, float_texts, parse_floats
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
 
@@ -49,6 +49,16 @@ def test_fast_path_is_in_use():
 def test_formatting_is_repr():
     for chunk in _chunks(_sample()):
         assert float_texts(chunk) == list(map(float.__repr__, chunk))
+
+
+@pytest.mark.parametrize("width", [1, 3, 9])
+def test_rows_are_reprs_joined_by_spaces(width):
+    values = _sample(20_000)
+    rows = [values[i:i + width] for i in range(0, len(values) - width + 1, width)]
+    for chunk in _chunks(rows, 8):  # rows of plain values only, and rows with others
+        assert float_rows(chunk) == [" ".join(map(float.__repr__, row)) for row in chunk]
+    assert float_rows([[0.5] * width, [1.5] * width]) == [" ".join(["0.5"] * width),
+                                                          " ".join(["1.5"] * width)]
 
 
 def test_parsing_is_float():

@@ -24,6 +24,7 @@ caller's own conversion.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import orjson
 
@@ -35,6 +36,17 @@ def float_texts(values: list[float]) -> list[str]:
     if not values or not _agrees():
         return list(map(float.__repr__, values))
     return _fast_texts(values)
+
+
+def float_rows(rows: list[list[float]]) -> list[str]:
+    """``[" ".join(map(repr, row)) for row in rows]`` (rows of Python floats, all of one
+    length, at least 1)."""
+    if rows and _agrees():
+        text = orjson.dumps(rows).decode("ascii")
+        if "e" not in text and "n" not in text and "0.0000" not in text:  # all plain
+            return text[2:-2].replace(",", " ").split("] [")
+    texts = iter(float_texts([value for row in rows for value in row]))
+    return [" ".join(itertools.islice(texts, len(row))) for row in rows]
 
 
 def _fast_texts(values: list[float]) -> list[str]:
