@@ -195,7 +195,11 @@ class FrameReader:
         columns = {}
         offset = 0
         for name, kind, n in properties:
-            columns[name] = self._column(tokens, offset, n, stride, kind, name, comment_line)
+            if name == "symbols" and kind is str and n == 1:  # element symbols: words
+                columns[name] = tokens[offset::stride]
+            else:
+                columns[name] = self._column(tokens, offset, n, stride, kind, name,
+                                             comment_line)
             offset += n
 
         if vectors:
@@ -271,12 +275,14 @@ class FrameReader:
                     self._fail(line + 1 + atom, f"{name}: {col[atom][:40]!r} is not {what}")
 
     def _species_numbers(self, symbols, line: int):
-        if symbols.ndim != 1 or symbols.dtype.kind != "U":
+        if isinstance(symbols, np.ndarray):  # a column of another kind or width
             self._fail(line, "Properties: species must be one text column (species:S:1)")
         try:
-            return np.array([self._numbers[s.capitalize()] for s in symbols.tolist()], dtype=int)
+            if len(symbols) > _REMEMBERED_ATOMS:
+                return _atomic_numbers(symbols)
+            return _remembered_numbers(tuple(symbols)).copy()
         except KeyError:
-            for i, s in enumerate(symbols.tolist()):
+            for i, s in enumerate(symbols):
                 if s.capitalize() not in self._numbers:
                     self._fail(line + 1 + i, f"unknown element {s[:20]!r}")
 
@@ -424,6 +430,22 @@ class ParsedFrame:
 
             self._text = format_config(self.atoms)
         return self._text
+
+
+_REMEMBERED_ATOMS = 256
+
+
+def _atomic_numbers(symbols) -> np.ndarray:
+    """The atomic number of each element symbol (any case, as ASE reads them)."""
+    from ase.data import atomic_numbers
+
+    return np.array([atomic_numbers[s.capitalize()] for s in symbols], dtype=int)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_numbers(symbols: tuple) -> np.ndarray:
+    """``_atomic_numbers``, remembered for small configs: frames of one system repeat."""
+    return _atomic_numbers(symbols)
 
 
 def _int64(text: str) -> int:
