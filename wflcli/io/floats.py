@@ -84,10 +84,10 @@ def all_own_repr(tokens: list[str]) -> bool:
     if not _agrees():
         return _own_repr_one_by_one(tokens)
     joined = ",".join(tokens)
-    if joined.count(",") != len(tokens) - 1:  # a token with a comma: no number
-        return False
     exotic = _exotic_indexes(joined)
     if exotic:
+        if joined.count(",") != len(tokens) - 1:  # a token with a comma: no number
+            return False
         if not _own_repr_one_by_one([tokens[i] for i in exotic]):
             return False
         tokens = tokens.copy()
@@ -96,23 +96,17 @@ def all_own_repr(tokens: list[str]) -> bool:
         if not tokens:
             return True
         joined = ",".join(tokens)
-    return _plain_own_repr(tokens, joined)
-
-
-def _plain_own_repr(tokens: list[str], joined: str) -> bool:
-    """``all_own_repr`` of tokens that hold no e, n or leading 0.0000, ``joined`` by commas.
-
-    Without brackets, quotes, ``e`` (true, false, exponents) and ``n`` (null), the array
-    holds numbers and empty objects only; with N-1 commas no token held a comma, and with N
-    dots each token is one number with a fraction: a float. If orjson writes each value as
-    its token, the token is plain orjson text, which is ``repr``'s (see the module's note).
-    """
-    # when some token is not orjson's text, decided exactly
+    # the plain tokens: where one is not orjson's text of its value, decided exactly
     return _orjson_writes_each(tokens, joined) or _own_repr_one_by_one(tokens)
 
 
 def _orjson_writes_each(tokens: list[str], joined: str) -> bool:
-    """Whether the tokens, ``joined`` by commas, are each one float as orjson writes it."""
+    """Whether the tokens, ``joined`` by commas, are each one float as orjson writes it.
+
+    Without brackets and quotes the array is flat and holds no text; with N-1 commas no
+    token held a comma, and with N dots (no token here has an exponent) each token is one
+    number with a fraction: a float, not an int, {}, true, false or null.
+    """
     count = len(tokens)
     if ("[" in joined or '"' in joined or joined.count(",") != count - 1
             or joined.count(".") != count):
