@@ -5,6 +5,7 @@ same types."""
 from __future__ import annotations
 
 import io
+import re
 
 import ase.io
 import numpy as np
@@ -16,6 +17,7 @@ from helpers_wfl import wfl_argv, wfl_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wflcli.io import keyvalue
 from wflcli.io.keyvalue import CommentLineError, format_value, parse_comment_line
 from wflcli.io.reader import FrameReader
 from wflcli.io.writer import format_config
@@ -79,6 +81,9 @@ VALUES = [
     '"_JSON [99999999999999999999]"', '"_JSON [\\"a\\", \\"b\\"]"', '"_JSON {\\"k\\": [1]}"',
     '"_JSON null"', '"_JSON []"', "1,2", '"1 2.5"', "Infinity", "-inf", "nAn", "١٢",
     '"T 1"', "0x10", "1e", '"_JSON \\"1_000\\""', "abc", '"a b"',
+    # floats as JSON writes them (read by orjson), and near misses that are not
+    "-0.0", "1.5", '"0.1 -0.0 1.5e-05"', '"1.0 2"', '"1.5, 2.5"', '"1.5 1_0.5"', "1.5.5",
+    '"1.5 nan"', "1.e5", "01.5", '"1.5 [2.5]"', "5e-324", '"1.0 1e400"',
 ]
 
 
@@ -129,6 +134,19 @@ def test_a_frame_of_such_values_round_trips_through_our_writer_and_reads_so_in_a
     (theirs,) = read_ase(written)
     for key, value in first.info.items():
         assert _equal(_native(theirs.info[key]), value), key
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab1.=" \t\\[', max_size=24))
+def test_plain_lines_split_as_one_match_of_the_whole_line_splits_them(line):
+    """The pair by pair split of a line of plain pairs is what matching the whole line
+    (pairs, each followed by a gap or the end) and taking its pairs gives, and it refuses
+    the lines such a match refuses."""
+    line = line.strip()
+    whole = re.fullmatch(rf"(?:{keyvalue._SIMPLE}(?:\s+|$))*", line)
+    expected = [(k, (v1 or v2) if eq else "T")
+                for k, eq, v1, v2 in re.findall(keyvalue._SIMPLE, line)] if whole else None
+    assert keyvalue._simple_pairs(line) == expected
 
 
 def test_an_empty_value_stays_text():

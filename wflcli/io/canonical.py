@@ -24,16 +24,18 @@ from __future__ import annotations
 import functools
 import re
 
+from wflcli.io.floats import all_own_repr
 from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
 _COUNT = re.compile(rb"[1-9][0-9]*\n")
 _INT_FORM = "0|-?[1-9][0-9]{0,17}"  # as str(int) writes it, within int64
 _END = r'(?=[" \n])'
-# a number standing alone as a value or list element of the comment line: an int (group 1)
-# or another float than a zero (group 2); zeros stay in the shape (a cell of zeros is
-# left out, a periodic direction without a cell vector refused)
-_NUMBER = re.compile(rf'(?<=[=" ])(?:({_INT_FORM}){_END}|(?!-?0\.0{_END})'
+# a number standing alone as a value or list element of the comment line, after the
+# character that sets it off (group 1): an int (group 2) or another float than a zero
+# (group 3); zeros stay in the shape (a cell of zeros is left out, a periodic direction
+# without a cell vector refused)
+_NUMBER = re.compile(rf'([=" ])(?=[-0-9])(?:({_INT_FORM}){_END}|(?!-?0\.0{_END})'
                      rf"(-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?){_END})")
 _INT_TEXT = re.compile(_INT_FORM)
 DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
@@ -48,20 +50,26 @@ def canonical_text(frame, properties) -> str | None:
         return None
     try:
         comment = frame.comment.decode("utf-8")
-        text = b"".join(frame.block).decode("ascii")
     except UnicodeDecodeError:
         return None
-    pieces = _NUMBER.split(comment)  # text, int, float, text, int, float, ..., text
-    shape = ("\n".join(pieces[0::3]), bytes(map(bool, pieces[1::3])))  # no \n in a line
+    pieces = _NUMBER.split(comment)  # text, mark, int, float, text, mark, int, float, ...
+    shape = ("\n".join(pieces[0::4]), "".join(pieces[1::4]), bytes(map(bool, pieces[2::4])))
     rows = _shapes.get(shape)
     if rows is None:
         rows = _shapes[shape] = _judge(frame, properties)
         if len(_shapes) > _MAX_SHAPES:
             _shapes.clear()
-    if rows is False or not rows.fullmatch(text):
+    if rows is False:
         return None
+    natoms = len(frame.block)
+    data = b"".join(frame.block)
+    if data.translate(None, _WORD_BYTES) != rows.gaps * natoms:  # the spaces and line ends
+        return None
+    text = data.decode("ascii")  # printable ASCII, one word between each two gaps
     tokens = text.split()
     stride = rows.stride
+    if len(tokens) != stride * natoms:  # no empty word: no space at a row's ends, no two
+        return None
     if rows.symbols and not _known_symbols().issuperset(tokens[0::stride]):
         return None
     for column in rows.bool_columns:
@@ -70,13 +78,14 @@ def canonical_text(frame, properties) -> str | None:
     for column in rows.int_columns:
         if not all(map(_INT_TEXT.fullmatch, tokens[column::stride])):
             return None
-    floats = [number for number in pieces[2::3] if number]
-    for column in rows.float_columns:
-        floats += tokens[column::stride]
-    try:  # a float written by repr is its own repr; float() also refuses what is no number
-        if list(map(float.__repr__, map(float, floats))) != floats:
-            return None
-    except ValueError:
+    floats = [number for number in pieces[3::4] if number]
+    if rows.floats_after_symbols:  # the common frame: all the rest are floats
+        del tokens[0::stride]
+        floats += tokens
+    else:
+        for column in rows.float_columns:
+            floats += tokens[column::stride]
+    if not all_own_repr(floats):  # a float written by repr is its own repr
         return None
     return frame.count.decode("ascii") + comment + text
 
@@ -86,12 +95,15 @@ class _Rows:
     between, a ``\\n`` after each row; which columns hold symbols, floats, ints, bools."""
 
     def __init__(self, stride: int, symbols: bool, kinds: list):
-        words = "{" + str(stride - 1) + "}"
-        self.fullmatch = re.compile(rf"(?:[!-~]+(?: [!-~]+){words}\n)+").fullmatch
+        self.gaps = b" " * (stride - 1) + b"\n"  # what is left of a row without its words
         self.stride, self.symbols = stride, symbols
         self.float_columns = [i for i, kind in enumerate(kinds) if kind is float]
         self.int_columns = [i for i, kind in enumerate(kinds) if kind is int]
         self.bool_columns = [i for i, kind in enumerate(kinds) if kind is bool]
+        self.floats_after_symbols = symbols and self.float_columns == list(range(1, stride))
+
+
+_WORD_BYTES = bytes(range(0x21, 0x7F))  # printable ASCII but the space
 
 
 def _judge(frame, properties):

@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from wflcli.errors import WflError
+from wflcli.io.floats import float_texts, parse_floats
 
 SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
 UNPROCESSED_KEYS = frozenset({"uid"})
@@ -36,8 +37,7 @@ _PIECE = re.compile(
 )
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _SIMPLE = r'([^\s"\'{}\[\]\\=]+)(=?)(?:([^\s"\'{}\[\]\\=]+)|"([^"\\{}\[\]]*)")?'
-_SIMPLE_PAIR = re.compile(_SIMPLE)
-_SIMPLE_LINE = re.compile(rf"(?:{_SIMPLE}(?:\s+|$))*")
+_SIMPLE_PAIR_AND_GAP = re.compile(rf"{_SIMPLE}(?:\s+|$)")
 # the grammar of Python's int() and float(), which ASE's numpy conversion follows: digits
 # may be grouped by single underscores (1_000)
 _DIGITS = r"\d+(?:_\d+)*"
@@ -58,10 +58,8 @@ def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
     """Parse an extxyz comment line into a dict of native values; with ``only``, just
     those keys (a line already known to be valid: the others are not converted)."""
     line = line.strip()
-    if _SIMPLE_LINE.fullmatch(line):  # the common case, without escapes or brackets
-        pairs = [(key, (v1 or v2) if eq else "T")
-                 for key, eq, v1, v2 in _SIMPLE_PAIR.findall(line)]
-    else:
+    pairs = _simple_pairs(line)  # the common case, without escapes or brackets
+    if pairs is None:
         pairs = _general_pairs(line)
     if only is not None:
         return {key: _converted(key, value) for key, value in pairs if key in only}
@@ -71,6 +69,24 @@ def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
             raise CommentLineError(f"key {key!r} appears twice in the comment line")
         result[key] = _converted(key, value)
     return result
+
+
+def _simple_pairs(line: str) -> list[tuple[str, str]] | None:
+    """The (key, value text) pairs of a line made only of plain pairs, else None. Each
+    pair is matched where the last one ended: at each place only one match can be followed
+    by a gap or the end (a shorter key or value leaves a word character next), so matching
+    on from there is what a match of the whole line would do, without backtracking."""
+    pairs = []
+    match = _SIMPLE_PAIR_AND_GAP.match
+    at, end = 0, len(line)
+    while at < end:
+        found = match(line, at)
+        if found is None:
+            return None
+        key, eq, plain, quoted = found.groups("")
+        pairs.append((key, (plain or quoted) if eq else "T"))
+        at = found.end()
+    return pairs
 
 
 _CACHED_LENGTH = 200
@@ -165,6 +181,10 @@ def _convert(key: str, value: str):
 
 def _numbers(text: str):
     """An int/float (one number) or an int/float array (several), or None if not numeric."""
+    if "." in text:  # perhaps floats as JSON writes them, which _FLOATS and float() read
+        values = parse_floats(text.split())
+        if values is not None:
+            return values[0] if len(values) == 1 else np.array(values, dtype=np.float64)
     if _INTS.fullmatch(text):
         tokens = _VALUE_TOKENS.findall(text)
         try:
@@ -237,8 +257,9 @@ def format_value(key: str, value) -> str:
         # numbers as a quoted list read back as an array only if there are two or more
         # (one reads as a scalar) and they are not bools (which read as a list)
         if value.ndim == 1 and value.size > 1 and value.dtype.kind != "b":
-            text = float.__repr__ if value.dtype.kind == "f" else str  # as format_scalar
-            return '"' + " ".join(map(text, value.tolist())) + '"'
+            values = value.tolist()  # written as format_scalar writes each
+            texts = float_texts(values) if value.dtype.kind == "f" else map(str, values)
+            return '"' + " ".join(texts) + '"'
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, (list, tuple)):
@@ -254,6 +275,7 @@ def format_value(key: str, value) -> str:
     return quote("_JSON " + text)
 
 
+@functools.lru_cache(maxsize=4096)  # labels repeat frame after frame
 def _reads_as_itself(key: str, text: str) -> bool:
     """Whether ``text`` written plainly reads back as this string (not a number, bool, ...)."""
     try:

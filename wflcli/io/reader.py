@@ -15,10 +15,12 @@ import numpy as np
 
 from wflcli.errors import InputError
 from wflcli.io.canonical import DEFAULT_PROPERTIES, canonical_text
+from wflcli.io.floats import parse_floats
 from wflcli.io.formats import read_format, read_with_ase
 from wflcli.io.keyvalue import CommentLineError, parse_comment_line
 from wflcli.io.linebreaks import Lines
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
+from wflcli.io.plain_atoms import plain_atoms
 from wflcli.io.sources import open_source
 
 _CELL_KEYS = frozenset({"Lattice", "pbc", "Properties"})  # not in atoms.info: the cell, arrays
@@ -175,8 +177,6 @@ class FrameReader:
         return vectors, raw
 
     def _build(self, info: dict, block: list[bytes], comment_line: int, vectors: list):
-        from ase import Atoms
-
         spec = info.pop("Properties", DEFAULT_PROPERTIES)
         try:
             if not isinstance(spec, str):
@@ -195,7 +195,11 @@ class FrameReader:
         columns = {}
         offset = 0
         for name, kind, n in properties:
-            columns[name] = self._column(tokens, offset, n, stride, kind, name, comment_line)
+            if name == "symbols" and kind is str and n == 1:  # element symbols: words
+                columns[name] = tokens[offset::stride]
+            else:
+                columns[name] = self._column(tokens, offset, n, stride, kind, name,
+                                             comment_line)
             offset += n
 
         if vectors:
@@ -218,7 +222,7 @@ class FrameReader:
         if positions is None or positions.shape[1:] != (3,) or positions.dtype.kind != "f":
             self._fail(comment_line, "Properties needs pos:R:3")
         try:
-            atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc, info=info)
+            atoms = plain_atoms(numbers, positions, cell, pbc, info)
         except (ValueError, TypeError) as exc:
             self._fail(comment_line, f"cannot make a configuration from this frame ({exc})")
         problem = periodic_without_cell(atoms)
@@ -241,7 +245,11 @@ class FrameReader:
         texts = [tokens[offset + j::stride] for j in range(n)]
         try:
             if kind is float:
-                values = np.array(texts, dtype=np.float64)
+                values = parse_floats([t for column in texts for t in column])
+                if values is None:  # not all JSON floats: numpy reads them (or says why)
+                    values = np.array(texts, dtype=np.float64)
+                else:
+                    values = np.array(values, dtype=np.float64).reshape(n, -1)
             elif kind is int:
                 values = np.array(texts, dtype=np.int64)
             elif kind is bool:
@@ -267,12 +275,14 @@ class FrameReader:
                     self._fail(line + 1 + atom, f"{name}: {col[atom][:40]!r} is not {what}")
 
     def _species_numbers(self, symbols, line: int):
-        if symbols.ndim != 1 or symbols.dtype.kind != "U":
+        if isinstance(symbols, np.ndarray):  # a column of another kind or width
             self._fail(line, "Properties: species must be one text column (species:S:1)")
         try:
-            return np.array([self._numbers[s.capitalize()] for s in symbols.tolist()], dtype=int)
+            if len(symbols) > _REMEMBERED_ATOMS:
+                return _atomic_numbers(symbols)
+            return _remembered_numbers(tuple(symbols)).copy()
         except KeyError:
-            for i, s in enumerate(symbols.tolist()):
+            for i, s in enumerate(symbols):
                 if s.capitalize() not in self._numbers:
                     self._fail(line + 1 + i, f"unknown element {s[:20]!r}")
 
@@ -420,6 +430,22 @@ class ParsedFrame:
 
             self._text = format_config(self.atoms)
         return self._text
+
+
+_REMEMBERED_ATOMS = 256
+
+
+def _atomic_numbers(symbols) -> np.ndarray:
+    """The atomic number of each element symbol (any case, as ASE reads them)."""
+    from ase.data import atomic_numbers
+
+    return np.array([atomic_numbers[s.capitalize()] for s in symbols], dtype=int)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_numbers(symbols: tuple) -> np.ndarray:
+    """``_atomic_numbers``, remembered for small configs: frames of one system repeat."""
+    return _atomic_numbers(symbols)
 
 
 def _int64(text: str) -> int:

@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from wflcli.io.floats import float_rows, float_texts
 from wflcli.io.keyvalue import UnwritableValue, format_comment_line, quote
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER, periodic_without_cell
 
@@ -58,7 +59,7 @@ def format_config(atoms) -> str:
         columns.append(_texts(values, key))
 
     header = {}
-    if atoms.cell.any():
+    if atoms.cell.array.any():
         header["Lattice"] = np.asarray(atoms.cell).T
     properties = ":".join(f"{quote(n)}:{t}:{w}" for n, t, w in zip(names, types, widths))
     info = {k: v for k, v in atoms.info.items() if k not in _RESERVED_INFO}
@@ -74,6 +75,8 @@ def format_config(atoms) -> str:
 def _texts(values: np.ndarray, key: str) -> list[str]:
     """One string per atom holding that atom's values of one array."""
     kind = values.dtype.kind
+    if kind == "f" and values.ndim == 2 and values.shape[1]:
+        return float_rows(values.tolist())
     flat = values.ravel().tolist()
     if kind in "UO":
         flat = [str(v) for v in flat]
@@ -84,7 +87,7 @@ def _texts(values: np.ndarray, key: str) -> list[str]:
     elif kind == "b":
         flat = ["T" if v else "F" for v in flat]
     elif kind == "f":
-        flat = list(map(float.__repr__, flat))  # shortest round-trip text of each number
+        flat = float_texts(flat)  # shortest round-trip text of each number (repr's)
     else:
         flat = list(map(repr, flat))
     if values.ndim == 1:
