@@ -111,7 +111,7 @@ class Expression:
 
     def holds(self, names) -> bool:
         """``matches``, given the names (a mapping, see ``names_of``) instead of the Atoms."""
-        return bool(np.all(self._eval(self.tree, names)))
+        return _true(self._eval(self.tree, names))
 
     def value(self, atoms):
         return self._eval(self.tree, names_of(atoms))
@@ -128,8 +128,8 @@ class Expression:
         if isinstance(node, ast.BoolOp):
             values = (self._eval(v, names) for v in node.values)
             if isinstance(node.op, ast.And):
-                return all(bool(np.all(v)) for v in values)
-            return any(bool(np.all(v)) for v in values)
+                return all(_true(v) for v in values)
+            return any(_true(v) for v in values)
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](self._eval(node.operand, names))
         if isinstance(node, ast.BinOp):
@@ -148,7 +148,7 @@ class Expression:
             left = self._eval(node.left, names)
             for op, comparator in zip(node.ops, node.comparators):
                 right = self._eval(comparator, names)
-                if not np.all(_COMPARE[type(op)](left, right)):
+                if not _true(_COMPARE[type(op)](left, right)):
                     return False
                 left = right
             return True
@@ -163,6 +163,12 @@ class Expression:
             return slice(*(None if part is None else int(self._eval(part, names))
                            for part in (node.lower, node.upper, node.step)))
         return int(self._eval(node, names))
+
+
+def _true(value) -> bool:
+    """Whether ``value`` holds: all its elements for an array; a plain bool (the result of
+    comparing two numbers, the common case) is its own answer, without numpy."""
+    return value if value is True or value is False else bool(np.all(value))
 
 
 def names_of(atoms) -> dict:
