@@ -309,6 +309,7 @@ class Frame:
         "_atoms",
         "_info",
         "_properties",
+        "_proved",
         "_reader",
         "_text",
         "block",
@@ -323,7 +324,7 @@ class Frame:
         self._reader = reader
         self.line = line  # of the atom count, 1-based
         self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
-        self._atoms = self._text = self._info = self._properties = None
+        self._atoms = self._text = self._info = self._properties = self._proved = None
 
     @property
     def source(self) -> str:
@@ -358,7 +359,11 @@ class Frame:
         if self._atoms is not None or self._info is not None or self.vectors:
             return {k: v for k, v in self.info.items() if k in keys}
         keys = keys - _CELL_KEYS
-        return parse_comment_line(self.comment.decode("utf-8"), only=keys) if keys else {}
+        if not keys:
+            return {}
+        if self._proved is not None:  # read where the values sit
+            return self._proved.info_of(keys)
+        return parse_comment_line(self.comment.decode("utf-8"), only=keys)
 
     @property
     def array_names(self) -> set[str]:
@@ -376,9 +381,9 @@ class Frame:
         """Refuse a malformed frame now (an InputError, as reading it would), cheaply when
         its text is already the written form."""
         if self._text is None and self._atoms is None:
-            found = canonical_text(self, _properties)  # may remember the formatted text
-            if found is not None:
-                self._text = found
+            proved = canonical_text(self, _properties)  # may remember the formatted text
+            if proved is not None:
+                self._text, self._proved = proved.text, proved
             else:
                 self.atoms  # noqa: B018 - made, or refused
 
