@@ -117,52 +117,73 @@ class Expression:
         return self._eval(self.tree, names_of(atoms))
 
     def _eval(self, node, names):
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id not in names:
-                raise MissingName(node.id)
-            return names[node.id]
-        if isinstance(node, (ast.Tuple, ast.List)):
-            return tuple(self._eval(e, names) for e in node.elts)
-        if isinstance(node, ast.BoolOp):
-            values = (self._eval(v, names) for v in node.values)
-            if isinstance(node.op, ast.And):
-                return all(_true(v) for v in values)
-            return any(_true(v) for v in values)
-        if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](self._eval(node.operand, names))
-        if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left, names), self._eval(node.right, names)
-            # arithmetic on tuples is per element, as on arrays: (1,) * 10**10 never makes
-            # ten billion elements
-            left, right = (np.asarray(v) if isinstance(v, tuple) else v for v in (left, right))
-            if isinstance(left, str) or isinstance(right, str):
-                if not (isinstance(node.op, ast.Add) and isinstance(left, str)
-                        and isinstance(right, str)):
-                    raise TypeError("only + joins text")
-            elif isinstance(node.op, ast.Pow):
-                left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.Compare):
-            left = self._eval(node.left, names)
-            for op, comparator in zip(node.ops, node.comparators):
-                right = self._eval(comparator, names)
-                if not _true(_COMPARE[type(op)](left, right)):
-                    return False
-                left = right
-            return True
-        if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](*(self._eval(a, names) for a in node.args))
-        if isinstance(node, ast.Subscript):
-            return self._eval(node.value, names)[self._index(node.slice, names)]
-        raise ExpressionError(f"cannot evaluate {type(node).__name__}", None)
+        evaluate = _EVALUATE.get(type(node))
+        if evaluate is None:
+            raise ExpressionError(f"cannot evaluate {type(node).__name__}", None)
+        return evaluate(self, node, names)
+
+    def _constant(self, node, names):
+        return node.value
+
+    def _name(self, node, names):
+        if node.id not in names:
+            raise MissingName(node.id)
+        return names[node.id]
+
+    def _sequence(self, node, names):
+        return tuple(self._eval(e, names) for e in node.elts)
+
+    def _bool_op(self, node, names):
+        values = (self._eval(v, names) for v in node.values)
+        if isinstance(node.op, ast.And):
+            return all(_true(v) for v in values)
+        return any(_true(v) for v in values)
+
+    def _unary_op(self, node, names):
+        return _UNARY[type(node.op)](self._eval(node.operand, names))
+
+    def _bin_op(self, node, names):
+        left, right = self._eval(node.left, names), self._eval(node.right, names)
+        # arithmetic on tuples is per element, as on arrays: (1,) * 10**10 never makes
+        # ten billion elements
+        left, right = (np.asarray(v) if isinstance(v, tuple) else v for v in (left, right))
+        if isinstance(left, str) or isinstance(right, str):
+            if not (isinstance(node.op, ast.Add) and isinstance(left, str)
+                    and isinstance(right, str)):
+                raise TypeError("only + joins text")
+        elif isinstance(node.op, ast.Pow):
+            left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+        return _BINARY[type(node.op)](left, right)
+
+    def _compare(self, node, names):
+        left = self._eval(node.left, names)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = self._eval(comparator, names)
+            if not _true(_COMPARE[type(op)](left, right)):
+                return False
+            left = right
+        return True
+
+    def _call(self, node, names):
+        return FUNCTIONS[node.func.id](*(self._eval(a, names) for a in node.args))
+
+    def _subscript(self, node, names):
+        return self._eval(node.value, names)[self._index(node.slice, names)]
 
     def _index(self, node, names):
         if isinstance(node, ast.Slice):
             return slice(*(None if part is None else int(self._eval(part, names))
                            for part in (node.lower, node.upper, node.step)))
         return int(self._eval(node, names))
+
+
+# each node type the checked tree may hold, and how it is evaluated (by type: no chain of
+# isinstance tests for each node of each config)
+_EVALUATE = {ast.Constant: Expression._constant, ast.Name: Expression._name,
+             ast.Tuple: Expression._sequence, ast.List: Expression._sequence,
+             ast.BoolOp: Expression._bool_op, ast.UnaryOp: Expression._unary_op,
+             ast.BinOp: Expression._bin_op, ast.Compare: Expression._compare,
+             ast.Call: Expression._call, ast.Subscript: Expression._subscript}
 
 
 def _true(value) -> bool:

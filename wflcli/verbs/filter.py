@@ -58,13 +58,16 @@ def judged(frames: Iterable, test: Expression, invert: bool, tally: Tally) -> It
     """``(index, frame, keep)`` for each frame in turn. A frame that failed upstream
     (``info['wfl_error']``) is kept, unjudged; one without a name the expression uses is
     not (counted in ``tally``)."""
-    wanted = frozenset(test.names) | {"wfl_error"}
+    named = frozenset(test.names)
+    wanted = named | {"wfl_error"}
     for index, frame in enumerate(frames):
         frame.check()  # a malformed frame is refused here, as when read
         info = frame.info_of(wanted)
         failed = "wfl_error" in info
+        # where info has every name, FrameNames would give just its values
+        names = info if info.keys() >= named else FrameNames(frame, info)
         try:
-            keep = failed or test.holds(FrameNames(frame, info)) != invert
+            keep = failed or test.holds(names) != invert
         except MissingName as exc:
             tally.missing[exc.args[0]] = tally.missing.get(exc.args[0], 0) + 1
             keep = False
