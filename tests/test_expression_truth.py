@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from ase.build import bulk, molecule
 
-from wflcli.verbs.expression import Expression, MissingName
+from wflcli.verbs.expression import AtomsNames, Expression, MissingName
 
 NAMES = {
     "x": 1.5, "n": math.nan, "i": 3, "zero": 0, "yes": True, "no": False,
@@ -66,3 +67,38 @@ def test_a_missing_name_is_raised_unless_or_has_its_answer(text):
         return
     with pytest.raises(MissingName):
         Expression(text).holds(NAMES)
+
+
+def _eager_names(atoms) -> dict:
+    """The names as ASE gives them, all made at once: derived, then arrays, then info
+    (each later one taking the place of an earlier of its name)."""
+    names = {"natoms": len(atoms), "symbols": tuple(atoms.get_chemical_symbols()),
+             "formula": atoms.get_chemical_formula()}
+    if atoms.cell.rank == 3:
+        names["volume"] = atoms.get_volume()
+    return {**names, **atoms.arrays, **atoms.info}
+
+
+def _configs() -> list:
+    cu = bulk("Cu", "fcc", a=3.61, cubic=True)
+    cu.info.update(REF_energy=-1.5, natoms=99, nothing=None)  # info before derived names
+    cu.arrays["formula"] = np.arange(4.0)  # an array before a derived name
+    cu.arrays["REF_forces"] = np.ones((4, 3))
+    slab = bulk("Al", "fcc", a=4.05) * (2, 1, 1)
+    slab.cell[2] = 0.0  # a 2D cell: no volume
+    slab.info["symbols"] = "mine"
+    return [cu, slab, molecule("H2O")]
+
+
+@pytest.mark.parametrize("atoms", _configs(), ids=["clashing names", "2D cell", "no cell"])
+def test_names_made_when_asked_are_all_the_names_ase_gives(atoms):
+    expected = _eager_names(atoms)
+    names = AtomsNames(atoms)
+    assert list(names) == list(expected) and len(names) == len(expected)
+    for name, value in expected.items():
+        assert name in names
+        assert type(names[name]) is type(value) and np.array_equal(names[name], value)
+    for absent in ("nosuch", "volume") if "volume" not in expected else ("nosuch",):
+        assert absent not in names
+        with pytest.raises(MissingName):
+            Expression(f"{absent} > 0").matches(atoms)

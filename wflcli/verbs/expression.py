@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -107,14 +108,15 @@ class Expression:
                 self._check(child)
 
     def matches(self, atoms) -> bool:
-        return self.holds(names_of(atoms))
+        return self.holds(AtomsNames(atoms))
 
     def holds(self, names) -> bool:
-        """``matches``, given the names (a mapping, see ``names_of``) instead of the Atoms."""
+        """``matches``, given the names (a mapping, see ``AtomsNames``) instead of the
+        Atoms."""
         return _true(self._eval(self.tree, names))
 
     def value(self, atoms):
-        return self._eval(self.tree, names_of(atoms))
+        return self._eval(self.tree, AtomsNames(atoms))
 
     def _eval(self, node, names):
         evaluate = _EVALUATE.get(type(node))
@@ -192,12 +194,48 @@ def _true(value) -> bool:
     return value if value is True or value is False else bool(np.all(value))
 
 
-def names_of(atoms) -> dict:
-    """Everything an expression can name: info keys, arrays, and a few derived values."""
-    names = {"natoms": len(atoms), "symbols": tuple(atoms.get_chemical_symbols()),
-             "formula": atoms.get_chemical_formula()}
-    if atoms.cell.rank == 3:
-        names["volume"] = atoms.get_volume()
-    names.update(atoms.arrays)
-    names.update(atoms.info)
-    return names
+def _volume(atoms):
+    return atoms.get_volume() if atoms.cell.rank == 3 else None
+
+
+# the derived names, each made only when an expression uses it (a formula costs more than
+# many a filter)
+_DERIVED = {"natoms": len, "symbols": lambda atoms: tuple(atoms.get_chemical_symbols()),
+            "formula": lambda atoms: atoms.get_chemical_formula(), "volume": _volume}
+
+
+class AtomsNames(Mapping):
+    """Everything an expression can name in a config: info keys, arrays, and a few derived
+    values (each made when first asked for); an info key before an array of that name, an
+    array before a derived name."""
+
+    def __init__(self, atoms):
+        self._atoms = atoms
+        self._derived: dict = {}
+
+    def __getitem__(self, name):
+        atoms = self._atoms
+        if name in atoms.info:
+            return atoms.info[name]
+        if name in atoms.arrays:
+            return atoms.arrays[name]
+        if name not in self._derived and name in _DERIVED:
+            self._derived[name] = _DERIVED[name](atoms)
+        value = self._derived.get(name)
+        if value is None:  # not a name, or no volume (no 3D cell)
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name) -> bool:
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator:
+        derived = [name for name in _DERIVED if name in self]
+        return iter(dict.fromkeys([*derived, *self._atoms.arrays, *self._atoms.info]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from wflcli.errors import WflError
-from wflcli.verbs.expression import Expression, MissingName, names_of
+from wflcli.verbs.expression import AtomsNames, Expression, MissingName
 
 
 class FrameNames(Mapping):
@@ -19,11 +19,11 @@ class FrameNames(Mapping):
 
     def __init__(self, frame, info: dict):
         self._frame, self._info = frame, info  # info: at least the keys the expression names
-        self._all: dict | None = None
+        self._all: AtomsNames | None = None
 
-    def _names(self) -> dict:
+    def _names(self) -> AtomsNames:
         if self._all is None:
-            self._all = names_of(self._frame.atoms)
+            self._all = AtomsNames(self._frame.atoms)
         return self._all
 
     def _natoms_shown(self, name: str) -> bool:
