@@ -97,7 +97,12 @@ def test_a_number_as_a_key_is_not_mapped():
 def test_filter_keeps_what_the_atoms_say(tmp_path, expression):
     """``wfl filter`` (values read from the comment line) keeps the frames that
     ``Expression.matches`` on the Atoms keeps."""
-    text = _varied(12)
+    assert_filter_keeps_what_the_atoms_say(tmp_path, _varied(12), expression)
+
+
+def assert_filter_keeps_what_the_atoms_say(tmp_path, text: str, expression: str) -> None:
+    """``wfl filter EXPRESSION`` of ``text`` writes the frames whose Atoms match (some,
+    not all)."""
     source = tmp_path / "in.xyz"
     source.write_text(text)
     result = wfl_program("filter", expression, str(source), text=True, timeout=120)

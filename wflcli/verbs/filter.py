@@ -20,6 +20,7 @@ class FrameNames(Mapping):
     def __init__(self, frame, info: dict):
         self._frame, self._info = frame, info  # info: at least the keys the expression names
         self._all: AtomsNames | None = None
+        self._columns: dict = {}
 
     def _names(self) -> AtomsNames:
         if self._all is None:
@@ -30,14 +31,22 @@ class FrameNames(Mapping):
         return name == "natoms" and name not in self._frame.array_names
 
     def __contains__(self, name) -> bool:
-        return name in self._info or self._natoms_shown(name) or name in self._names()
+        return (name in self._info or self._natoms_shown(name) or self._column(name) is not None
+                or name in self._names())
 
     def __getitem__(self, name):
         if name in self._info:
             return self._info[name]
         if self._natoms_shown(name):
             return self._frame.natoms
-        return self._names()[name]
+        column = self._column(name)
+        return self._names()[name] if column is None else column
+
+    def _column(self, name: str):
+        """An array read from the frame's rows alone (None where it takes the Atoms)."""
+        if name not in self._columns:
+            self._columns[name] = None if self._all is not None else self._frame.column(name)
+        return self._columns[name]
 
     def __iter__(self) -> Iterator:
         return iter(self._names())
