@@ -17,7 +17,7 @@ from wflcli.io.writer import format_config
 from wflcli.verbs.filter import FrameNames
 
 
-def _frames_with_columns(count: int) -> str:
+def _frames_with_columns(count: int, label: str = "md") -> str:
     """Frames written by wfl with a column of each kind: reals (3 and 1), ints, bools,
     text."""
     texts = []
@@ -30,7 +30,7 @@ def _frames_with_columns(count: int) -> str:
         cu.arrays["tag_int"] = rng.integers(-50, 50, size=4)
         cu.arrays["is_core"] = rng.random(4) > 0.5
         cu.arrays["kind"] = np.array(list("abcd"))[rng.permutation(4)]
-        cu.info["REF_energy"] = float(rng.normal())
+        cu.info.update(REF_energy=float(rng.normal()), label=label)
         texts.append(format_config(cu))
     return "".join(texts)
 
@@ -38,9 +38,10 @@ def _frames_with_columns(count: int) -> str:
 NAMES = ["REF_forces", "charges", "tag_int", "is_core", "kind"]
 
 
-def test_columns_read_alone_are_the_arrays_of_the_atoms(monkeypatch):
+@pytest.mark.parametrize("label", ["md", 'say "hi"'], ids=["plain pairs", "escaped quotes"])
+def test_columns_read_alone_are_the_arrays_of_the_atoms(monkeypatch, label):
     monkeypatch.setattr(canonical, "_shapes", {})
-    text = _frames_with_columns(10)
+    text = _frames_with_columns(10, label)
     frames = list(FrameReader(io.BytesIO(text.encode()), "t.xyz").frames())
     configs = list(FrameReader(io.BytesIO(text.encode()), "t.xyz"))
     for frame in frames:

@@ -28,6 +28,7 @@ _PROPERTY_TYPES = {"R": float, "I": int, "S": str, "L": bool}
 _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge": "charges"}
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
 _NOT_AS_READ = frozenset({"symbols", "positions", "numbers", "move_mask"})  # made into Atoms
+_PROPERTIES = frozenset({"Properties"})
 
 
 def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
@@ -394,8 +395,8 @@ class Frame:
         (a column other than species, pos, Z, move_mask); else None."""
         if self._proved is None or self._atoms is not None:
             return None
-        self.info  # noqa: B018 - reads the Properties
-        return self._reader.column(self, self._properties, name)
+        spec = self._proved.info_of(_PROPERTIES).get("Properties", DEFAULT_PROPERTIES)
+        return self._reader.column(self, spec, name)
 
     @property
     def array_names(self) -> set[str]:
