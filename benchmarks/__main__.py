@@ -50,8 +50,9 @@ SCENARIOS = [
     Scenario("2b. `wfl cat`, `head`, `filter` of {n} frames of 8-atom Cu with energy, stress "
              "and forces", "Whole commands, start-up included, each writing to /dev/null; CPU "
              "time (user + system) beside each. Frames that wfl wrote are passed on as their "
-             "text once proved to be what the writer gives; a filter on info keys judges "
-             "them from the comment line. Targets: cat, head and filter at least 8x ASE's "
+             "text once proved to be what the writer gives; a filter judges them from the "
+             "values it names (info keys where they sit in the comment line, arrays from "
+             "the rows), without making Atoms. Targets: cat, head and filter at least 8x ASE's "
              "read + write, and at most 3x the C parser's read time.", io_extxyz.run_verbs,
              (2000, 20000), "ase.io.iread -> ase.io.write"),
     Scenario("3. Start-up: the median of {n} runs of each command",

@@ -113,7 +113,7 @@ def run_verbs(count: int, repeat: int) -> list[Measurement]:
         "wfl head": wfl("head", "-n", str(count), str(source)),
         "wfl filter 'REF_energy < 1e9' (keeps all)": wfl("filter", "REF_energy < 1e9",
                                                          str(source)),
-        "wfl filter 'max(norm(REF_forces)) < 1e9' (an array: makes Atoms)": wfl(
+        "wfl filter 'max(norm(REF_forces)) < 1e9' (an array: read from the rows)": wfl(
             "filter", "max(norm(REF_forces)) < 1e9", str(source)),
         "wfl cat of ASE's output (formatted, not passed on)": wfl("cat", str(_ase_copy(source))),
     })

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 
+from wflcli.io.comment_values import ValuePositions
 from wflcli.io.floats import all_own_repr
 from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
@@ -43,9 +44,9 @@ _MAX_SHAPES = 1024
 _shapes: dict = {}  # comment-line shape -> how its rows look when written as read, or False
 
 
-def canonical_text(frame, properties) -> str | None:
-    """The input text of ``frame`` (a reader's Frame) if it is exactly what the writer gives
-    for it, else None. ``properties`` parses a Properties value (the reader's)."""
+def canonical_text(frame, properties) -> Proved | None:
+    """The input text of ``frame`` (a reader's Frame), proved to be exactly what the writer
+    gives for it, else None. ``properties`` parses a Properties value (the reader's)."""
     if frame.vectors or not _COUNT.fullmatch(frame.count):
         return None
     try:
@@ -56,7 +57,7 @@ def canonical_text(frame, properties) -> str | None:
     shape = ("\n".join(pieces[0::4]), "".join(pieces[1::4]), bytes(map(bool, pieces[2::4])))
     rows = _shapes.get(shape)
     if rows is None:
-        rows = _shapes[shape] = _judge(frame, properties)
+        rows = _shapes[shape] = _judge(frame, properties, pieces)
         if len(_shapes) > _MAX_SHAPES:
             _shapes.clear()
     if rows is False:
@@ -87,14 +88,33 @@ def canonical_text(frame, properties) -> str | None:
             floats += tokens[column::stride]
     if not all_own_repr(floats):  # a float written by repr is its own repr
         return None
-    return frame.count.decode("ascii") + comment + text
+    return Proved(frame.count.decode("ascii") + comment + text, comment, pieces,
+                  rows.positions)
+
+
+class Proved:
+    """A frame's text proved to be the written form, with its comment line in pieces, from
+    which a few info values are read where they sit (comment_values.py)."""
+
+    __slots__ = ("_comment", "_pieces", "_positions", "text")
+
+    def __init__(self, text: str, comment: str, pieces: list, positions):
+        self.text, self._comment, self._pieces, self._positions = \
+            text, comment, pieces, positions
+
+    def info_of(self, keys: frozenset) -> dict:
+        """The values of those of ``keys`` the comment line has, as parsing it gives them."""
+        if self._positions is None:
+            return parse_comment_line(self._comment, only=keys)
+        return self._positions.values(self._pieces, keys)
 
 
 class _Rows:
     """The written form of a frame's atom rows: ``stride`` printable words, one space
     between, a ``\\n`` after each row; which columns hold symbols, floats, ints, bools."""
 
-    def __init__(self, stride: int, symbols: bool, kinds: list):
+    def __init__(self, stride: int, symbols: bool, kinds: list, positions):
+        self.positions = positions  # of the comment line's values, or None
         self.gaps = b" " * (stride - 1) + b"\n"  # what is left of a row without its words
         self.stride, self.symbols = stride, symbols
         self.float_columns = [i for i, kind in enumerate(kinds) if kind is float]
@@ -106,7 +126,7 @@ class _Rows:
 _WORD_BYTES = bytes(range(0x21, 0x7F))  # printable ASCII but the space
 
 
-def _judge(frame, properties):
+def _judge(frame, properties, pieces: list):
     """Rows for frames whose comment line is written as it is (decided on this frame by
     reading and formatting it), else False. Errors in the frame are raised as when read."""
     from wflcli.io.writer import format_config
@@ -119,8 +139,8 @@ def _judge(frame, properties):
     frame.remember_text(text)
     if text.split("\n", 2)[1].encode("utf-8") + b"\n" != frame.comment:
         return False
-    spec = parse_comment_line(frame.comment.decode("utf-8")).get("Properties",
-                                                                   DEFAULT_PROPERTIES)
+    comment = frame.comment.decode("utf-8")
+    spec = parse_comment_line(comment).get("Properties", DEFAULT_PROPERTIES)
     kinds = []
     columns = properties(spec)
     for index, (name, kind, count) in enumerate(columns):
@@ -129,7 +149,8 @@ def _judge(frame, properties):
         if name == "symbols" and (index != 0 or count != 1):
             return False
         kinds.extend([None if name == "symbols" else kind] * count)
-    return _Rows(len(kinds), columns[0][0] == "symbols", kinds)
+    return _Rows(len(kinds), columns[0][0] == "symbols", kinds,
+                 ValuePositions.of(comment, pieces))
 
 
 _BOOLS = frozenset({"T", "F"})

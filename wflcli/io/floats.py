@@ -103,17 +103,18 @@ def all_own_repr(tokens: list[str]) -> bool:
 def _orjson_writes_each(tokens: list[str], joined: str) -> bool:
     """Whether the tokens, ``joined`` by commas, are each one float as orjson writes it.
 
-    Without brackets and quotes the array is flat and holds no text; with N-1 commas no
-    token held a comma, and with N dots (no token here has an exponent) each token is one
-    number with a fraction: a float, not an int, {}, true, false or null.
+    Without brackets and quotes the array is flat and holds no text; with N dots (no token
+    here has an exponent) each of N values is one number with a fraction: a float, not an
+    int, {}, true, false or null. Written back as the text read, N floats have N-1 commas
+    between them: no token held a comma, each is one float's text.
     """
     count = len(tokens)
-    if ("[" in joined or '"' in joined or joined.count(",") != count - 1
-            or joined.count(".") != count):
+    if "[" in joined or '"' in joined or joined.count(".") != count:
         return False
     array = "[" + joined + "]"
     try:
-        return orjson.dumps(orjson.loads(array)) == array.encode("ascii")
+        values = orjson.loads(array)
+        return len(values) == count and orjson.dumps(values) == array.encode("ascii")
     except (orjson.JSONDecodeError, UnicodeEncodeError):
         return False
 
@@ -165,7 +166,7 @@ _PARSE_TEXTS = ["9007199254740993.0", "2.2250738585072011e-308",
                 "123456789012345678901234567890.5"]
 # plain tokens (no e, n, 0.0000) that are no repr text, though orjson reads some of them
 _NOT_OWN_REPR = ["1.50", "01.5", "+1.5", "1.", ".5", "-0", "1", "1E5", "1_0.5", "NaN", "[1.5]",
-                 "{}", "0.10000000000000001", "100000000000000000.0"]
+                 "{}", "0.10000000000000001", "100000000000000000.0", "1.5,2.5"]
 
 
 @functools.cache

@@ -62,39 +62,49 @@ def parse_comment_line(line: str, only: frozenset | None = None) -> dict:
     if pairs is None:
         pairs = _general_pairs(line)
     if only is not None:
-        return {key: _converted(key, value) for key, value in pairs if key in only}
+        return {key: converted_value(key, value) for key, value in pairs if key in only}
     result = {}
     for key, value in pairs:
         if key in result:
             raise CommentLineError(f"key {key!r} appears twice in the comment line")
-        result[key] = _converted(key, value)
+        result[key] = converted_value(key, value)
     return result
 
 
 def _simple_pairs(line: str) -> list[tuple[str, str]] | None:
-    """The (key, value text) pairs of a line made only of plain pairs, else None. Each
-    pair is matched where the last one ended: at each place only one match can be followed
-    by a gap or the end (a shorter key or value leaves a word character next), so matching
-    on from there is what a match of the whole line would do, without backtracking."""
-    pairs = []
+    """The (key, value text) pairs of a line made only of plain pairs, else None."""
+    matches = simple_pair_matches(line)
+    if matches is None:
+        return None
+    return [(key, (plain or quoted) if eq else "T")
+            for key, eq, plain, quoted in (found.groups("") for found in matches)]
+
+
+def simple_pair_matches(line: str) -> list[re.Match] | None:
+    """The match of each pair of a line made only of plain pairs (groups: key, ``=``,
+    plain value, quoted value), else None. Each pair is matched where the last one ended:
+    at each place only one match can be followed by a gap or the end (a shorter key or
+    value leaves a word character next), so matching on from there is what a match of the
+    whole line would do, without backtracking."""
+    matches = []
     match = _SIMPLE_PAIR_AND_GAP.match
     at, end = 0, len(line)
     while at < end:
         found = match(line, at)
         if found is None:
             return None
-        key, eq, plain, quoted = found.groups("")
-        pairs.append((key, (plain or quoted) if eq else "T"))
+        matches.append(found)
         at = found.end()
-    return pairs
+    return matches
 
 
 _CACHED_LENGTH = 200
 
 
-def _converted(key: str, value: str):
-    """``_convert``, remembered for short texts: the Lattice, pbc, Properties and labels of
-    a file repeat frame after frame. Each caller gets its own copy of a mutable value."""
+def converted_value(key: str, value: str):
+    """One value's text converted (``_convert``), remembered for short texts: the Lattice,
+    pbc, Properties and labels of a file repeat frame after frame. Each caller gets its own
+    copy of a mutable value."""
     if len(value) > _CACHED_LENGTH:
         return _convert(key, value)
     result = _remembered(key, value)

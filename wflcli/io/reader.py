@@ -27,6 +27,8 @@ _CELL_KEYS = frozenset({"Lattice", "pbc", "Properties"})  # not in atoms.info: t
 _PROPERTY_TYPES = {"R": float, "I": int, "S": str, "L": bool}
 _ASE_NAMES = {"pos": "positions", "species": "symbols", "Z": "numbers", "charge": "charges"}
 _BOOL_TEXT = {"T": True, "F": False, "True": True, "False": False}
+_NOT_AS_READ = frozenset({"symbols", "positions", "numbers", "move_mask"})  # made into Atoms
+_PROPERTIES = frozenset({"Properties"})
 
 
 def read_configs(sources: Iterable[str], stdin: BinaryIO, allow_empty: bool = False,
@@ -184,14 +186,7 @@ class FrameReader:
             properties = _properties(spec)
         except ValueError as exc:
             self._fail(comment_line, str(exc))
-        ncols = sum(n for _, _, n in properties)
-        text = self._text(b"".join(block), comment_line + 1)
-        # a NUL after each line: every row must have ncols values (ASE splits rows as here)
-        tokens = (text if text.endswith("\n") or not text else text + "\n") \
-            .replace("\n", " \0 ").split()
-        stride = ncols + 1
-        if len(tokens) != stride * len(block) or tokens[ncols::stride] != ["\0"] * len(block):
-            self._wrong_column_count(block, ncols, comment_line)
+        tokens, stride = self._tokens(block, properties, comment_line)
         columns = {}
         offset = 0
         for name, kind, n in properties:
@@ -234,6 +229,36 @@ class FrameReader:
         if move_mask is not None:
             atoms.set_constraint(_constraints(move_mask))
         return atoms
+
+    def _tokens(self, block: list[bytes], properties: list, comment_line: int):
+        """The words of the atom rows, each row ended by a NUL word, and the stride (words
+        a row); an InputError where a row has not as many values as Properties says."""
+        ncols = sum(n for _, _, n in properties)
+        text = self._text(b"".join(block), comment_line + 1)
+        # a NUL after each line: every row must have ncols values (ASE splits rows as here)
+        tokens = (text if text.endswith("\n") or not text else text + "\n") \
+            .replace("\n", " \0 ").split()
+        stride = ncols + 1
+        if len(tokens) != stride * len(block) or tokens[ncols::stride] != ["\0"] * len(block):
+            self._wrong_column_count(block, ncols, comment_line)
+        return tokens, stride
+
+    def column(self, frame: Frame, spec: str, name: str):
+        """``atoms.arrays[name]`` of ``frame`` (Properties ``spec``) for a column that goes
+        there as read (not species, pos, Z or move_mask), without making the Atoms; None
+        for any other name."""
+        properties = _properties(spec)
+        offset = 0
+        for column, kind, n in properties:
+            if column == name:
+                break
+            offset += n
+        else:
+            return None
+        if name in _NOT_AS_READ:
+            return None
+        tokens, stride = self._tokens(frame.block, properties, frame.line + 1)
+        return self._column(tokens, offset, n, stride, kind, name, frame.line + 1)
 
     def _wrong_column_count(self, block: list[bytes], ncols: int, comment_line: int):
         for i, raw in enumerate(block, start=comment_line + 1):
@@ -309,6 +334,7 @@ class Frame:
         "_atoms",
         "_info",
         "_properties",
+        "_proved",
         "_reader",
         "_text",
         "block",
@@ -323,7 +349,7 @@ class Frame:
         self._reader = reader
         self.line = line  # of the atom count, 1-based
         self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
-        self._atoms = self._text = self._info = self._properties = None
+        self._atoms = self._text = self._info = self._properties = self._proved = None
 
     @property
     def source(self) -> str:
@@ -358,7 +384,19 @@ class Frame:
         if self._atoms is not None or self._info is not None or self.vectors:
             return {k: v for k, v in self.info.items() if k in keys}
         keys = keys - _CELL_KEYS
-        return parse_comment_line(self.comment.decode("utf-8"), only=keys) if keys else {}
+        if not keys:
+            return {}
+        if self._proved is not None:  # read where the values sit
+            return self._proved.info_of(keys)
+        return parse_comment_line(self.comment.decode("utf-8"), only=keys)
+
+    def column(self, name: str):
+        """``atoms.arrays[name]`` read alone, where the text is proved and no Atoms made
+        (a column other than species, pos, Z, move_mask); else None."""
+        if self._proved is None or self._atoms is not None:
+            return None
+        spec = self._proved.info_of(_PROPERTIES).get("Properties", DEFAULT_PROPERTIES)
+        return self._reader.column(self, spec, name)
 
     @property
     def array_names(self) -> set[str]:
@@ -376,9 +414,9 @@ class Frame:
         """Refuse a malformed frame now (an InputError, as reading it would), cheaply when
         its text is already the written form."""
         if self._text is None and self._atoms is None:
-            found = canonical_text(self, _properties)  # may remember the formatted text
-            if found is not None:
-                self._text = found
+            proved = canonical_text(self, _properties)  # may remember the formatted text
+            if proved is not None:
+                self._text, self._proved = proved.text, proved
             else:
                 self.atoms  # noqa: B018 - made, or refused
 
@@ -422,6 +460,9 @@ class ParsedFrame:
     @property
     def array_names(self) -> set[str]:
         return set(self.atoms.arrays)
+
+    def column(self, name: str) -> None:
+        """No rows of its own to read: its Atoms hold the arrays."""
 
     @property
     def text(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -107,56 +108,69 @@ class Expression:
                 self._check(child)
 
     def matches(self, atoms) -> bool:
-        return self.holds(names_of(atoms))
+        return self.holds(AtomsNames(atoms))
 
     def holds(self, names) -> bool:
-        """``matches``, given the names (a mapping, see ``names_of``) instead of the Atoms."""
-        return bool(np.all(self._eval(self.tree, names)))
+        """``matches``, given the names (a mapping, see ``AtomsNames``) instead of the
+        Atoms."""
+        return _true(self._eval(self.tree, names))
 
     def value(self, atoms):
-        return self._eval(self.tree, names_of(atoms))
+        return self._eval(self.tree, AtomsNames(atoms))
 
     def _eval(self, node, names):
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id not in names:
-                raise MissingName(node.id)
-            return names[node.id]
-        if isinstance(node, (ast.Tuple, ast.List)):
-            return tuple(self._eval(e, names) for e in node.elts)
-        if isinstance(node, ast.BoolOp):
-            values = (self._eval(v, names) for v in node.values)
-            if isinstance(node.op, ast.And):
-                return all(bool(np.all(v)) for v in values)
-            return any(bool(np.all(v)) for v in values)
-        if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](self._eval(node.operand, names))
-        if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left, names), self._eval(node.right, names)
-            # arithmetic on tuples is per element, as on arrays: (1,) * 10**10 never makes
-            # ten billion elements
-            left, right = (np.asarray(v) if isinstance(v, tuple) else v for v in (left, right))
-            if isinstance(left, str) or isinstance(right, str):
-                if not (isinstance(node.op, ast.Add) and isinstance(left, str)
-                        and isinstance(right, str)):
-                    raise TypeError("only + joins text")
-            elif isinstance(node.op, ast.Pow):
-                left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.Compare):
-            left = self._eval(node.left, names)
-            for op, comparator in zip(node.ops, node.comparators):
-                right = self._eval(comparator, names)
-                if not np.all(_COMPARE[type(op)](left, right)):
-                    return False
-                left = right
-            return True
-        if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](*(self._eval(a, names) for a in node.args))
-        if isinstance(node, ast.Subscript):
-            return self._eval(node.value, names)[self._index(node.slice, names)]
-        raise ExpressionError(f"cannot evaluate {type(node).__name__}", None)
+        evaluate = _EVALUATE.get(type(node))
+        if evaluate is None:
+            raise ExpressionError(f"cannot evaluate {type(node).__name__}", None)
+        return evaluate(self, node, names)
+
+    def _constant(self, node, names):
+        return node.value
+
+    def _name(self, node, names):
+        if node.id not in names:
+            raise MissingName(node.id)
+        return names[node.id]
+
+    def _sequence(self, node, names):
+        return tuple(self._eval(e, names) for e in node.elts)
+
+    def _bool_op(self, node, names):
+        values = (self._eval(v, names) for v in node.values)
+        if isinstance(node.op, ast.And):
+            return all(_true(v) for v in values)
+        return any(_true(v) for v in values)
+
+    def _unary_op(self, node, names):
+        return _UNARY[type(node.op)](self._eval(node.operand, names))
+
+    def _bin_op(self, node, names):
+        left, right = self._eval(node.left, names), self._eval(node.right, names)
+        # arithmetic on tuples is per element, as on arrays: (1,) * 10**10 never makes
+        # ten billion elements
+        left, right = (np.asarray(v) if isinstance(v, tuple) else v for v in (left, right))
+        if isinstance(left, str) or isinstance(right, str):
+            if not (isinstance(node.op, ast.Add) and isinstance(left, str)
+                    and isinstance(right, str)):
+                raise TypeError("only + joins text")
+        elif isinstance(node.op, ast.Pow):
+            left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+        return _BINARY[type(node.op)](left, right)
+
+    def _compare(self, node, names):
+        left = self._eval(node.left, names)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = self._eval(comparator, names)
+            if not _true(_COMPARE[type(op)](left, right)):
+                return False
+            left = right
+        return True
+
+    def _call(self, node, names):
+        return FUNCTIONS[node.func.id](*(self._eval(a, names) for a in node.args))
+
+    def _subscript(self, node, names):
+        return self._eval(node.value, names)[self._index(node.slice, names)]
 
     def _index(self, node, names):
         if isinstance(node, ast.Slice):
@@ -165,12 +179,63 @@ class Expression:
         return int(self._eval(node, names))
 
 
-def names_of(atoms) -> dict:
-    """Everything an expression can name: info keys, arrays, and a few derived values."""
-    names = {"natoms": len(atoms), "symbols": tuple(atoms.get_chemical_symbols()),
-             "formula": atoms.get_chemical_formula()}
-    if atoms.cell.rank == 3:
-        names["volume"] = atoms.get_volume()
-    names.update(atoms.arrays)
-    names.update(atoms.info)
-    return names
+# each node type the checked tree may hold, and how it is evaluated (by type: no chain of
+# isinstance tests for each node of each config)
+_EVALUATE = {ast.Constant: Expression._constant, ast.Name: Expression._name,
+             ast.Tuple: Expression._sequence, ast.List: Expression._sequence,
+             ast.BoolOp: Expression._bool_op, ast.UnaryOp: Expression._unary_op,
+             ast.BinOp: Expression._bin_op, ast.Compare: Expression._compare,
+             ast.Call: Expression._call, ast.Subscript: Expression._subscript}
+
+
+def _true(value) -> bool:
+    """Whether ``value`` holds: all its elements for an array; a plain bool (the result of
+    comparing two numbers, the common case) is its own answer, without numpy."""
+    return value if value is True or value is False else bool(np.all(value))
+
+
+def _volume(atoms):
+    return atoms.get_volume() if atoms.cell.rank == 3 else None
+
+
+# the derived names, each made only when an expression uses it (a formula costs more than
+# many a filter)
+_DERIVED = {"natoms": len, "symbols": lambda atoms: tuple(atoms.get_chemical_symbols()),
+            "formula": lambda atoms: atoms.get_chemical_formula(), "volume": _volume}
+
+
+class AtomsNames(Mapping):
+    """Everything an expression can name in a config: info keys, arrays, and a few derived
+    values (each made when first asked for); an info key before an array of that name, an
+    array before a derived name."""
+
+    def __init__(self, atoms):
+        self._atoms = atoms
+        self._derived: dict = {}
+
+    def __getitem__(self, name):
+        atoms = self._atoms
+        if name in atoms.info:
+            return atoms.info[name]
+        if name in atoms.arrays:
+            return atoms.arrays[name]
+        if name not in self._derived and name in _DERIVED:
+            self._derived[name] = _DERIVED[name](atoms)
+        value = self._derived.get(name)
+        if value is None:  # not a name, or no volume (no 3D cell)
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name) -> bool:
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator:
+        derived = [name for name in _DERIVED if name in self]
+        return iter(dict.fromkeys([*derived, *self._atoms.arrays, *self._atoms.info]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
