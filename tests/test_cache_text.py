@@ -69,6 +69,34 @@ def test_a_relabelled_config_hits_by_value_and_is_then_stored_by_text(wfl, calc_
     assert again.stdout == relabelled.stdout and calc_log() == 0
 
 
+def test_a_rerun_from_a_pipe_is_answered_by_text_keys(wfl, calc_log, tmp_path):
+    text = cells(tmp_path / "in.xyz", 4).read_text()
+    first = wfl(*CALC, "-", input=text)
+    assert first.code == 0 and calc_log() == 4
+    drop("annotation")
+    assert wfl(*CALC, input=text).stdout == first.stdout and calc_log() == 0
+
+
+def test_a_pipeline_is_one_entry_a_config_answered_by_its_text(wfl, calc_log, tmp_path):
+    """wfl pipe's outputs are text (its stages' last), so its text key is its value key."""
+    src = cells(tmp_path / "in.xyz", 3)
+    pipeline = ["pipe", f"rattle --copies 2 | calc --calc {COUNTING}", src]
+    first = wfl(*pipeline)
+    assert first.code == 0 and calc_log() == 6 and rows() == rows("outputs") == 3
+    assert wfl(*pipeline).stdout == first.stdout and calc_log() == 0
+
+
+def test_other_reading_or_writing_code_misses(wfl, calc_log, tmp_path, monkeypatch):
+    """The output kept for a text is what this wflcli's reader and writer made of it."""
+    from wflcli.exec import digest
+
+    src = cells(tmp_path / "in.xyz", 2)
+    first = wfl(*CALC, src)
+    assert calc_log() == 2
+    monkeypatch.setattr(digest, "io_fingerprint", lambda: b"another reader and writer")
+    assert wfl(*CALC, src).stdout == first.stdout and calc_log() == 2
+
+
 def test_an_edited_digit_recomputes_that_config(wfl, calc_log, tmp_path):
     src = cells(tmp_path / "in.xyz", 4)
     assert wfl(*CALC, src).code == 0 and calc_log() == 4
