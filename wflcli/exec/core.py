@@ -71,6 +71,7 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
     output written for it). ``positions`` gives each config's index in the original input
     when this is a batch job's chunk of it."""
     keys = _Keys(task, cache is not None)
+    # the config first: a reader may only know a config's position once it has read it
     entries = (keys.entry(item, index) for item, index in
                zip(configs, itertools.count() if positions is None else positions))
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
