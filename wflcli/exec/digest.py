@@ -146,11 +146,9 @@ def io_fingerprint() -> bytes:
 
     h = hashlib.sha256(b"ase %s numpy %s\0" % (ase.__version__.encode(),
                                                np.__version__.encode()))
-    folder = Path(wflcli.io.__file__).parent
-    for path in sorted(folder.iterdir()):
-        if path.suffix in (".py", ".so", ".pyd"):
-            h.update(b"%s\0" % path.name.encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(Path(wflcli.io.__file__).parent.glob("*.py")):
+        h.update(b"%s\0" % path.name.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest().encode()
 
 
