@@ -211,6 +211,18 @@ def test_map_reruns_by_text_however_the_input_is_laid_out(wfl, map_ops, tmp_path
     assert wfl("map", "ops.py:tagged", theirs).stdout == first.stdout and calls(map_ops) == 0
 
 
+def test_cached_configs_after_many_new_ones_are_still_found(wfl, map_ops, tmp_path):
+    """After many configs no text key answered, a run asks by text only now and then
+    (core.py's _TextProbe); the cached configs that follow are found all the same."""
+    configs = rattled_cells(23, "Cu", (1, 1, 1))
+    cached = write_configs(tmp_path / "cached.xyz", configs[20:])
+    assert wfl("map", "ops.py:tagged", cached).code == 0 and calls(map_ops) == 3
+    both = write_configs(tmp_path / "both.xyz", configs)
+    first = wfl("map", "ops.py:tagged", both)
+    assert first.code == 0 and calls(map_ops) == 20
+    assert first.stdout == wfl("--no-cache", "map", "ops.py:tagged", both).stdout
+
+
 @pytest.mark.slow
 def test_parallel_and_chunks_store_and_hit_as_serial(calc_log, tmp_path):
     src = cells(tmp_path / "in.xyz", 12)

@@ -76,7 +76,8 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
                zip(configs, itertools.count() if positions is None else positions))
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
     run = _inline if backend.slots == 1 and not task.batches else _pipelined
-    ready = functools.partial(_ready, keys, None if cache is None or refresh else cache)
+    ready = functools.partial(_ready, keys, None if cache is None or refresh else cache,
+                              _TextProbe())
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
         for pairs, future in run(task, entries, backend, max(1, chunk_size), ready):
@@ -136,22 +137,25 @@ def _atoms_and_text(item) -> tuple:
     return atoms, (lambda: item.text)
 
 
-def _ready(keys: _Keys, cache, entries: list[Entry]) -> None:
+def _ready(keys: _Keys, cache, probe: _TextProbe, entries: list[Entry]) -> None:
     """Make entries ready to run: answered by text key, else read and answered by value
     key, else left to compute. ``cache`` None: nothing is looked up (``--refresh``, none).
     One query per kind of key for all of them."""
     unread = [entry for entry in entries if entry.frame is not None]
-    if cache is not None and unread:
+    asked = cache is not None and bool(unread) and probe.ask()
+    if asked:
         found = cache.get_many([entry.text_key for entry in unread])
         for entry in unread:
             if entry.text_key in found:
                 entry.hit = _from_text(entry.index, *found[entry.text_key])
                 entry.by_text = entry.hit is not None
+        probe.answered(any(entry.by_text for entry in unread))
     for entry in unread:
         if entry.hit is None:
             keys.read(entry)
     # a key already asked for as text (a whole-config digest of text that is canonical)
-    wanted = [entry for entry in entries if entry.hit is None and entry.key != entry.text_key]
+    wanted = [entry for entry in entries
+              if entry.hit is None and not (asked and entry.key == entry.text_key)]
     if cache is None or not wanted:
         return
     found = cache.get_many([entry.key for entry in wanted])
@@ -159,6 +163,26 @@ def _ready(keys: _Keys, cache, entries: list[Entry]) -> None:
         if entry.key in found:
             entry.hit = _from_cache(entry.index, entry.atoms, keys.task.annotates,
                                     *found[entry.key])
+
+
+class _TextProbe:
+    """Whether to ask the store by text key: always while it answers; after ``PAUSE_AFTER``
+    unanswered questions in a row (a first run) only every ``PAUSE_AFTER``-th time, so a run
+    that finds nothing does not pay a query a config for it (a config not asked by text is
+    still found by value, and its text key then stored)."""
+
+    PAUSE_AFTER = 16
+
+    def __init__(self):
+        self._unanswered = 0
+
+    def ask(self) -> bool:
+        self._unanswered += 1
+        return self._unanswered <= self.PAUSE_AFTER or self._unanswered % self.PAUSE_AFTER == 0
+
+    def answered(self, found: bool) -> None:
+        if found:
+            self._unanswered = 0
 
 
 def _rows(verb: str, pairs: list[tuple[Entry, Outcome]]) -> list[tuple]:
