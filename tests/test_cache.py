@@ -108,7 +108,9 @@ def test_failed_configs_are_retried_on_rerun(wfl, store, calc_log, tmp_path):
     src.write_text("".join(format_config(a) for a in configs))
     assert wfl("calc", "--calc", "emt", src).code == 3
     db = sqlite3.connect(store / "store.sqlite")
-    assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 3
+    # each done config twice: its results, and its output under its text as read
+    assert db.execute("SELECT kind, COUNT(*) FROM results GROUP BY kind").fetchall() == \
+        [("annotation", 3), ("outputs", 3)]
     assert wfl("calc", "--calc", "emt", src).code == 3
 
 
@@ -126,14 +128,15 @@ def test_cache_info_and_clean(wfl, store, tmp_path):
     assert wfl("cache", "info").stdout.strip() == "the cache is empty"
     wfl("calc", "--calc", "emt", cells_file(tmp_path / "in.xyz", 7))
     info = wfl("cache", "info")
-    assert info.code == 0 and info.stdout.splitlines()[1].split()[:2] == ["calc", "7"]
+    # two entries a config: its results, and its output under its text as read
+    assert info.code == 0 and info.stdout.splitlines()[1].split()[:2] == ["calc", "14"]
     assert wfl("cache", "clean").code == 2  # no filter given
     assert wfl("cache", "clean", "--all").code == 2  # not interactive, no --yes
     assert wfl("cache", "clean", "--older-than", "1d", "--yes").stdout.strip() == \
         "nothing to remove"
-    assert "would remove 7 cached results" in wfl("cache", "clean", "--all", "--dry-run").stdout
+    assert "would remove 14 cached results" in wfl("cache", "clean", "--all", "--dry-run").stdout
     assert wfl("cache", "clean", "--verb", "md", "--yes").stdout.strip() == "nothing to remove"
-    assert "removed 7 cached results" in wfl("cache", "clean", "--all", "--yes").stdout
+    assert "removed 14 cached results" in wfl("cache", "clean", "--all", "--yes").stdout
     assert wfl("cache", "info").stdout.strip() == "the cache is empty"
     assert wfl("cache", "clean", "--older-than", "soon", "--yes").code == 2
 
@@ -184,4 +187,5 @@ def test_eight_concurrent_processes_share_one_store(store, tmp_path):
     assert len({out for out, _ in outputs[0::2]}) == len({out for out, _ in outputs[1::2]}) == 1
     db = sqlite3.connect(store / "store.sqlite")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 120
+    assert db.execute("SELECT kind, COUNT(*) FROM results GROUP BY kind").fetchall() == \
+        [("annotation", 120), ("outputs", 120)]

@@ -21,9 +21,11 @@ COUNTING = "python:helpers_calc:CountingEMT"
 
 
 def stored_entries() -> int:
+    """Results computed: entries of their values (not the output stored by input text)."""
     store = Path(os.environ["WFLCLI_HOME"]) / "store.sqlite"
     with contextlib.closing(sqlite3.connect(store)) as db:
-        return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM results WHERE kind = 'annotation'"
+                          ).fetchone()[0]
 
 
 def energy(text: str, key: str = "tblite_energy") -> float:

@@ -163,10 +163,11 @@ def test_the_error_table_is_drawn_on_a_terminal_only(cells):
 def test_removing_asks_on_a_terminal_and_needs_yes_elsewhere(cells):
     assert in_terminal("calc", "--calc", "emt", cells, "-o", "a.xyz").code == 0
     declined = in_terminal("cache", "clean", "--all", input="n\n", terminal=("stdin",))
-    assert declined.code == 1 and re.match(r"remove 6 cached results \([0-9.]+ kB\)\? \[y/N\]",
+    # 6 configs, each kept twice: its results, and its output under its text as read
+    assert declined.code == 1 and re.match(r"remove 12 cached results \([0-9.]+ kB\)\? \[y/N\]",
                                            declined.stderr)
     assert declined.screen[-1] == "wfl: nothing removed"  # a choice, not "interrupted"
     refused = in_terminal("cache", "clean", "--all", terminal=())
     assert refused.code == 2 and "not removing without --yes" in refused.stderr
     agreed = in_terminal("cache", "clean", "--all", input="y\n", terminal=("stdin",))
-    assert agreed.code == 0 and "removed 6 cached results" in agreed.stdout
+    assert agreed.code == 0 and "removed 12 cached results" in agreed.stdout

@@ -4,7 +4,11 @@ as on a cluster, and every error a user can make on the command line."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +56,20 @@ def test_cached_configs_are_not_sent(here):
     assert again.stdout == first.stdout
     assert b"0 job(s) with 0 task(s) submitted" in again.stderr
     assert len(records("here")) == 2
+
+
+def test_results_that_come_back_are_kept_under_their_input_text_too(here):
+    """A rerun is answered by the outputs kept for each frame's text alone (cache.py's
+    text keys), so nothing is sent again."""
+    args = ["--remote", "here", "--per-job", "30", "calc", "--calc", "emt", here]
+    first = wfl_program(*args, timeout=300)
+    assert first.returncode == 0, first.stderr
+    with contextlib.closing(sqlite3.connect(Path(os.environ["WFLCLI_HOME"]) / "store.sqlite")
+                            ) as db, db:
+        assert db.execute("DELETE FROM results WHERE kind = 'annotation'").rowcount == 60
+    again = wfl_program(*args, timeout=300)
+    assert again.stdout == first.stdout
+    assert b"0 job(s) with 0 task(s) submitted" in again.stderr
 
 
 def test_rerun_reattaches_to_finished_tasks_and_refresh_runs_them_again(here):

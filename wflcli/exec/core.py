@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from ase import Atoms
 
-from wflcli.exec.digest import cache_key, config_digest, config_seed
+from wflcli.exec.digest import cache_keys, config_digest, config_seed
 from wflcli.exec.feed import END, STALLED, Feed
-from wflcli.exec.payload import ANNOTATION, decode_annotation, decode_outputs
+from wflcli.exec.payload import (ANNOTATION, OUTPUTS, decode_annotation, decode_outputs,
+                                 encode_outputs)
 from wflcli.exec.task import Outcome, Task, apply_annotation, seed_identity, task_identity
 from wflcli.io.writer import format_config
 
@@ -29,13 +30,17 @@ STALL_SECONDS = 0.1
 
 @dataclass
 class Entry:
-    """One input config on its way through the core."""
+    """One input config on its way through the core. A frame read from text waits unread
+    (``frame``) until its text key has been asked for: a hit needs no Atoms."""
 
     index: int
-    atoms: object
-    seed: int
-    key: bytes | None = None
-    hit: Outcome | None = None  # the cached outcome, when there is one
+    atoms: object = None
+    seed: int = 0
+    key: bytes | None = None       # from the config's values (digest.py)
+    text_key: bytes | None = None  # from the frame's text as read, when it has one
+    frame: object = None           # not read into Atoms yet
+    hit: Outcome | None = None     # the cached outcome, when there is one
+    by_text: bool = False          # the hit came by text key: nothing to store
 
     @property
     def work(self) -> tuple:
@@ -62,21 +67,23 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             ) -> Iterator[Outcome]:
     """Yield one Outcome per input config, in input order. ``configs`` are Atoms, or
     frames as read (``io.reader.Frame``: ``atoms`` and the ``text`` format_config gives,
-    which the digest then hashes as it is). ``positions`` gives each config's index in the
-    original input when this is a batch job's chunk of it."""
-    entries = _entries(task, configs, cache, positions)
+    which the digest then hashes as it is, and the digest of the raw text, which keys the
+    output written for it). ``positions`` gives each config's index in the original input
+    when this is a batch job's chunk of it."""
+    keys = _Keys(task, cache is not None)
+    # the config first: a reader may only know a config's position once it has read it
+    entries = (keys.entry(item, index) for item, index in
+               zip(configs, itertools.count() if positions is None else positions))
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
     run = _inline if backend.slots == 1 and not task.batches else _pipelined
-    lookup = None if cache is None or refresh else functools.partial(_look_up, cache)
+    ready = functools.partial(_ready, keys, None if cache is None or refresh else cache,
+                              _TextProbe())
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
     try:
-        for pairs, future in run(task, entries, backend, max(1, chunk_size), lookup):
+        for pairs, future in run(task, entries, backend, max(1, chunk_size), ready):
             then = (lambda future=future: confirm(future)) if confirm and future else None
             if cache is not None:
-                cache.put([(entry.key, task.verb, outcome.kind, outcome.payload)
-                           for entry, outcome in pairs
-                           if entry.hit is None and not outcome.failed and outcome.started],
-                          then)
+                cache.put(_rows(task.verb, pairs), then)
             elif then is not None:
                 then()
             for _, outcome in pairs:
@@ -86,23 +93,40 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
             cache.flush()  # also on Ctrl-C: finished work is never lost
 
 
-def _entries(task: Task, configs: Iterable, cache, positions: Iterable[int] | None
-             ) -> Iterator[Entry]:
-    identity, seeding = task_identity(task), seed_identity(task)
-    # a task that records the input position in its outputs must not share results
-    # between positions; its random numbers still come from content alone
-    per_position = task.records_index
-    # the config first: a reader may only know a config's position once it has read it
-    for item, index in zip(configs, itertools.count() if positions is None else positions):
-        atoms, text = _atoms_and_text(item)
+class _Keys:
+    """How a task's configs are keyed (when cached) and seeded."""
+
+    def __init__(self, task: Task, cached: bool):
+        self.task, self.seeding = task, seed_identity(task)
+        self.key = cache_keys(task_identity(task)) if cached else None
+        # a task that records the input position in its outputs must not share results
+        # between positions; its random numbers still come from content alone
+        self.per_position = task.records_index
+
+    def entry(self, item, index: int) -> Entry:
+        """The config's entry: a frame with raw text keyed by it and left unread."""
+        raw = getattr(item, "raw_digest", None) if self.key is not None else None
+        digest = raw() if raw is not None else None
+        if digest is not None:
+            return Entry(index, frame=item, text_key=self.key(digest + self._at(index)))
+        entry = Entry(index, frame=item)
+        self.read(entry)
+        return entry
+
+    def read(self, entry: Entry) -> None:
+        """Read the entry's config, key it by value and seed it, or mark it failed upstream."""
+        atoms, text = _atoms_and_text(entry.frame)
+        entry.atoms, entry.frame = atoms, None
         if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
-            yield Entry(index, atoms, 0, hit=_failed_upstream(index, atoms, text))
-            continue
-        digest = config_digest(atoms, task, text)
-        entry = Entry(index, atoms, config_seed(seeding, digest))
-        if cache is not None:
-            entry.key = cache_key(identity, digest + (b"@%d" % index if per_position else b""))
-        yield entry
+            entry.hit = _failed_upstream(entry.index, atoms, text)
+            return
+        digest = config_digest(atoms, self.task, text)
+        entry.seed = config_seed(self.seeding, digest)
+        if self.key is not None:
+            entry.key = self.key(digest + self._at(entry.index))
+
+    def _at(self, index: int) -> bytes:
+        return b"@%d" % index if self.per_position else b""
 
 
 def _atoms_and_text(item) -> tuple:
@@ -113,15 +137,76 @@ def _atoms_and_text(item) -> tuple:
     return atoms, (lambda: item.text)
 
 
-def _look_up(cache, entries: list[Entry]) -> None:
-    """Set ``hit`` on the entries the cache answers, in one query for all of them."""
-    wanted = [entry for entry in entries if entry.hit is None]
-    if not wanted:
+def _ready(keys: _Keys, cache, probe: _TextProbe, entries: list[Entry]) -> None:
+    """Make entries ready to run: answered by text key, else read and answered by value
+    key, else left to compute. ``cache`` None: nothing is looked up (``--refresh``, none).
+    One query per kind of key for all of them."""
+    unread = [entry for entry in entries if entry.frame is not None]
+    asked = cache is not None and bool(unread) and probe.ask()
+    if asked:
+        found = cache.get_many([entry.text_key for entry in unread])
+        for entry in unread:
+            if entry.text_key in found:
+                entry.hit = _from_text(entry.index, *found[entry.text_key])
+                entry.by_text = entry.hit is not None
+        probe.answered(any(entry.by_text for entry in unread))
+    for entry in unread:
+        if entry.hit is None:
+            keys.read(entry)
+    # a key already asked for as text (a whole-config digest of text that is canonical)
+    wanted = [entry for entry in entries
+              if entry.hit is None and not (asked and entry.key == entry.text_key)]
+    if cache is None or not wanted:
         return
     found = cache.get_many([entry.key for entry in wanted])
     for entry in wanted:
         if entry.key in found:
-            entry.hit = _from_cache(entry.index, entry.atoms, *found[entry.key])
+            entry.hit = _from_cache(entry.index, entry.atoms, keys.task.annotates,
+                                    *found[entry.key])
+
+
+class _TextProbe:
+    """Whether to ask the store by text key: always while it answers; after ``PAUSE_AFTER``
+    unanswered questions in a row (a first run) only every ``PAUSE_AFTER``-th time, so a run
+    that finds nothing does not pay a query a config for it (a config not asked by text is
+    still found by value, and its text key then stored)."""
+
+    PAUSE_AFTER = 16
+
+    def __init__(self):
+        self._unanswered = 0
+
+    def ask(self) -> bool:
+        self._unanswered += 1
+        return self._unanswered <= self.PAUSE_AFTER or self._unanswered % self.PAUSE_AFTER == 0
+
+    def answered(self, found: bool) -> None:
+        if found:
+            self._unanswered = 0
+
+
+def _rows(verb: str, pairs: list[tuple[Entry, Outcome]]) -> list[tuple]:
+    """What to store of a chunk: each outcome computed under its value key, and each not
+    found by text also under its text key (the output text, which a rerun then returns
+    without reading the frame); one row where the two keys are one."""
+    rows = []
+    for entry, outcome in pairs:
+        if outcome.failed or not outcome.started or entry.by_text:
+            continue
+        if entry.hit is None:
+            rows.append((entry.key, verb, outcome.kind, outcome.payload))
+        if entry.text_key is not None and entry.text_key != entry.key:
+            rows.append((entry.text_key, verb, OUTPUTS, _text_payload(outcome)))
+    return rows
+
+
+def _text_payload(outcome: Outcome) -> bytes:
+    """The outputs as kept under a text key: compressed however short, as a small config's
+    text is just too long for a store page (an 8-atom cell's: 4.8 kB an entry plain, 1.1 kB
+    compressed; decode_outputs reads either form)."""
+    plain = outcome.payload if outcome.kind == OUTPUTS else \
+        encode_outputs(outcome.text, outcome.count)
+    return zlib.compress(plain, 1) if plain[:1].isdigit() else plain
 
 
 def _failed_upstream(index: int, atoms, text) -> Outcome:
@@ -129,26 +214,41 @@ def _failed_upstream(index: int, atoms, text) -> Outcome:
                    failed_text=text() if text is not None else format_config(atoms))
 
 
-def _from_cache(index: int, atoms, kind: str, payload: bytes) -> Outcome | None:
-    """The cached outcome, or None (computed again) if the entry cannot be read."""
+_DAMAGED = (ValueError, KeyError, TypeError, zlib.error)  # a payload that cannot be read
+
+
+def _from_text(index: int, kind: str, payload: bytes) -> Outcome | None:
+    """The output text stored for a frame's text, or None (read and looked up by value)."""
+    if kind != OUTPUTS:
+        return None
     try:
-        if kind == ANNOTATION:
-            annotation = decode_annotation(payload)
-        else:
-            count, text = decode_outputs(payload)
-            return Outcome(index, text, count, kind=kind, payload=payload, cached=True)
-    except (ValueError, KeyError, TypeError, zlib.error):  # damaged: not worth failing for
+        count, text = decode_outputs(payload)
+    except _DAMAGED:
+        return None
+    return Outcome(index, text, count, kind=kind, payload=payload, cached=True)
+
+
+def _from_cache(index: int, atoms, annotates: bool, kind: str, payload: bytes
+                ) -> Outcome | None:
+    """The cached outcome, or None (computed again) if the entry cannot be read or is not
+    of the kind the task stores."""
+    if kind != (ANNOTATION if annotates else OUTPUTS):
+        return None
+    if kind == OUTPUTS:
+        return _from_text(index, kind, payload)
+    try:
+        annotation = decode_annotation(payload)
+    except _DAMAGED:  # damaged: not worth failing for
         return None
     apply_annotation(atoms, annotation)
     return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload, cached=True)
 
 
-def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, lookup=None):
+def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, ready):
     """One config at a time, as it arrives: nothing to overlap, so no thread either (an
     input thread would make this one wait for the interpreter lock at every query)."""
     for entry in entries:
-        if lookup is not None:
-            lookup([entry])
+        ready([entry])
         if entry.hit is not None:
             yield [(entry, entry.hit)], None
         else:
@@ -156,17 +256,17 @@ def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, look
             yield [(entry, future.result()[0])], future
 
 
-def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int, lookup=None):
+def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int, ready):
     """Chunks in flight on the backend while the input is read on a thread; a chunk's
-    lookups are one query, made as it is sent."""
+    lookups are one query a kind of key, made as it is sent (frames its text keys do not
+    answer are read into Atoms then)."""
     feed = Feed(entries, ahead=max(64, 2 * chunk_size * backend.slots))
     in_flight: deque[ChunkResult] = deque()
     chunk: list[Entry] = []
 
     def send() -> None:
         nonlocal chunk
-        if lookup is not None:
-            lookup(chunk)
+        ready(chunk)
         misses = [e.work for e in chunk if e.hit is None]
         in_flight.append(ChunkResult(chunk, backend.submit(task, misses) if misses else None))
         chunk = []

@@ -16,10 +16,12 @@ arrays value, in order), since its outputs carry all of it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -117,11 +119,37 @@ def _plain(value):
 PAYLOAD_FORMAT = 2  # raise when what the cache stores changes shape
 
 
-def cache_key(identity: str, digest: bytes) -> bytes:
-    """Task identity (verb, normalized parameters, calculator fingerprint), the wflcli
-    version and payload format, and the config's digest."""
-    return hashlib.sha256(b"%s\0%s/%d\0%s" % (identity.encode(), __version__.encode(),
-                                              PAYLOAD_FORMAT, digest)).digest()
+def cache_keys(identity: str) -> Callable[[bytes], bytes]:
+    """The task's cache key of a config's digest: a hash of the task identity (verb,
+    normalized parameters, calculator fingerprint), the wflcli version, the payload format,
+    the reading and writing code, and the digest. The fixed part is hashed once here."""
+    fixed = hashlib.sha256(b"%s\0%s/%d\0%s\0" % (identity.encode(), __version__.encode(),
+                                                  PAYLOAD_FORMAT, io_fingerprint()))
+
+    def key(digest: bytes) -> bytes:
+        whole = fixed.copy()
+        whole.update(digest)
+        return whole.digest()
+
+    return key
+
+
+@functools.cache
+def io_fingerprint() -> bytes:
+    """The code that turns text into a config and a config into text (wflcli.io's files,
+    ASE's and numpy's versions). A config found by the digest of its text holds the text
+    written for it, so both must be those of this run; a release does not change within
+    one version, a working tree does."""
+    import ase
+
+    import wflcli.io
+
+    h = hashlib.sha256(b"ase %s numpy %s\0" % (ase.__version__.encode(),
+                                               np.__version__.encode()))
+    for path in sorted(Path(wflcli.io.__file__).parent.glob("*.py")):
+        h.update(b"%s\0" % path.name.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest().encode()
 
 
 def config_seed(identity: str, digest: bytes) -> int:

@@ -8,6 +8,7 @@ same ``Atoms`` (positions, cell, pbc, info, arrays, fixed-atom constraints).
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -354,6 +355,13 @@ class Frame:
     @property
     def source(self) -> str:
         return self._reader.name
+
+    def raw_digest(self) -> bytes | None:
+        """sha256 of the frame's lines as read, all that its Atoms are made from (the cache
+        finds what was written for them by it); None for a frame with VEC lines."""
+        if self.vectors:
+            return None
+        return hashlib.sha256(b"".join((self.count, self.comment, *self.block))).digest()
 
     @property
     def atoms(self):
