@@ -137,15 +137,16 @@ def cache_keys(identity: str) -> Callable[[bytes], bytes]:
 @functools.cache
 def io_fingerprint() -> bytes:
     """The code that turns text into a config and a config into text (wflcli.io's files,
-    ASE's and numpy's versions). A config found by the digest of its text holds the text
-    written for it, so both must be those of this run; a release does not change within
+    ASE's, numpy's and orjson's versions). A config found by the digest of its text holds
+    the text written for it, so both must be those of this run; a release does not change within
     one version, a working tree does."""
     import ase
+    import orjson
 
     import wflcli.io
 
-    h = hashlib.sha256(b"ase %s numpy %s\0" % (ase.__version__.encode(),
-                                               np.__version__.encode()))
+    h = hashlib.sha256(b"ase %s numpy %s orjson %s\0" % (
+        ase.__version__.encode(), np.__version__.encode(), orjson.__version__.encode()))
     for path in sorted(Path(wflcli.io.__file__).parent.glob("*.py")):
         h.update(b"%s\0" % path.name.encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
