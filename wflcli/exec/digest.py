@@ -138,8 +138,8 @@ def cache_keys(identity: str) -> Callable[[bytes], bytes]:
 def io_fingerprint() -> bytes:
     """The code that turns text into a config and a config into text (wflcli.io's files,
     ASE's, numpy's and orjson's versions). A config found by the digest of its text holds
-    the text written for it, so both must be those of this run; a release does not change within
-    one version, a working tree does."""
+    the text written for it, so both must be those of this run; a release does not change
+    within one version, a working tree does."""
     import ase
     import orjson
 
