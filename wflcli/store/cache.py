@@ -21,6 +21,7 @@ uncached.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -39,6 +40,7 @@ from wflcli.store.db import (
     unavailable,
     write_transaction,
 )
+from wflcli.store.lease import ReadLease
 
 _STOP = None
 
@@ -70,9 +72,15 @@ class ResultCache:
         self.db = connect(path)  # lookups and management
         self._identity = _file_identity(path)  # the file opened, to notice its replacement
         self._writes: sqlite3.Connection | None = None  # the writer's, opened as it starts
-        # lookups, the writer's commits and closing take turns on self.db (closing it under
-        # a running query crashed the process, seen on SIGTERM)
+        # lookups and closing take turns on self.db (closing it under a running query
+        # crashed the process, seen on SIGTERM)
         self._lock = threading.Lock()
+        # cleared while the writer commits: lookups wait here, holding nothing the writer
+        # needs (were they to hold self._lock, a writer that had to take the file lock
+        # before its commit, its page cache full, would wait for them as they for it)
+        self._open = threading.Event()
+        self._open.set()
+        self._lease = ReadLease(self.db, self._lock)  # lookups share a read transaction
         self._pending: list[tuple] = []
         self._callbacks: list = []
         self._handed = 0.0
@@ -90,18 +98,23 @@ class ResultCache:
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
         """{key: (kind, payload)} for the keys found whose entries pass their check."""
         rows = []
+        self._open.wait()
         with self._lock:
             if self.db is None:
                 raise CacheClosed()
             if self._unreadable:
                 return {}
             try:
+                self._lease.begin()
                 for start in range(0, len(keys), _KEYS_PER_QUERY):
                     part = keys[start:start + _KEYS_PER_QUERY]
                     rows += self.db.execute(_SELECT % ",".join("?" * len(part)),
                                             part).fetchall()
+                self._lease.after()
             except sqlite3.Error as exc:
                 self._unreadable = True
+                with contextlib.suppress(sqlite3.Error):
+                    self._lease.end()
                 self._warn_once("store", f"cannot read the store {self.path} ({exc}"
                                 f"{_advice(exc)}); the rest of this run goes without the cache")
                 return {}
@@ -157,6 +170,8 @@ class ResultCache:
             self._writer.join()
             self._writer = None
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._lease.close()
             self.db.close()
             self.db = None
         if self._writes is not None:
@@ -197,11 +212,22 @@ class ResultCache:
 
     def _commit(self, rows: list[tuple]) -> None:
         """Insert while lookups go on; commit with them held off (the commit takes the
-        file lock that their reads need)."""
+        file lock that their reads need, and SQLite would have them sleep and retry)."""
         if self._writes is None:
             self._writes = connect_again(self.path)
-        with write_transaction(self._writes, finish=self._lock):
+        with write_transaction(self._writes, finish=self._committing()):
             _insert(self._writes, rows)
+
+    @contextlib.contextmanager
+    def _committing(self):
+        """Lookups held off and their read transaction ended, for a commit."""
+        self._open.clear()
+        try:
+            with self._lock:
+                self._lease.end()
+                yield
+        finally:
+            self._open.set()
 
     def _report_unwritable(self) -> None:
         if self._unwritable is not None:

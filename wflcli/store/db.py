@@ -94,6 +94,7 @@ def connect_again(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=DELETE")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    db.execute("PRAGMA cache_spill=OFF")
     return db
 
 
