@@ -9,7 +9,8 @@ own: lookups go on while it inserts (most of a transaction's time: 2,000 rows in
 large table took about 50 ms, the commit a few), and wait, in this process, only for
 the commit itself, which takes the file lock that readers need (left to SQLite, a lookup
 turned away by that lock slept and retried: measured, several times the commit's
-length). A chunk's results are never split between two commits, and a caller that must
+length). Lookups share a read transaction for a moment (``lease.py``), not one file
+lock each. A chunk's results are never split between two commits, and a caller that must
 know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
@@ -75,9 +76,9 @@ class ResultCache:
         # lookups and closing take turns on self.db (closing it under a running query
         # crashed the process, seen on SIGTERM)
         self._lock = threading.Lock()
-        # cleared while the writer commits: lookups wait here, holding nothing the writer
-        # needs (were they to hold self._lock, a writer that had to take the file lock
-        # before its commit, its page cache full, would wait for them as they for it)
+        # cleared while the writer commits: lookups wait here, not asleep in SQLite's busy
+        # handler; the writer takes self._lock as well, so none is reading as it commits
+        # (until then it holds no lock that a read waits for: its cache never spills)
         self._open = threading.Event()
         self._open.set()
         self._lease = ReadLease(self.db, self._lock)  # lookups share a read transaction

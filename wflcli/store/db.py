@@ -87,8 +87,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def connect_again(path: Path) -> sqlite3.Connection:
     """A second connection to a store ``connect`` opened (for a writer thread): never a
-    new file where it was removed meanwhile, and a page cache that holds a large commit
-    (one that overflows it takes the file lock early, and readers wait for it)."""
+    new file where it was removed meanwhile, and a page cache that is never spilled into
+    the file before the commit (a spill takes the file lock that readers need, early)."""
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=busy_timeout(),
                          isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=DELETE")
