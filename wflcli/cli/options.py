@@ -84,9 +84,14 @@ def _once(check):
 @contextlib.contextmanager
 def spec_first(check):
     """A run stopped by another error before ``check()`` was made makes it first, so a
-    wrong calculator is what the user hears of, as when it was checked up front."""
+    wrong calculator is what the user hears of, as when it was checked up front (a reader
+    that went away, ``| head``, is no error: the run ends quietly, checked or not)."""
+    from wflcli.errors import ReaderGone
+
     try:
         yield
+    except ReaderGone:
+        raise
     except Exception:
         check()
         raise
