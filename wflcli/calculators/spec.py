@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from wflcli.calculators.known_keys import known_keys
@@ -114,6 +115,24 @@ def _user_code(find, target: str):
 
 def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
     """Parse and check a spec; bad names, parameters or values are usage errors."""
+    return _parsed(text, kwargs_json, defer=False)[0]
+
+
+def parse_calc_spec_deferred(text: str, kwargs_json: str | None = None
+                             ) -> tuple[CalcSpec, Callable[[], None]]:
+    """(spec, check): ``parse_calc_spec`` less, for a built-in calculator we build to try
+    it, what needs its package imported (its parameter names, the trial build); ``check()``
+    does that, raising what ``parse_calc_spec`` would (it does nothing for the others).
+
+    For a run whose results may all come from the cache, where the import is most of
+    the cost (EMT's: about 0.4 s, scipy's graph routines): the cache key holds the
+    parameters and the package's version, so a result found proves that the same spec
+    passed these checks before, and only a run that computes needs ``check()``."""
+    return _parsed(text, kwargs_json, defer=True)
+
+
+def _parsed(text: str, kwargs_json: str | None, defer: bool
+            ) -> tuple[CalcSpec, Callable[[], None]]:
     name, _, rest = text.strip().partition(":")
     name = name.lower()
     if name == PYTHON:
@@ -131,16 +150,35 @@ def parse_calc_spec(text: str, kwargs_json: str | None = None) -> CalcSpec:
                             f"{', '.join([*KINDS, PYTHON])} (see wfl calc --list-calcs)")
     params = _key_values(rest, text, kind.positional if kind else "")
     params.update(json_kwargs(kwargs_json))
+    if defer and kind is not None and kind.probe and not kind.check:
+        given = dict(params)  # in the order typed: the first wrong one is the one named
+
+        def check() -> None:
+            _probe(_spec(name, target, _checked(kind, given)))
+
+        return _fingerprinted(_spec(name, target, _spelled(kind, params))), check
     if kind is not None:
         params = _checked(kind, params)
     if kind is not None and kind.check:
         params = _checker(kind)(params)
-    spec = CalcSpec(name, target, tuple(sorted(params.items())))
+    spec = _spec(name, target, params)
     if kind is None or kind.probe:
         _probe(spec)
     else:
         calculator_class(spec)  # at least the package must be there
-    return CalcSpec(name, target, spec.params, _fingerprint(spec))
+    return _fingerprinted(spec), _nothing
+
+
+def _spec(name: str, target: str, params: dict) -> CalcSpec:
+    return CalcSpec(name, target, tuple(sorted(params.items())))
+
+
+def _fingerprinted(spec: CalcSpec) -> CalcSpec:
+    return CalcSpec(spec.name, spec.target, spec.params, _fingerprint(spec))
+
+
+def _nothing() -> None:
+    """Nothing left to check."""
 
 
 def _checker(kind: CalculatorKind):
@@ -257,6 +295,16 @@ def _checked(kind: CalculatorKind, params: dict) -> dict:
                 raise CalcSpecError(SPEC, f"{key}={value} is not one of "
                                     f"{', '.join(sorted(set(accepted.values())))}", kind.name)
             params[key] = accepted[str(value).lower()]
+    return params
+
+
+def _spelled(kind: CalculatorKind, params: dict) -> dict:
+    """The accepted spellings of choices mapped as ``_checked`` maps them, without the
+    class: the cache key is the same before and after the check (which a value left as
+    it is still fails)."""
+    for key, accepted in kind.choices.items():
+        if key in params and str(params[key]).lower() in accepted:
+            params[key] = accepted[str(params[key]).lower()]
     return params
 
 

@@ -8,7 +8,7 @@ import click
 
 from wflcli.calculators.registry import KINDS
 from wflcli.calculators.scratch import KEEP_CHOICES
-from wflcli.cli.options import calc_flags, calc_options, calculator
+from wflcli.cli.options import calc_flags, calc_options, deferred_calculator, spec_first
 from wflcli.cli.perconfig import config_io, run_per_config
 from wflcli.errors import ExitStatus
 
@@ -96,13 +96,22 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
         return ExitStatus.OK
     if not calc_spec:
         raise click.UsageError("--calc is required (see --list-calcs)")
+    # the calculator's package is imported once a config is computed: a rerun served
+    # from the cache never needs it
+    spec, prefix, check = deferred_calculator(calc_spec, calc_kwargs, prefix)
+    with spec_first(check):
+        return _run(settings, spec, prefix, check, properties, scratch, keep_files, threads,
+                    overrides, batch, batch_atoms, reuse_state, files, output, failed_output)
+
+
+def _run(settings, spec, prefix, check, properties, scratch, keep_files, threads, overrides,
+         batch, batch_atoms, reuse_state, files, output, failed_output) -> int:
     from wflcli.calculators.filecalc import FolderPolicy, check_program, is_file_based
     from wflcli.calculators.overrides import allowed_overrides
     from wflcli.calculators.scratch import default_scratch
     from wflcli.verbs.batches import BatchPolicy
     from wflcli.verbs.calc import CalcTask
 
-    spec, prefix = calculator(calc_spec, calc_kwargs, prefix)
     if is_file_based(spec) and not settings.remote.system:  # remotely: the job's own PATH
         check_program(spec)
     wanted = tuple(p.strip() for p in properties.split(",") if p.strip()) if properties else None
@@ -118,7 +127,8 @@ def calc(settings, calc_spec, calc_kwargs, prefix, properties, scratch, keep_fil
                     reuse_state and not is_file_based(spec))  # a code's run starts clean
     if task.batches and _default_chunk():  # a chunk holds the configs of its batches
         settings.chunk = max(settings.chunk, BATCH_CHUNK)
-    return run_per_config(settings, task, files, output, failed_output, threads=threads)
+    return run_per_config(settings, task, files, output, failed_output, threads=threads,
+                          check=check)
 
 
 def _default_chunk() -> bool:

@@ -52,6 +52,51 @@ def calculator(calc_spec: str, calc_kwargs: str | None, prefix: str | None):
     return spec, default_prefix(spec.short_name, prefix)
 
 
+def deferred_calculator(calc_spec: str, calc_kwargs: str | None, prefix: str | None):
+    """``calculator`` for a run that may never build it (results from the cache): (spec,
+    prefix, check), where ``check()`` makes the checks left for later
+    (``parse_calc_spec_deferred``), worded as the options, the first time it is called."""
+    from wflcli.calculators.spec import parse_calc_spec_deferred
+
+    with calc_flags():
+        spec, check = parse_calc_spec_deferred(calc_spec, calc_kwargs)
+    return spec, default_prefix(spec.short_name, prefix), _once(_worded(check))
+
+
+def _worded(check):
+    def worded() -> None:
+        with calc_flags():
+            check()
+    return worded
+
+
+def _once(check):
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            check()
+            done = True
+    return once
+
+
+@contextlib.contextmanager
+def spec_first(check):
+    """A run stopped by another error before ``check()`` was made makes it first, so a
+    wrong calculator is what the user hears of, as when it was checked up front (a reader
+    that went away, ``| head``, is no error: the run ends quietly, checked or not)."""
+    from wflcli.errors import ReaderGone
+
+    try:
+        yield
+    except ReaderGone:
+        raise
+    except Exception:
+        check()
+        raise
+
+
 def parsed_calc(calc_spec: str, calc_kwargs: str | None):
     """``parse_calc_spec`` with what is wrong worded as the options that said it."""
     from wflcli.calculators.spec import parse_calc_spec

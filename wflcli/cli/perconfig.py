@@ -32,13 +32,19 @@ def config_io(command=None, *, metavar: str = "[FILE]..."):
 
 def run_per_config(settings: Settings, task, files, output, failed_output,
                    configs=None, threads: int | None = None,
-                   remote_args: list[str] | None = None, inputs=None) -> int:
+                   remote_args: list[str] | None = None, inputs=None,
+                   check=None) -> int:
     """Run a task over the extxyz inputs (or the ``configs`` given) and return the exit
     code. ``threads``: what one config's calculation uses (a batch task then runs
     cores / threads workers). ``remote_args``: the verb's arguments for a batch task, when
     not those typed (less input files and outputs). ``inputs``: the ``read_inputs`` that
-    ``configs`` come from, for outputs per input file."""
+    ``configs`` come from, for outputs per input file. ``check``: what must pass before
+    anything is computed or written that a cache hit does not vouch for (the calculator's
+    checks that need its package, ``deferred_calculator``)."""
     collect = getattr(settings, "collect", None)
+    if check is not None and (collect is not None or not settings.cache or settings.refresh):
+        check()  # nothing can come from the cache (or a stage of wfl pipe): at once
+        check = None
     if collect is not None:  # wfl pipe reads this verb as a stage: its task, no run
         return collect(task, files=files, output=output, failed_output=failed_output,
                        configs=configs, threads=threads, remote_args=remote_args)
@@ -77,7 +83,7 @@ def run_per_config(settings: Settings, task, files, output, failed_output,
                                failed_output=failed_output, parallel=settings.parallel,
                                chunk=chunk, cache=cache, refresh=settings.refresh,
                                backend=backend, ledger=settings.outcomes, positions=positions,
-                               on_progress=on_progress)
+                               on_progress=on_progress, check=check)
     except BrokenPipeError:  # click would turn it into exit code 1
         raise ReaderGone() from None
     finally:

@@ -18,11 +18,15 @@ ANNOTATION = "annotation"
 OUTPUTS = "outputs"
 
 
+# json.dumps with any option builds an encoder per call: a third of the time on small results
+_HEADER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_annotation(annotation: dict) -> bytes:
     blobs: list[bytes] = []
     header = {part: [[key, _describe(value, blobs)] for key, value in annotation[part].items()]
               for part in ("info", "arrays")}
-    return json.dumps(header, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
+    return _HEADER.encode(header).encode() + b"\n" + b"".join(blobs)
 
 
 def decode_annotation(payload: bytes) -> dict:

@@ -32,12 +32,15 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
              parallel: int = 1, chunk: int = 10, cache=None,
              refresh: bool = False, backend=None, ledger: str | None = None,
              positions: Iterable[int] | None = None,
-             on_progress: Callable[[Summary], None] | None = None) -> Summary:
+             on_progress: Callable[[Summary], None] | None = None,
+             check: Callable[[], None] | None = None) -> Summary:
     """Run ``task`` over ``configs`` (read lazily); failed configs go to ``failed_output``
     when given, else into the output with the rest. An output is a path (None: stdout) or
     a context manager giving a sink (one file per input, see ``io/per_input.py``).
     ``ledger`` names the outcomes file a batch job returns (see ``outcomes_file.py``);
-    ``backend`` defaults to ``--parallel``'s."""
+    ``backend`` defaults to ``--parallel``'s. ``check`` (made once, raising what is wrong)
+    must pass before the first chunk is sent and before the first output a cache hit does
+    not vouch for (a config that failed upstream): a hit's key proves it passed before."""
     summary = Summary()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(open_target(output, stdout))
@@ -46,7 +49,11 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
         outcomes = stack.enter_context(open_output(ledger, stdout)) if ledger else None
         backend = backend or make_backend(parallel)
         try:
-            for outcome in execute(task, configs, backend, chunk, cache, refresh, positions):
+            sent = backend if check is None else _CheckedFirst(backend, check)
+            for outcome in execute(task, configs, sent, chunk, cache, refresh, positions):
+                if check is not None and not outcome.cached:
+                    check()
+                    check = None
                 if outcomes is not None:
                     outcomes.write(outcome_line(outcome))
                 sink.select(summary.inputs)
@@ -72,3 +79,19 @@ def run_task(task: Task, configs: Iterable, stdout: BinaryIO, *, output, failed_
         backend.close()
     return summary
 
+
+
+class _CheckedFirst:
+    """The backend, with ``check()`` made before its first chunk."""
+
+    def __init__(self, backend, check: Callable[[], None]):
+        self._backend, self._check = backend, check
+
+    def submit(self, task: Task, items: list):
+        if self._check is not None:
+            self._check()
+            self._check = None
+        return self._backend.submit(task, items)
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)

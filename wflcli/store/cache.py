@@ -4,11 +4,13 @@ Lookups of a chunk are one query (a serial run asks for each config as it arrive
 results are handed to a writer thread at most every half second (at once when results
 come slower than that), and it commits each batch in one short transaction. So the
 computation never waits for an insert, commits stay few however fast results come, and a
-kill loses at most the last half second of results. Writer and lookups share one
-connection, taken in turn: a lookup made during a commit waits for that commit alone,
-where with a connection of its own SQLite's file lock turned it away to sleep and retry
-(measured: several times the commit's length), and every lookup took the file lock
-again. A chunk's results are never split between two commits, and a caller that must
+kill loses at most the last half second of results. The writer has a connection of its
+own: lookups go on while it inserts (most of a transaction's time: 2,000 rows into a
+large table took about 50 ms, the commit a few), and wait, in this process, only for
+the commit itself, which takes the file lock that readers need (left to SQLite, a lookup
+turned away by that lock slept and retried: measured, several times the commit's
+length). Lookups share a read transaction for a moment (``lease.py``), not one file
+lock each. A chunk's results are never split between two commits, and a caller that must
 know when they are safe (a batch task marked done) is called back then.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
@@ -20,6 +22,7 @@ uncached.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -31,7 +34,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wflcli.errors import WflError
-from wflcli.store.db import StoreUnavailable, connect, unavailable, write_transaction
+from wflcli.store.db import (
+    StoreUnavailable,
+    connect,
+    connect_again,
+    unavailable,
+    write_transaction,
+)
+from wflcli.store.lease import ReadLease
 
 _STOP = None
 
@@ -60,11 +70,18 @@ def entry_checksum(key: bytes, kind: str, payload: bytes) -> bytes:
 class ResultCache:
     def __init__(self, path: Path, warn: Callable[[str], None] = warn_on_stderr):
         self.path = path
-        self.db = connect(path)
+        self.db = connect(path)  # lookups and management
         self._identity = _file_identity(path)  # the file opened, to notice its replacement
-        # the one connection: lookups, the writer's transactions and closing take turns
-        # (closing it under a running query crashed the process, seen on SIGTERM)
+        self._writes: sqlite3.Connection | None = None  # the writer's, opened as it starts
+        # lookups and closing take turns on self.db (closing it under a running query
+        # crashed the process, seen on SIGTERM)
         self._lock = threading.Lock()
+        # cleared while the writer commits: lookups wait here, not asleep in SQLite's busy
+        # handler; the writer takes self._lock as well, so none is reading as it commits
+        # (until then it holds no lock that a read waits for: its cache never spills)
+        self._open = threading.Event()
+        self._open.set()
+        self._lease = ReadLease(self.db, self._lock)  # lookups share a read transaction
         self._pending: list[tuple] = []
         self._callbacks: list = []
         self._handed = 0.0
@@ -82,18 +99,23 @@ class ResultCache:
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
         """{key: (kind, payload)} for the keys found whose entries pass their check."""
         rows = []
+        self._open.wait()
         with self._lock:
             if self.db is None:
                 raise CacheClosed()
             if self._unreadable:
                 return {}
             try:
+                self._lease.begin()
                 for start in range(0, len(keys), _KEYS_PER_QUERY):
                     part = keys[start:start + _KEYS_PER_QUERY]
                     rows += self.db.execute(_SELECT % ",".join("?" * len(part)),
                                             part).fetchall()
+                self._lease.after()
             except sqlite3.Error as exc:
                 self._unreadable = True
+                with contextlib.suppress(sqlite3.Error):
+                    self._lease.end()
                 self._warn_once("store", f"cannot read the store {self.path} ({exc}"
                                 f"{_advice(exc)}); the rest of this run goes without the cache")
                 return {}
@@ -149,8 +171,13 @@ class ResultCache:
             self._writer.join()
             self._writer = None
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._lease.close()
             self.db.close()
             self.db = None
+        if self._writes is not None:
+            self._writes.close()
+            self._writes = None
         self._report_unwritable()
 
     def _write_behind(self) -> None:
@@ -166,8 +193,7 @@ class ResultCache:
             rows = [row for batch, _ in handed for row in batch]
             try:
                 if rows and self._unwritable is None:
-                    with self._lock, write_transaction(self.db):
-                        _insert(self.db, rows)
+                    self._commit(rows)
                     if self._identity is None or _file_identity(self.path) != self._identity:
                         self._unwritable = (f"the store {self.path} was removed or "
                                             "replaced during the run")
@@ -184,6 +210,25 @@ class ResultCache:
                     self._queue.task_done()
             if stop:
                 return
+
+    def _commit(self, rows: list[tuple]) -> None:
+        """Insert while lookups go on; commit with them held off (the commit takes the
+        file lock that their reads need, and SQLite would have them sleep and retry)."""
+        if self._writes is None:
+            self._writes = connect_again(self.path)
+        with write_transaction(self._writes, finish=self._committing()):
+            _insert(self._writes, rows)
+
+    @contextlib.contextmanager
+    def _committing(self):
+        """Lookups held off and their read transaction ended, for a commit."""
+        self._open.clear()
+        try:
+            with self._lock:
+                self._lease.end()
+                yield
+        finally:
+            self._open.set()
 
     def _report_unwritable(self) -> None:
         if self._unwritable is not None:

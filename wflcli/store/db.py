@@ -85,6 +85,22 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def connect_again(path: Path) -> sqlite3.Connection:
+    """A second connection to a store ``connect`` opened (for a writer thread): never a
+    new file where it was removed meanwhile, and a page cache that is never spilled into
+    the file before the commit (a spill takes the file lock that readers need, early)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=busy_timeout(),
+                         isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    db.execute("PRAGMA cache_spill=OFF")
+    return db
+
+
+WRITER_CACHE_KIB = 32768
+
+
 def _opening_error(path: Path, exc: BaseException) -> BaseException:
     if isinstance(exc, sqlite3.DatabaseError):
         if unavailable(exc):
@@ -129,16 +145,19 @@ def store_error(path: Path, exc: Exception) -> WflError:
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite3.Connection):
-    """A short write transaction that takes the lock up front (waiting, not failing)."""
+def write_transaction(db: sqlite3.Connection, finish=contextlib.nullcontext()):
+    """A short write transaction that takes the lock up front (waiting, not failing);
+    it ends inside ``finish`` (a lock that keeps this process's readers off meanwhile)."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
         if db.in_transaction:  # SQLite rolls back by itself on some errors (a full disk)
-            db.execute("ROLLBACK")
+            with finish:
+                db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
+    with finish:
+        db.execute("COMMIT")
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

@@ -1,0 +1,48 @@
+"""The cache's lookups share a read transaction for a moment (store/lease.py): another
+process that writes to the same store is never held off for long by it, and what it
+wrote is found once that moment is over."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from wflcli.store.cache import ResultCache
+
+# another wfl process's cache: one result put and committed, with a short busy timeout
+_OTHER = """
+import sys
+from pathlib import Path
+from wflcli.store.cache import ResultCache
+cache = ResultCache(Path(sys.argv[1]))
+cache.put([(b"k" * 32, "calc", "annotation", b"payload")])
+cache.close()
+"""
+
+
+def test_a_run_that_looked_up_and_went_quiet_does_not_hold_off_another_writer(tmp_path):
+    cache = ResultCache(tmp_path / "store.sqlite")
+    try:
+        assert cache.get(b"k" * 32) is None  # a lookup: its read transaction is open now
+        other = subprocess.run([sys.executable, "-c", _OTHER, str(tmp_path / "store.sqlite")],
+                               env=dict(os.environ, WFLCLI_BUSY_TIMEOUT="10"),
+                               capture_output=True, text=True, timeout=60)
+        assert other.returncode == 0 and other.stderr == ""  # committed: never "locked"
+        # its commit waited for this process's read transaction to end: a new one sees it
+        assert cache.get(b"k" * 32) == ("annotation", b"payload")
+    finally:
+        cache.close()
+
+
+def test_lookups_and_this_processes_commits_take_turns(tmp_path):
+    cache = ResultCache(tmp_path / "store.sqlite")
+    keys = [bytes([i]) * 32 for i in range(200)]
+    try:
+        for key in keys:
+            assert cache.get(key) is None
+            cache.put([(key, "calc", "annotation", key)], then=lambda: None)  # commits now
+        cache.flush()
+        assert cache.get_many(keys) == {key: ("annotation", key) for key in keys}
+    finally:
+        cache.close()
