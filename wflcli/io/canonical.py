@@ -26,7 +26,7 @@ import re
 
 from wflcli.io.comment_values import ValuePositions
 from wflcli.io.floats import all_own_repr
-from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
+from wflcli.io.keyvalue import UnwritableValue, parse_comment_line, quote
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
 _COUNT = re.compile(rb"[1-9][0-9]*\n")
@@ -140,7 +140,10 @@ def _judge(frame, properties, pieces: list):
     if text.split("\n", 2)[1].encode("utf-8") + b"\n" != frame.comment:
         return False
     comment = frame.comment.decode("utf-8")
-    spec = parse_comment_line(comment).get("Properties", DEFAULT_PROPERTIES)
+    pairs = parse_comment_line(comment)
+    if any(_NUMBER.search(f" {quote(key)}=") for key in pairs):
+        return False  # a number in a key: another line of the shape may name a key twice
+    spec = pairs.get("Properties", DEFAULT_PROPERTIES)
     kinds = []
     columns = properties(spec)
     for index, (name, kind, count) in enumerate(columns):
