@@ -9,7 +9,9 @@ cheaper than parsing and formatting again. The check is exact, in two parts:
   lines of one shape come out unchanged is decided once, by reading and formatting the
   first frame of that shape in full; what the writer makes of a comment line depends on
   its numbers only through their classes, given that each number is already in its
-  written form (``repr`` of a float, ``str`` of an int).
+  written form (``repr`` of a float, ``str`` of an int) and that no key holds one (in a
+  quoted key such as ``"1 2"`` the keys differ from line to line: a line of the shape
+  could name a key twice, which reading refuses).
 - The atom rows must match the pattern that their Properties allow in written form (known
   element symbols, one space between values, ``T``/``F``, integers without leading zeros,
   a ``\\n`` after each row), and every float in rows and comment line must be its own
