@@ -163,3 +163,15 @@ def test_unwritable_values_are_errors_not_corrupt_files():
     atoms.arrays["bad"] = np.array(["two words"])
     with pytest.raises(UnwritableValue, match="single words"):
         format_config(atoms)
+
+
+@pytest.mark.parametrize("name", ["mag mom", "a:b", 'q"', "x=y", "[m]", "back\\slash", ""])
+def test_an_array_name_properties_cannot_hold_is_an_error_not_a_corrupt_file(name):
+    """Found by test_io_fast_paths: ``"mag mom":R:1`` was written, which no reader (ASE's
+    or ours) reads back."""
+    from wflcli.io.keyvalue import UnwritableValue
+
+    atoms = Atoms("H")
+    atoms.arrays[name] = np.zeros(1)
+    with pytest.raises(UnwritableValue, match="array names must be single words"):
+        format_config(atoms)
