@@ -84,3 +84,19 @@ def fifo_reader(path):
     thread = threading.Thread(target=lambda: received.append(path.read_bytes()), daemon=True)
     thread.start()
     return thread, received
+
+
+def identical(a, b) -> bool:
+    """The same value: the same type, and for numbers and arrays the same bits (a NaN is
+    its own, -0.0 is not 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, float):
+        return np.float64(a).tobytes() == np.float64(b).tobytes()
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(identical, a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(identical(a[k], b[k]) for k in a)
+    return a == b

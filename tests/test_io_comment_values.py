@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from ase.build import bulk
+from helpers_data import identical
 from helpers_wfl import wfl_program
 
 from wflcli.io import canonical
@@ -39,19 +40,6 @@ def _varied(count: int, label: str = "bulk md") -> str:
     return "".join(frames)
 
 
-def _identical(a, b) -> bool:
-    """The same value: same type, and for numbers and arrays the same bits."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
-    if isinstance(a, float):
-        return np.float64(a).tobytes() == np.float64(b).tobytes()
-    if isinstance(a, list):
-        return len(a) == len(b) and all(map(_identical, a, b))
-    return a == b
-
-
 def _checked_frames(text: str) -> list:
     frames = list(FrameReader(io.BytesIO(text.encode()), "t.xyz").frames())
     for frame in frames:
@@ -76,7 +64,7 @@ def test_values_by_position_are_the_full_parse(monkeypatch, label, mapped):
             expected = {k: v for k, v in full.items() if k in wanted}
             assert list(got) == list(expected)
             for key, value in expected.items():
-                assert _identical(got[key], value), (key, got[key], value)
+                assert identical(got[key], value), (key, got[key], value)
         assert frame._atoms is None  # no Atoms made for it
 
 

@@ -163,3 +163,28 @@ def test_unwritable_values_are_errors_not_corrupt_files():
     atoms.arrays["bad"] = np.array(["two words"])
     with pytest.raises(UnwritableValue, match="single words"):
         format_config(atoms)
+
+
+@pytest.mark.parametrize("value", [5, 1.5, "x", [True, False], np.zeros(3), np.zeros(9, bool),
+                                   [0.0] * 9, np.zeros((2, 2))])
+def test_a_3x3_key_not_holding_9_numbers_is_an_error_not_a_corrupt_file(value):
+    """Found by test_io_fast_paths: ``virial="T F"`` was written, which no reader reads
+    back (a virial, stress or Lattice must be 9 numbers)."""
+    from wflcli.io.keyvalue import UnwritableValue
+
+    atoms = Atoms("H")
+    atoms.info["virial"] = value
+    with pytest.raises(UnwritableValue, match="must be 9 numbers"):
+        format_config(atoms)
+
+
+@pytest.mark.parametrize("name", ["mag mom", "a:b", 'q"', "x=y", "[m]", "back\\slash", ""])
+def test_an_array_name_properties_cannot_hold_is_an_error_not_a_corrupt_file(name):
+    """Found by test_io_fast_paths: ``"mag mom":R:1`` was written, which no reader (ASE's
+    or ours) reads back."""
+    from wflcli.io.keyvalue import UnwritableValue
+
+    atoms = Atoms("H")
+    atoms.arrays[name] = np.zeros(1)
+    with pytest.raises(UnwritableValue, match="array names must be single words"):
+        format_config(atoms)

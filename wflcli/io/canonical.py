@@ -9,7 +9,9 @@ cheaper than parsing and formatting again. The check is exact, in two parts:
   lines of one shape come out unchanged is decided once, by reading and formatting the
   first frame of that shape in full; what the writer makes of a comment line depends on
   its numbers only through their classes, given that each number is already in its
-  written form (``repr`` of a float, ``str`` of an int).
+  written form (``repr`` of a float, ``str`` of an int) and that no key holds one (in a
+  quoted key such as ``"1 2"`` the keys differ from line to line: a line of the shape
+  could name a key twice, which reading refuses).
 - The atom rows must match the pattern that their Properties allow in written form (known
   element symbols, one space between values, ``T``/``F``, integers without leading zeros,
   a ``\\n`` after each row), and every float in rows and comment line must be its own
@@ -26,7 +28,7 @@ import re
 
 from wflcli.io.comment_values import ValuePositions
 from wflcli.io.floats import all_own_repr
-from wflcli.io.keyvalue import UnwritableValue, parse_comment_line
+from wflcli.io.keyvalue import UnwritableValue, parse_comment_line, quote
 from wflcli.io.periodic import MAX_ATOMIC_NUMBER
 
 _COUNT = re.compile(rb"[1-9][0-9]*\n")
@@ -140,7 +142,10 @@ def _judge(frame, properties, pieces: list):
     if text.split("\n", 2)[1].encode("utf-8") + b"\n" != frame.comment:
         return False
     comment = frame.comment.decode("utf-8")
-    spec = parse_comment_line(comment).get("Properties", DEFAULT_PROPERTIES)
+    pairs = parse_comment_line(comment)
+    if any(_NUMBER.search(f" {quote(key)}=") for key in pairs):
+        return False  # a number in a key: another line of the shape may name a key twice
+    spec = pairs.get("Properties", DEFAULT_PROPERTIES)
     kinds = []
     columns = properties(spec)
     for index, (name, kind, count) in enumerate(columns):

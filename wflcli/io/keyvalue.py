@@ -244,6 +244,9 @@ def format_scalar(value) -> str:
 def format_value(key: str, value) -> str:
     """The text after ``key=`` for one info value: text that reads back (here and in ASE)
     as the same value of the same type."""
+    if key in SPECIAL_3_3_KEYS and not _nine_numbers(value):
+        raise UnwritableValue(f"info[{key!r}] must be 9 numbers (3x3, or 6 in Voigt order): "
+                              "extxyz readers (ASE's and ours) read nothing else there")
     if isinstance(value, (bool, np.bool_, float, np.floating)):
         return format_scalar(value)
     if isinstance(value, (int, np.integer)):
@@ -283,6 +286,13 @@ def format_value(key: str, value) -> str:
     except (TypeError, ValueError) as exc:
         raise UnwritableValue(f"info[{key!r}] cannot be written to extxyz ({exc})") from None
     return quote("_JSON " + text)
+
+
+def _nine_numbers(value) -> bool:
+    """Whether ``value`` is written under a 3x3 key (Lattice, virial, stress) as the 9
+    numbers that read back."""
+    return (isinstance(value, np.ndarray) and value.dtype.kind in "if"
+            and value.shape in ((9,), (6,), (3, 3)))
 
 
 @functools.lru_cache(maxsize=4096)  # labels repeat frame after frame

@@ -53,7 +53,11 @@ def format_config(atoms) -> str:
         if values.ndim > 2 or values.dtype.kind not in _TYPE_LETTERS:
             raise UnwritableValue(f"array {key!r} of shape {values.shape} and type "
                                   f"{values.dtype} cannot be written to extxyz")
-        names.append(_FILE_NAMES.get(key, key))
+        name = _FILE_NAMES.get(key, key)
+        if ":" in name or quote(name) != name:  # Properties would not read back
+            raise UnwritableValue(f"array {key!r}: extxyz array names must be single words "
+                                  "without : or quotes, brackets, =, backslashes")
+        names.append(name)
         types.append(_TYPE_LETTERS[values.dtype.kind])
         widths.append(1 if values.ndim == 1 else values.shape[1])
         columns.append(_texts(values, key))
@@ -61,7 +65,7 @@ def format_config(atoms) -> str:
     header = {}
     if atoms.cell.array.any():
         header["Lattice"] = np.asarray(atoms.cell).T
-    properties = ":".join(f"{quote(n)}:{t}:{w}" for n, t, w in zip(names, types, widths))
+    properties = ":".join(f"{n}:{t}:{w}" for n, t, w in zip(names, types, widths))
     info = {k: v for k, v in atoms.info.items() if k not in _RESERVED_INFO}
     comment = format_comment_line(header)
     comment = (comment + " " if comment else "") + f"Properties={properties}"
