@@ -46,7 +46,9 @@ def run(*args, home=None, **kwargs):
 def entries(store: Path) -> int:
     with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
         try:
-            return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            # one a config (the copies kept under each config's text apart)
+            return db.execute("SELECT COUNT(*) FROM results WHERE kind = 'annotation'"
+                              ).fetchone()[0]
         except sqlite3.OperationalError:  # not set up yet
             return 0
 

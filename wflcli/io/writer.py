@@ -54,9 +54,9 @@ def format_config(atoms) -> str:
             raise UnwritableValue(f"array {key!r} of shape {values.shape} and type "
                                   f"{values.dtype} cannot be written to extxyz")
         name = _FILE_NAMES.get(key, key)
-        if ":" in name or quote(name) != name:  # Properties would not read back
-            raise UnwritableValue(f"array {key!r}: extxyz array names must be single words "
-                                  "without : or quotes, brackets, =, backslashes")
+        if not name or ":" in name:  # Properties would not read back (quoting is no help)
+            raise UnwritableValue(f"array {key!r}: an extxyz array name must be a non-empty "
+                                  "name without ':'")
         names.append(name)
         types.append(_TYPE_LETTERS[values.dtype.kind])
         widths.append(1 if values.ndim == 1 else values.shape[1])
@@ -65,7 +65,7 @@ def format_config(atoms) -> str:
     header = {}
     if atoms.cell.array.any():
         header["Lattice"] = np.asarray(atoms.cell).T
-    properties = ":".join(f"{n}:{t}:{w}" for n, t, w in zip(names, types, widths))
+    properties = ":".join(f"{quote(n)}:{t}:{w}" for n, t, w in zip(names, types, widths))
     info = {k: v for k, v in atoms.info.items() if k not in _RESERVED_INFO}
     comment = format_comment_line(header)
     comment = (comment + " " if comment else "") + f"Properties={properties}"
