@@ -441,3 +441,19 @@ def test_float_parse_and_own_repr_are_pythons(tokens):
         own = False
     assert all_own_repr(tokens) == own
     assert floats._agrees()
+
+
+@SETTINGS
+@given(st.lists(st.lists(floats_any, min_size=9, max_size=9), min_size=1, max_size=6),
+       st.booleans())
+def test_a_remembered_lattice_is_the_text_of_that_cell(cells, negate_zeros):
+    """The Lattice text the writer remembers per cell is what formatting that cell gives,
+    for each cell of a run in turn (0.0 and -0.0, NaNs and repeats among them)."""
+    if negate_zeros:  # the same values but for the sign of a zero: another text
+        cells = cells + [[-v if v == 0 else v for v in cell] for cell in cells]
+    for values in cells + cells:
+        cell = np.array(values).reshape(3, 3)
+        assume(cell.any())
+        atoms = Atoms("H", cell=cell, pbc=False)
+        expected = keyvalue.format_comment_line({"Lattice": np.asarray(atoms.cell).T})
+        assert format_config(atoms).splitlines()[1].startswith(expected + " Properties=")

@@ -26,18 +26,24 @@ from wflcli.io.sources import COMPRESSORS
 
 
 class Sink:
-    """Accepts text and writes it UTF-8 encoded; ``flush`` pushes it down a pipe at once."""
+    """Accepts text and writes it UTF-8 encoded; ``flush`` pushes it down a pipe at once.
+    A sink that nobody reads before it is complete (a temporary file, not compressed) has
+    nothing to push: its flush does nothing, and the file is written in buffer-sized
+    pieces, not a system call a config. (A compressed stream still flushes: that is part of
+    the bytes it makes.)"""
 
     routes = False  # one file per input (per_input.py)
+    _pushes = True
 
-    def __init__(self, stream: BinaryIO):
-        self._stream = stream
+    def __init__(self, stream: BinaryIO, pushes: bool = True):
+        self._stream, self._pushes = stream, pushes
 
     def write(self, text: str) -> None:
         self._stream.write(text.encode("utf-8"))
 
     def flush(self) -> None:
-        self._stream.flush()
+        if self._pushes:
+            self._stream.flush()
 
     def select(self, sequence: int) -> None:
         """Before the ``sequence``-th outcome: one file takes them all (see per_input.py)."""
@@ -67,9 +73,9 @@ def open_output(path: str | None, stdout: BinaryIO) -> Iterator[Sink]:
         _write_collected(sink, path, fmt)
         return
     compressor = COMPRESSORS.get(extension(path)[1])
-    with atomic_file(path) as stream:
+    with _atomic_or_in_place(path) as (stream, in_place):
         if compressor is None:
-            yield Sink(stream)
+            yield Sink(stream, pushes=in_place)
             return
         with _compressed(compressor, stream) as packed:
             yield Sink(packed)
@@ -105,6 +111,14 @@ def _write_collected(sink: Sink, path: str, fmt: str) -> None:
 @contextlib.contextmanager
 def atomic_file(path: str) -> Iterator[BinaryIO]:
     """A binary file that replaces ``path`` only if the block finishes without error.
+    What is there is respected (see ``_atomic_or_in_place``)."""
+    with _atomic_or_in_place(path) as (stream, _):
+        yield stream
+
+
+@contextlib.contextmanager
+def _atomic_or_in_place(path: str) -> Iterator[tuple[BinaryIO, bool]]:
+    """``atomic_file``'s stream, and whether it is ``path`` itself (read as it is written).
 
     What is there is respected: a device, FIFO or socket is written in place (replacing
     ``/dev/null`` with a regular file would break the machine); a symlink is followed, and
@@ -121,7 +135,7 @@ def atomic_file(path: str) -> Iterator[BinaryIO]:
         and not stat.S_ISDIR(status.st_mode)
     if special or descriptor_named(path) is not None:  # /dev/stderr: that file, not a new one
         with _in_place(path) as stream:
-            yield stream
+            yield stream, True
         return
     target = os.path.realpath(path)  # a symlink's target, which may not exist yet
     folder, name = os.path.split(target)
@@ -133,7 +147,7 @@ def atomic_file(path: str) -> Iterator[BinaryIO]:
         raise WflError(f"{path}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as stream:
-            yield stream
+            yield stream, False
             stream.flush()
             os.fsync(stream.fileno())
         _take_over(temporary, status)

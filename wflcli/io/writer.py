@@ -67,13 +67,29 @@ def format_config(atoms) -> str:
         header["Lattice"] = np.asarray(atoms.cell).T
     properties = ":".join(f"{quote(n)}:{t}:{w}" for n, t, w in zip(names, types, widths))
     info = {k: v for k, v in atoms.info.items() if k not in _RESERVED_INFO}
-    comment = format_comment_line(header)
+    comment = _header_text(header)
     comment = (comment + " " if comment else "") + f"Properties={properties}"
     if info:
         comment += " " + format_comment_line(info)
     comment += ' pbc="' + " ".join("T" if p else "F" for p in atoms.pbc.tolist()) + '"'
     rows = map(" ".join, zip(*columns)) if natoms else ()
     return f"{natoms}\n{comment}\n" + "".join(row + "\n" for row in rows)
+
+
+def _header_text(header: dict) -> str:
+    """The Lattice pair, or nothing: a float64 cell's text is remembered."""
+    lattice = header.get("Lattice")
+    if lattice is None or lattice.dtype != np.float64:
+        return format_comment_line(header)
+    return _lattice_text(lattice.tobytes())
+
+
+@functools.lru_cache(maxsize=256)
+def _lattice_text(lattice: bytes) -> str:
+    """``Lattice="..."`` of the 9 float64s of a Lattice value (row by row), remembered:
+    the cell of a file repeats frame after frame, and its text costs more than the atoms
+    of a small config."""
+    return format_comment_line({"Lattice": np.frombuffer(lattice).reshape(3, 3)})
 
 
 def _texts(values: np.ndarray, key: str) -> list[str]:
