@@ -193,16 +193,19 @@ def _rows(verb: str, pairs: list[tuple[Entry, Outcome]]) -> list[tuple]:
     for entry, outcome in pairs:
         if outcome.failed or not outcome.started or entry.by_text:
             continue
+        # output texts are compressed on the cache's writer thread, as the computation goes on
+        text = functools.partial(_text_payload, outcome)
         if entry.hit is None:
-            rows.append((entry.key, verb, outcome.kind, outcome.payload))
+            rows.append((entry.key, verb, outcome.kind,
+                         text if outcome.kind == OUTPUTS else outcome.payload))
         if entry.text_key is not None and entry.text_key != entry.key:
-            rows.append((entry.text_key, verb, OUTPUTS, _text_payload(outcome)))
+            rows.append((entry.text_key, verb, OUTPUTS, text))
     return rows
 
 
 def _text_payload(outcome: Outcome) -> bytes:
-    """The outputs as kept under a text key: compressed however short, as a small config's
-    text is just too long for a store page (an 8-atom cell's: 4.8 kB an entry plain, 1.1 kB
+    """The outputs as kept in the store: compressed however short, as a small config's text
+    is just too long for a store page (an 8-atom cell's: 4.8 kB an entry plain, 1.1 kB
     compressed; decode_outputs reads either form)."""
     plain = outcome.payload if outcome.kind == OUTPUTS else \
         encode_outputs(outcome.text, outcome.count)
