@@ -40,23 +40,19 @@ def one_clear_line(done, *words):
 
 
 def flip_a_bit_in_every_stress(store: Path) -> int:
-    """Flip the lowest bit of the first stress component of every stored result, and a bit
-    in the middle of each output text kept beside them (compressed), in the file's own
-    bytes (as a failing disk or a stray write would); the number of results."""
+    """Flip the lowest bit of the first stress component of every stored result, in the
+    file's own bytes (as a failing disk or a stray write would)."""
     with database(store) as db:
-        payloads = db.execute("SELECT kind, payload FROM results").fetchall()
+        payloads = [row[0] for row in db.execute("SELECT payload FROM results")]
     data = bytearray(store.read_bytes())
-    for kind, payload in payloads:
+    for payload in payloads:
         at = data.find(payload)
         assert at >= 0 and data.find(payload, at + 1) < 0
-        if kind == "annotation":
-            head = payload.index(b"\n") + 1  # the JSON header; the stress bytes come first
-            assert b'"emt_stress"' in payload[:head]
-            data[at + head] ^= 1
-        else:
-            data[at + len(payload) // 2] ^= 1
+        head = payload.index(b"\n") + 1  # the JSON header; the stress bytes come first
+        assert b'"emt_stress"' in payload[:head]
+        data[at + head] ^= 1
     store.write_bytes(bytes(data))
-    return sum(kind == "annotation" for kind, _ in payloads)
+    return len(payloads)
 
 
 def stresses(text: str) -> list:
@@ -126,8 +122,7 @@ def test_an_empty_file_at_the_store_path_becomes_the_store(tmp_path):
     done = run("calc", "--calc", "emt", source)
     assert done.returncode == 0 and done.stderr == ""
     with database(store_path()) as db:
-        # each config's results and its output text
-        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2 * 2
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2
 
 
 def test_a_store_from_before_checksums_is_upgraded(tmp_path):
@@ -146,7 +141,6 @@ def test_a_store_from_before_checksums_is_upgraded(tmp_path):
     assert done.returncode == 0 and done.stdout == fresh and done.stderr == ""
     with database(store_path()) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        # the old one went; each config's results and its output text came
-        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 3 * 2
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 3  # the old one
         assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1     # went, jobs kept
     assert run("calc", "--calc", "emt", source).stdout == fresh
