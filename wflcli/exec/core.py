@@ -21,7 +21,7 @@ from ase import Atoms
 from wflcli.exec.digest import cache_keys, config_digest, config_seed
 from wflcli.exec.feed import END, STALLED, Feed
 from wflcli.exec.payload import (ANNOTATION, OUTPUTS, decode_annotation, decode_outputs,
-                                 encode_outputs)
+                                 encode_outputs, stored_outputs)
 from wflcli.exec.task import Outcome, Task, apply_annotation, seed_identity, task_identity
 from wflcli.io.writer import format_config
 
@@ -193,20 +193,21 @@ def _rows(verb: str, pairs: list[tuple[Entry, Outcome]]) -> list[tuple]:
     for entry, outcome in pairs:
         if outcome.failed or not outcome.started or entry.by_text:
             continue
+        # output texts are compressed on the cache's writer thread, as the computation goes on
+        text = functools.partial(_text_payload, outcome)
         if entry.hit is None:
-            rows.append((entry.key, verb, outcome.kind, outcome.payload))
+            rows.append((entry.key, verb, outcome.kind,
+                         text if outcome.kind == OUTPUTS else outcome.payload))
         if entry.text_key is not None and entry.text_key != entry.key:
-            rows.append((entry.text_key, verb, OUTPUTS, _text_payload(outcome)))
+            rows.append((entry.text_key, verb, OUTPUTS, text))
     return rows
 
 
 def _text_payload(outcome: Outcome) -> bytes:
-    """The outputs as kept under a text key: compressed however short, as a small config's
-    text is just too long for a store page (an 8-atom cell's: 4.8 kB an entry plain, 1.1 kB
-    compressed; decode_outputs reads either form)."""
+    """The outputs as kept in the store (decode_outputs reads either form)."""
     plain = outcome.payload if outcome.kind == OUTPUTS else \
         encode_outputs(outcome.text, outcome.count)
-    return zlib.compress(plain, 1) if plain[:1].isdigit() else plain
+    return stored_outputs(plain)
 
 
 def _failed_upstream(index: int, atoms, text) -> Outcome:

@@ -1,17 +1,24 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
 Lookups of a chunk are one query (a serial run asks for each config as it arrives). New
-results are handed to a writer thread at most every half second (at once when results
-come slower than that), and it commits each batch in one short transaction. So the
+results are handed to a writer thread at most every ``HANDOFF_SECONDS`` (at once when
+results come slower than that), and it commits each batch in one short transaction. So the
 computation never waits for an insert, commits stay few however fast results come, and a
-kill loses at most the last half second of results. The writer has a connection of its
+kill loses at most the last two seconds of results. Why two: a commit here takes about
+17 ms whatever its size (the journal's and the file's fsync), and this process's lookups
+wait for it, so a commit every half second cost a fast run 3% of its time (about 25 us a
+config for 2-atom LJ), one every two seconds under 1%, and what a kill can lose is still
+only two seconds of computing, done again by the rerun. The writer has a connection of its
 own: lookups go on while it inserts (most of a transaction's time: 2,000 rows into a
 large table took about 50 ms, the commit a few), and wait, in this process, only for
 the commit itself, which takes the file lock that readers need (left to SQLite, a lookup
 turned away by that lock slept and retried: measured, several times the commit's
 length). Lookups share a read transaction for a moment (``lease.py``), not one file
 lock each. A chunk's results are never split between two commits, and a caller that must
-know when they are safe (a batch task marked done) is called back then.
+know when they are safe (a batch task marked done) is called back then. What costs time
+but needs no order (a payload given as a function, such as compressing an output text,
+and every entry's checksum) is done on the writer thread: zlib lets go of the interpreter
+lock, so the computation goes on meanwhile.
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
 damaged entry is a miss (computed again and replaced), with one warning per run. The
@@ -46,7 +53,7 @@ from wflcli.store.lease import ReadLease
 _STOP = None
 
 
-HANDOFF_SECONDS = 0.5
+HANDOFF_SECONDS = 2.0
 _MAX_PENDING = 10000  # bounds memory when results come very fast
 
 
@@ -128,17 +135,16 @@ class ResultCache:
                                 "(their checksums do not match); computing them again")
         return found
 
-    def put(self, rows: list[tuple[bytes, str, str, bytes]], then=None) -> None:
-        """Keep one chunk's results, (key, verb, kind, payload) each: committed together,
+    def put(self, rows: list[tuple], then=None) -> None:
+        """Keep one chunk's results, (key, verb, kind, payload) each, a payload as bytes or
+        as a function that gives them (called on the writer's thread): committed together,
         then ``then()`` is called (on the writer's thread); never when they cannot be."""
         if self._unreadable:  # damaged or gone: not written to either
             return
         if self._unwritable is not None:
             return self._report_unwritable()
         now = time.time()
-        self._pending.extend((key, verb, kind, payload, len(payload), now,
-                              entry_checksum(key, kind, payload))
-                             for key, verb, kind, payload in rows)
+        self._pending.extend((*row, now) for row in rows)
         if then is not None:
             self._callbacks.append(then)
         if (then is not None or time.monotonic() - self._handed >= HANDOFF_SECONDS
@@ -193,7 +199,7 @@ class ResultCache:
             rows = [row for batch, _ in handed for row in batch]
             try:
                 if rows and self._unwritable is None:
-                    self._commit(rows)
+                    self._commit([_stored(*row) for row in rows])
                     if self._identity is None or _file_identity(self.path) != self._identity:
                         self._unwritable = (f"the store {self.path} was removed or "
                                             "replaced during the run")
@@ -280,6 +286,13 @@ _KEYS_PER_QUERY = 500  # well below SQLite's limit on a statement's parameters
 _INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
            "VALUES ")
 _ROWS_PER_INSERT = 256  # 7 parameters a row: far below SQLite's limit per statement
+
+
+def _stored(key: bytes, verb: str, kind: str, payload, created: float) -> tuple:
+    """A row as inserted: its payload made (when given as a function), sized, checksummed."""
+    if callable(payload):
+        payload = payload()
+    return key, verb, kind, payload, len(payload), created, entry_checksum(key, kind, payload)
 
 
 def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
