@@ -14,7 +14,13 @@ import base64
 import json
 import zlib
 
-from wflcli.exec.payload import ANNOTATION, OUTPUTS, decode_annotation, decode_outputs
+from wflcli.exec.payload import (
+    ANNOTATION,
+    OUTPUTS,
+    decode_annotation,
+    decode_outputs,
+    stored_outputs,
+)
 from wflcli.exec.task import NOT_STARTED, Outcome, apply_annotation
 from wflcli.io.writer import format_config
 
@@ -26,8 +32,10 @@ class LedgerError(ValueError):
 def outcome_line(outcome: Outcome) -> str:
     if not outcome.started:
         return json.dumps({"index": outcome.index, "kind": NOT_STARTED}) + "\n"
+    # outputs compressed as the store keeps them: these files travel back from a cluster
+    payload = stored_outputs(outcome.payload) if outcome.kind == OUTPUTS else outcome.payload
     record = {"index": outcome.index, "kind": outcome.kind,
-              "payload": base64.b64encode(outcome.payload).decode("ascii")}
+              "payload": base64.b64encode(payload).decode("ascii")}
     if outcome.failed or not outcome.kind:
         record.update(count=outcome.count, text=outcome.text, error=outcome.error,
                       failed_text=outcome.failed_text)

@@ -3,9 +3,10 @@
 An annotating task's results are kept as a small JSON header followed by the raw
 little-endian bytes of its arrays, so they come back exact and can be applied to the
 current input; any other task's outputs are kept as their extxyz text, zlib-compressed
-when longer than ``COMPRESS_ABOVE`` bytes. That is for outcome files (batch tasks): the
-cache compresses the output texts it stores on its writer thread (``stored_outputs``), so
-the computing thread spends nothing on a small config's (47 us for an 8-atom cell's).
+when longer than ``COMPRESS_ABOVE`` bytes. Shorter texts are compressed where they are
+kept (``stored_outputs``): by the cache on its writer thread, so the computing thread spends
+nothing on a small config's (47 us for an 8-atom cell's), and in a batch task's outcome
+file, which travels back from the cluster.
 """
 
 from __future__ import annotations
