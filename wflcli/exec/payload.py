@@ -2,11 +2,10 @@
 
 An annotating task's results are kept as a small JSON header followed by the raw
 little-endian bytes of its arrays, so they come back exact and can be applied to the
-current input; any other task's outputs are kept as their extxyz text, zlib-compressed
-when longer than ``COMPRESS_ABOVE`` bytes. Shorter texts are compressed where they are
-kept (``stored_outputs``): by the cache on its writer thread, so the computing thread spends
-nothing on a small config's (47 us for an 8-atom cell's), and in a batch task's outcome
-file, which travels back from the cluster.
+current input; any other task's outputs are kept as their extxyz text, made plain by the
+task and compressed where they are kept (``stored_outputs``): by the cache on its writer
+thread, so the computing thread spends nothing on it (47 us for an 8-atom cell's text),
+and in a batch task's outcome file, which travels back from the cluster.
 """
 
 from __future__ import annotations
@@ -39,23 +38,19 @@ def decode_annotation(payload: bytes) -> dict:
             for part in ("info", "arrays")}
 
 
-COMPRESS_ABOVE = 65536
-
-
 def encode_outputs(text: str, count: int) -> bytes:
-    plain = f"{count}\n{text}".encode()
-    return zlib.compress(plain, 1) if len(plain) > COMPRESS_ABOVE else plain
+    return f"{count}\n{text}".encode()
 
 
-STORE_COMPRESS_ABOVE = 1024
+COMPRESS_ABOVE = 1024
 
 
 def stored_outputs(payload: bytes) -> bytes:
     """An outputs payload as the store keeps it: compressed when plain and longer than
-    ``STORE_COMPRESS_ABOVE`` bytes (an 8-atom cell's text, 4.8 kB, would not fit a store
+    ``COMPRESS_ABOVE`` bytes (an 8-atom cell's text, 4.8 kB, would not fit a store
     page plain: 1.1 kB compressed), plain when shorter (a dimer's: zlib would cost more
     time than the bytes it saves are worth)."""
-    if payload[:1].isdigit() and len(payload) > STORE_COMPRESS_ABOVE:
+    if payload[:1].isdigit() and len(payload) > COMPRESS_ABOVE:
         return zlib.compress(payload, 1)
     return payload
 
