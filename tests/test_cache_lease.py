@@ -46,3 +46,22 @@ def test_lookups_and_this_processes_commits_take_turns(tmp_path):
         assert cache.get_many(keys) == {key: ("annotation", key) for key in keys}
     finally:
         cache.close()
+
+
+def test_each_quiet_spell_ends_its_read_transaction_not_only_the_first(tmp_path):
+    """The watching thread sleeps once the transaction it watched has ended, and wakes for
+    the next one a lookup opens."""
+    store = tmp_path / "store.sqlite"
+    cache = ResultCache(store)
+    try:
+        for round in range(3):
+            key = bytes([round]) * 32
+            assert cache.get(key) is None  # opens a read transaction, then nothing for a while
+            other = subprocess.run([sys.executable, "-c", _OTHER.replace('b"k" * 32', repr(key)),
+                                    str(store)],
+                                   env=dict(os.environ, WFLCLI_BUSY_TIMEOUT="10"),
+                                   capture_output=True, text=True, timeout=60)
+            assert other.returncode == 0 and other.stderr == ""
+            assert cache.get(key) == ("annotation", b"payload")
+    finally:
+        cache.close()

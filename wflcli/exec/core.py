@@ -193,7 +193,7 @@ def _rows(verb: str, pairs: list[tuple[Entry, Outcome]]) -> list[tuple]:
     for entry, outcome in pairs:
         if outcome.failed or not outcome.started or entry.by_text:
             continue
-        # output texts are compressed on the cache's writer thread, as the computation goes on
+        # output texts are compressed when the cache hands a batch to its writer, not here
         text = functools.partial(_text_payload, outcome)
         if entry.hit is None:
             rows.append((entry.key, verb, outcome.kind,
