@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-import wflcli.store.cache as cache_module
+import wflcli.store.writer as writer_module
 from wflcli.exec.payload import COMPRESS_ABOVE, decode_outputs, encode_outputs, stored_outputs
 from wflcli.store.cache import ResultCache
 
@@ -36,7 +36,7 @@ def test_output_texts_of_every_size_come_back_the_same(tmp_path, size):
 def test_a_batch_beyond_what_one_statement_takes_is_kept_whole(tmp_path, monkeypatch):
     """SQLite before 3.32, still the system's on older clusters, takes 999 parameters a
     statement: a batch of 5,000 results needs several."""
-    opened = cache_module.connect_again
+    opened = writer_module.connect_again
 
     def old_sqlite(path):
         db = opened(path)
@@ -44,7 +44,7 @@ def test_a_batch_beyond_what_one_statement_takes_is_kept_whole(tmp_path, monkeyp
             db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
         return db
 
-    monkeypatch.setattr(cache_module, "connect_again", old_sqlite)
+    monkeypatch.setattr(writer_module, "connect_again", old_sqlite)
     keys = [i.to_bytes(32, "big") for i in range(5000)]
     cache = ResultCache(tmp_path / "store.sqlite")
     try:

@@ -26,6 +26,10 @@ from wflcli.exec.task import Outcome, Task, apply_annotation, seed_identity, tas
 from wflcli.io.writer import format_config
 
 STALL_SECONDS = 0.1
+# a serial run's lookups of the configs at hand are made together: at most this many, and
+# configs of at most this many atoms between them (what is read ahead for it)
+LOOKUP_GROUP = 64
+LOOKUP_GROUP_ATOMS = 20000
 
 
 @dataclass
@@ -76,6 +80,8 @@ def execute(task: Task, configs: Iterable, backend, chunk_size: int, cache=None,
                zip(configs, itertools.count() if positions is None else positions))
     # a task that evaluates a chunk at once (batches) needs chunks even in one process
     run = _inline if backend.slots == 1 and not task.batches else _pipelined
+    if run is _inline and (cache is None or refresh):
+        run = functools.partial(_inline, group=1)  # nothing to look up: nothing read ahead
     ready = functools.partial(_ready, keys, None if cache is None or refresh else cache,
                               _TextProbe())
     confirm = getattr(backend, "confirm", None)  # a batch task is done once this is called
@@ -245,16 +251,53 @@ def _from_cache(index: int, atoms, annotates: bool, kind: str, payload: bytes
     return Outcome(index, format_config(atoms), 1, kind=kind, payload=payload, cached=True)
 
 
-def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, ready):
+def _inline(task: Task, entries: Iterator[Entry], backend, chunk_size: int, ready,
+            group: int = LOOKUP_GROUP):
     """One config at a time, as it arrives: nothing to overlap, so no thread either (an
-    input thread would make this one wait for the interpreter lock at every query)."""
-    for entry in entries:
-        ready([entry])
-        if entry.hit is not None:
-            yield [(entry, entry.hit)], None
-        else:
-            future = backend.submit(task, [entry.work])
-            yield [(entry, future.result()[0])], future
+    input thread would make this one wait for the interpreter lock at every query). The
+    configs at hand (a file's next frames, never a pipe's: reading them cannot wait) are
+    looked up together, one query a kind of key for up to ``group`` of them, not one a
+    config: 20,000 lookups of one key took 0.5 s in a run, a fifth of all it did."""
+    for ready_now in _at_hand(entries, group):
+        try:
+            ready(ready_now)
+            each = False
+        except Exception:  # one cannot be read: the configs before it still come out first
+            each = True
+        for entry in ready_now:
+            if each:
+                ready([entry])
+            if entry.hit is not None:
+                yield [(entry, entry.hit)], None
+            else:
+                future = backend.submit(task, [entry.work])
+                yield [(entry, future.result()[0])], future
+
+
+def _at_hand(entries: Iterator[Entry], most: int) -> Iterator[list[Entry]]:
+    """The entries in groups: each ends where the next config is not at hand (a pipe's
+    next frame, another source's), or at ``most`` entries or ``LOOKUP_GROUP_ATOMS`` atoms.
+    An input that fails mid-group fails once the entries before it are handed on."""
+    group: list[Entry] = []
+    atoms = 0
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration:
+            break
+        except Exception:
+            if group:
+                yield group
+            raise
+        group.append(entry)
+        frame = entry.frame
+        atoms += getattr(frame, "natoms", 0)
+        if (len(group) >= most or atoms >= LOOKUP_GROUP_ATOMS
+                or not getattr(frame, "next_at_hand", False)):
+            yield group
+            group, atoms = [], 0
+    if group:
+        yield group
 
 
 def _pipelined(task: Task, entries: Iterator[Entry], backend, chunk_size: int, ready):

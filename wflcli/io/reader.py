@@ -139,7 +139,9 @@ class FrameReader:
         vectors = ()
         if after is not None and after.lstrip().startswith(b"VEC"):
             vectors, after = self._cell_vectors(after)
-        return Frame(self, first, count, comment, block, vectors), after
+        frame = Frame(self, first, count, comment, block, vectors)
+        frame.next_at_hand = bool(after)  # None on a pipe, b"" at the end of the file
+        return frame, after
 
     def atoms(self, frame: Frame):
         """The Atoms of ``frame`` (one of this reader's); an InputError if its values are
@@ -342,6 +344,7 @@ class Frame:
         "comment",
         "count",
         "line",
+        "next_at_hand",
         "vectors",
     )
 
@@ -351,6 +354,7 @@ class Frame:
         self.line = line  # of the atom count, 1-based
         self.count, self.comment, self.block, self.vectors = count, comment, block, vectors
         self._atoms = self._text = self._info = self._properties = self._proved = None
+        self.next_at_hand = False  # the next frame can be read without waiting (a file's)
 
     @property
     def source(self) -> str:

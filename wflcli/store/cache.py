@@ -1,28 +1,22 @@
 """The per-config result cache: bytes by key, written behind the computation.
 
-Lookups of a chunk are one query (a serial run asks for each config as it arrives). New
-results are handed to a writer thread at most every ``HANDOFF_SECONDS`` (at once when
-results come slower than that), and it commits each batch in one short transaction. So the
-computation never waits for an insert, commits stay few however fast results come, and a
-kill loses at most the last two seconds of results. Why two: a commit here takes about
-17 ms whatever its size (the journal's and the file's fsync), and this process's lookups
-wait for it, so a commit every half second cost a fast run 3% of its time (about 25 us a
-config for 2-atom LJ), one every two seconds under 1%, and what a kill can lose is still
-only two seconds of computing, done again by the rerun. The writer has a connection of its
-own: lookups go on while it inserts (most of a transaction's time: 2,000 rows into a
-large table took about 50 ms, the commit a few), and wait, in this process, only for
+Lookups of a chunk are one query (a serial run asks for the configs at hand together). New
+results are handed to the writer (``writer.py``) every ``HANDOFF_SECONDS`` (at once when a
+caller must know when they are safe), which inserts them as they come and commits every
+two seconds, so the computation never waits for an insert, commits stay few however fast
+results come, and a kill loses at most the last two seconds of results. The writer has a
+connection of its own: lookups go on while it inserts, and wait, in this process, only for
 the commit itself, which takes the file lock that readers need (left to SQLite, a lookup
-turned away by that lock slept and retried: measured, several times the commit's
-length). Lookups share a read transaction for a moment (``lease.py``), not one file
-lock each. A chunk's results are never split between two commits, and a caller that must
-know when they are safe (a batch task marked done) is called back then. What a row needs
-before it can be inserted (a payload given as a function, such as compressing an output
-text, and every entry's checksum) is done when its batch is handed over, on the computing
-thread, in one go: done on the writer thread, each of those calls took and gave back the
-interpreter lock, and every exchange of it with a busy computing thread cost both a
-thread switch (measured: 20,000 switches and about 0.4 s of CPU time in 2,000 EMT configs,
-against 4,000 switches this way). So the writer holds the interpreter lock only a few
-times a batch: once per statement, each of which inserts as many rows as SQLite takes.
+turned away by that lock slept and retried: measured, several times the commit's length).
+Lookups share a read transaction for a moment (``lease.py``), not one file lock each. A
+chunk's results are never split between two commits.
+
+What a row needs before it can be inserted (a payload given as a function, such as
+compressing an output text, and every entry's checksum) is done when its batch is handed
+over, on the computing thread, in one go: done on the writer thread, each of those calls
+took and gave back the interpreter lock, and every exchange of it with a busy computing
+thread cost both a thread switch (measured: 20,000 switches and about 0.4 s of CPU time
+in 2,000 EMT configs, against 4,000 switches this way).
 
 Every entry carries a checksum of its key, kind and payload, checked on every read: a
 damaged entry is a miss (computed again and replaced), with one warning per run. The
@@ -35,8 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import queue
 import sqlite3
 import sys
 import threading
@@ -44,21 +36,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from wflcli.errors import WflError
-from wflcli.store.db import (
-    StoreUnavailable,
-    connect,
-    connect_again,
-    unavailable,
-    write_transaction,
-)
+from wflcli.store.db import StoreUnavailable, connect, damage_advice, write_transaction
 from wflcli.store.lease import ReadLease
+from wflcli.store.writer import WriteBehind
 
-_STOP = None
-
-
-HANDOFF_SECONDS = 2.0
-_MAX_PENDING = 10000  # bounds memory when results come very fast
+HANDOFF_SECONDS = 0.25
+_MAX_PENDING = 4096  # bounds memory when results come very fast
 
 
 class CacheClosed(Exception):
@@ -82,8 +65,6 @@ class ResultCache:
     def __init__(self, path: Path, warn: Callable[[str], None] = warn_on_stderr):
         self.path = path
         self.db = connect(path)  # lookups and management
-        self._identity = _file_identity(path)  # the file opened, to notice its replacement
-        self._writes: sqlite3.Connection | None = None  # the writer's, opened as it starts
         # lookups and closing take turns on self.db (closing it under a running query
         # crashed the process, seen on SIGTERM)
         self._lock = threading.Lock()
@@ -95,10 +76,9 @@ class ResultCache:
         self._lease = ReadLease(self.db, self._lock)  # lookups share a read transaction
         self._pending: list[tuple] = []
         self._callbacks: list = []
+        self._oldest = 0.0  # when the oldest pending result was put
         self._handed = 0.0
-        self._queue: queue.Queue = queue.Queue()
-        self._writer: threading.Thread | None = None
-        self._unwritable: str | None = None  # why results are no longer written (the writer)
+        self._writer = WriteBehind(path, self._committing)
         self._unreadable = False  # a lookup failed: the rest of the run goes uncached
         self._warn = warn
         self._warned: set[str] = set()
@@ -128,7 +108,7 @@ class ResultCache:
                 with contextlib.suppress(sqlite3.Error):
                     self._lease.end()
                 self._warn_once("store", f"cannot read the store {self.path} ({exc}"
-                                f"{_advice(exc)}); the rest of this run goes without the cache")
+                                f"{damage_advice(exc)}); the rest of this run goes without the cache")
                 return {}
         found = {}
         for key, kind, payload, checksum in rows:
@@ -141,17 +121,21 @@ class ResultCache:
 
     def put(self, rows: list[tuple], then=None) -> None:
         """Keep one chunk's results, (key, verb, kind, payload) each, a payload as bytes or
-        as a function that gives them (called when the batch is handed over): committed together,
-        then ``then()`` is called (on the writer's thread); never when they cannot be."""
+        as a function that gives them (called when the batch is handed over): committed
+        together, then ``then()`` is called (on the writer's thread); never when they
+        cannot be."""
         if self._unreadable:  # damaged or gone: not written to either
             return
-        if self._unwritable is not None:
+        if self._writer.failure is not None:
             return self._report_unwritable()
-        now = time.time()
-        self._pending.extend((*row, now) for row in rows)
+        now = time.monotonic()
+        if not self._pending:
+            self._oldest = now
+        created = time.time()
+        self._pending.extend((*row, created) for row in rows)
         if then is not None:
             self._callbacks.append(then)
-        if (then is not None or time.monotonic() - self._handed >= HANDOFF_SECONDS
+        if (then is not None or now - self._handed >= HANDOFF_SECONDS
                 or len(self._pending) >= _MAX_PENDING):
             self._hand_off()
 
@@ -160,79 +144,29 @@ class ResultCache:
         self._handed = time.monotonic()
         if not self._pending and not self._callbacks:
             return
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write_behind, daemon=True,
-                                            name="wfl-cache-writer")
-            self._writer.start()
         try:
             rows = [_stored(*row) for row in self._pending]
         except Exception as exc:  # a payload that cannot be made: as if it could not be written
-            self._unwritable = f"cannot write to the store {self.path}: {exc}"
+            self._writer.failure = f"cannot write to the store {self.path}: {exc}"
             return self._report_unwritable()
-        self._queue.put((rows, self._callbacks))
+        self._writer.hand(rows, self._callbacks, self._oldest)
         self._pending, self._callbacks = [], []
 
     def flush(self) -> None:
         """Wait until every result put so far is committed (or known not to be)."""
         self._hand_off()
-        if self._writer is not None:
-            self._queue.join()
+        self._writer.flush()
         self._report_unwritable()
 
     def close(self) -> None:
         self._hand_off()
-        if self._writer is not None:
-            self._queue.put(_STOP)
-            self._writer.join()
-            self._writer = None
+        self._writer.close()
         with self._lock:
             with contextlib.suppress(sqlite3.Error):
                 self._lease.close()
             self.db.close()
             self.db = None
-        if self._writes is not None:
-            self._writes.close()
-            self._writes = None
         self._report_unwritable()
-
-    def _write_behind(self) -> None:
-        while True:
-            batches = [self._queue.get()]
-            while True:  # everything that has arrived meanwhile goes in the same commit
-                try:
-                    batches.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = _STOP in batches
-            handed = [batch for batch in batches if batch is not _STOP]
-            rows = [row for batch, _ in handed for row in batch]
-            try:
-                if rows and self._unwritable is None:
-                    self._commit(rows)
-                    if self._identity is None or _file_identity(self.path) != self._identity:
-                        self._unwritable = (f"the store {self.path} was removed or "
-                                            "replaced during the run")
-                if self._unwritable is None:  # committed: now callers may rely on it
-                    for _, callbacks in handed:
-                        for callback in callbacks:
-                            callback()
-            except Exception as exc:  # reported to the computing thread
-                self._unwritable = (str(exc) if isinstance(exc, WflError) else
-                                    f"cannot write to the store {self.path}: {exc}"
-                                    f"{_advice(exc)}")
-            finally:
-                for _ in batches:
-                    self._queue.task_done()
-            if stop:
-                return
-
-    def _commit(self, rows: list[tuple]) -> None:
-        """Insert while lookups go on; commit with them held off (the commit takes the
-        file lock that their reads need, and SQLite would have them sleep and retry)."""
-        if self._writes is None:
-            self._writes = connect_again(self.path)
-        with write_transaction(self._writes, finish=self._committing()):
-            _insert(self._writes, rows)
 
     @contextlib.contextmanager
     def _committing(self):
@@ -246,10 +180,10 @@ class ResultCache:
             self._open.set()
 
     def _report_unwritable(self) -> None:
-        if self._unwritable is not None:
+        if self._writer.failure is not None:
             self._pending = []
             self._warn_once("store", f"results are not cached from here on "
-                            f"({self._unwritable})")
+                            f"({self._writer.failure})")
 
     def _warn_once(self, what: str, message: str) -> None:
         if what not in self._warned:
@@ -290,12 +224,7 @@ def _filters(verb: str | None, older_than: float | None) -> tuple[str, list]:
 
 
 _SELECT = "SELECT key, kind, payload, checksum FROM results WHERE key IN (%s)"
-_KEYS_PER_QUERY = 500  # well below SQLite's limit on a statement's parameters
-
-_INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
-           "VALUES ")
-_COLUMNS = 7
-_MAX_ROWS_PER_INSERT = 4096
+_KEYS_PER_QUERY = 500  # well below SQLite's limit on a statement's parameters (999 at least)
 
 
 def _stored(key: bytes, verb: str, kind: str, payload, created: float) -> tuple:
@@ -303,42 +232,6 @@ def _stored(key: bytes, verb: str, kind: str, payload, created: float) -> tuple:
     if callable(payload):
         payload = payload()
     return key, verb, kind, payload, len(payload), created, entry_checksum(key, kind, payload)
-
-
-def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
-    """Many rows a statement, as many as this SQLite takes: the interpreter lock is let go
-    once per statement, not once per row."""
-    step = _rows_per_insert(db)
-    for start in range(0, len(rows), step):
-        part = rows[start:start + step]
-        db.execute(_INSERT + ",".join(["(?,?,?,?,?,?,?)"] * len(part)),
-                   [value for row in part for value in row])
-
-
-def _rows_per_insert(db: sqlite3.Connection) -> int:
-    """Rows whose parameters fit one statement: SQLite's limit is 999 before 3.32 (still
-    the system's on older clusters), 32,766 since; Python 3.10 cannot ask."""
-    try:
-        limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    except AttributeError:
-        limit = 999
-    return max(1, min(_MAX_ROWS_PER_INSERT, limit // _COLUMNS))
-
-
-def _advice(exc: Exception) -> str:
-    """What to do about a store SQLite finds damaged (nothing: one it cannot reach)."""
-    if isinstance(exc, sqlite3.DatabaseError) and not unavailable(exc):
-        return "; move it away to start a new one"
-    return ""
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """Which file is at ``path`` now (None: none)."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 def open_result_cache() -> ResultCache:

@@ -126,6 +126,13 @@ def unavailable(exc: sqlite3.Error) -> bool:
     return any(words in str(exc) for words in _UNAVAILABLE.values())
 
 
+def damage_advice(exc: Exception) -> str:
+    """What to do about a store SQLite finds damaged (nothing: one it cannot reach)."""
+    if isinstance(exc, sqlite3.DatabaseError) and not unavailable(exc):
+        return "; move it away to start a new one"
+    return ""
+
+
 def busy_timeout() -> float:
     """How long to wait for another process's lock on the store before giving up."""
     text = os.environ.get("WFLCLI_BUSY_TIMEOUT", "")
