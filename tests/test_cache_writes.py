@@ -3,7 +3,12 @@ below it, read back the same; a batch larger than one SQLite statement can hold.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -54,3 +59,84 @@ def test_a_batch_beyond_what_one_statement_takes_is_kept_whole(tmp_path, monkeyp
     finally:
         cache.close()
     assert found == {key: ("annotation", key[-4:]) for key in keys}
+
+
+# another wfl process's cache: results committed one at a time (as a batch task's are),
+# with a pause between them
+_OTHER_WRITER = """
+import sys, time
+from pathlib import Path
+from wflcli.store.cache import ResultCache
+warnings = []
+cache = ResultCache(Path(sys.argv[1]), warn=warnings.append)
+for i in range(int(sys.argv[2])):
+    cache.put([(bytes([200 + i]) * 32, "calc", "annotation", b"theirs")], then=lambda: None)
+    cache.flush()
+    time.sleep(0.3)
+cache.close()
+print(warnings)
+"""
+
+
+def _other_writer(store, busy_timeout: str, commits: int = 1) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _OTHER_WRITER, str(store), str(commits)],
+                          env=dict(os.environ, WFLCLI_BUSY_TIMEOUT=busy_timeout),
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.slow
+def test_a_busy_writer_leaves_other_processes_their_turn(tmp_path):
+    """Results put every 20 ms keep this process's write transaction open most of the
+    time; another process's commits, one at a time, each get in within a 3 s busy timeout
+    (each waits for this process's next commit, and then finds the lock left free)."""
+    store = tmp_path / "store.sqlite"
+    cache = ResultCache(store)
+    stop = threading.Event()
+
+    def busy() -> None:
+        n = 0
+        while not stop.is_set():
+            cache.put([(n.to_bytes(32, "big"), "map", "outputs", b"1\nours")])
+            n += 1
+            time.sleep(0.02)
+
+    putter = threading.Thread(target=busy)
+    putter.start()
+    try:
+        time.sleep(0.5)
+        other = _other_writer(store, "3", commits=4)
+    finally:
+        stop.set()
+        putter.join()
+        cache.close()
+    assert other.returncode == 0 and other.stdout.strip() == "[]", other.stdout + other.stderr
+    check = ResultCache(store)
+    try:
+        assert check.get(bytes([203]) * 32) == ("annotation", b"theirs")
+    finally:
+        check.close()
+
+
+def test_a_result_that_cannot_be_made_gives_up_the_lock(tmp_path):
+    """A payload that fails as it is made stops the caching, with one warning, and what
+    was inserted but not committed is rolled back: the lock is free for others."""
+    store = tmp_path / "store.sqlite"
+    warnings = []
+    cache = ResultCache(store, warn=warnings.append)
+    try:
+        cache.put([(b"a" * 32, "map", "outputs", b"1\nfine")], then=None)
+        time.sleep(0.3)
+        cache.put([(b"b" * 32, "map", "outputs", b"1\nfine too")])  # handed over: inserted
+        time.sleep(0.1)
+
+        def broken() -> bytes:
+            raise UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed")
+
+        cache.put([(b"c" * 32, "map", "outputs", broken)], then=lambda: None)
+        time.sleep(2.5)  # the open transaction comes due
+        other = _other_writer(store, "1")
+        assert other.returncode == 0 and other.stdout.strip() == "[]", other.stderr
+    finally:
+        cache.close()
+    assert len(warnings) == 1 and "results are not cached from here on" in warnings[0]
+    assert "surrogates not allowed" in warnings[0]

@@ -122,14 +122,15 @@ class _Keys:
     def read(self, entry: Entry) -> None:
         """Read the entry's config, key it by value and seed it, or mark it failed upstream."""
         atoms, text = _atoms_and_text(entry.frame)
-        entry.atoms, entry.frame = atoms, None
         if "wfl_error" in atoms.info:  # failed upstream: passed on as failed, never computed
             entry.hit = _failed_upstream(entry.index, atoms, text)
-            return
-        digest = config_digest(atoms, self.task, text)
-        entry.seed = config_seed(self.seeding, digest)
-        if self.key is not None:
-            entry.key = self.key(digest + self._at(entry.index))
+        else:
+            digest = config_digest(atoms, self.task, text)
+            entry.seed = config_seed(self.seeding, digest)
+            if self.key is not None:
+                entry.key = self.key(digest + self._at(entry.index))
+        # only now: a frame that failed on the way is read again, and fails the same way
+        entry.atoms, entry.frame = atoms, None
 
     def _at(self, index: int) -> bytes:
         return b"@%d" % index if self.per_position else b""
@@ -174,8 +175,8 @@ def _ready(keys: _Keys, cache, probe: _TextProbe, entries: list[Entry]) -> None:
 class _TextProbe:
     """Whether to ask the store by text key: always while it answers; after ``PAUSE_AFTER``
     unanswered questions in a row (a first run) only every ``PAUSE_AFTER``-th time, so a run
-    that finds nothing does not pay a query a config for it (a config not asked by text is
-    still found by value, and its text key then stored)."""
+    that finds nothing does not pay a query a chunk (or group of configs at hand) for it (a
+    config not asked by text is still found by value, and its text key then stored)."""
 
     PAUSE_AFTER = 16
 

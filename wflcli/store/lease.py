@@ -78,11 +78,12 @@ class ReadLease:
             self._opened.wait()
             if self._closed.wait(SECONDS):
                 return
-            if self._since is None:
+            since = self._since  # read once: the other threads may end it meanwhile
+            if since is None:
                 self._opened.clear()
                 if self._since is not None:  # begun meanwhile
                     self._opened.set()
-            elif time.monotonic() - self._since >= SECONDS and \
+            elif time.monotonic() - since >= SECONDS and \
                     self._lock.acquire(blocking=False):  # else a lookup runs: it ends it
                 try:
                     self.end()
