@@ -1,22 +1,16 @@
-"""The cache's writer: a thread that inserts results as they are handed over, in a write
-transaction committed once its oldest result is ``COMMIT_SECONDS`` old.
+"""The cache's writer: a thread that inserts and commits the results handed over to it.
 
-Why both numbers. A commit takes about 17 ms here whatever its size (the journal's and the
-file's fsync), and this process's lookups wait for it, so commits stay few: one every two
-seconds cost a fast run under 1% (one every half second cost 2-atom LJ 3%), and what a
-kill can lose is still only two seconds of computing, done again by the rerun. Inserting is
-most of a transaction's time (10 us a row into a large table), and what is left to insert
-when a run ends is what it waits for before it can exit; inserted as they come, that is a
-moment's results, not two seconds' (0.1 s of a 2 s run of 20,000 configs, before).
-
-Holding the file's write lock between commits would shut other wfl processes out of the
-store, so after each commit it is left free for ``FREE_SECONDS`` (batches wait meanwhile),
-and a writer that found the lock taken commits every batch at once from then on.
+Each batch (every result of ``HANDOFF_SECONDS``, see ``cache.py``, or one chunk a caller
+waits on) is one short transaction: inserted and committed at once, so the file's write
+lock is held only for that moment and the other wfl processes that share the store (the
+stages of a pipeline) write in between. Holding it open to insert results as they came
+and commit every two seconds took 0.1 s off a 20,000-config run's end, and made a
+four-stage pipeline 1.3x slower (16.0 s to 20.4 s: its stages waited for each other's
+lock).
 
 Rows arrive made (payload, size, checksum: see ``cache.py``), so this thread holds the
 interpreter lock only to bind a statement's values: a statement inserts as many rows as
-SQLite takes. A batch whose caller must know when it is safe (a batch task marked done)
-is committed at once, and its callbacks called then; never when it cannot be.
+SQLite takes. Callbacks are called once their batch is committed; never when it cannot be.
 """
 
 from __future__ import annotations
@@ -26,21 +20,13 @@ import os
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from wflcli.errors import WflError
 from wflcli.store.db import connect_again, damage_advice
 
-COMMIT_SECONDS = 2.0
-# after each commit the file's write lock is left free this long, so that another process's
-# writer, whose SQLite retries every 0.1 s at most, gets its turn; one that had to wait for
-# the lock commits each batch at once from then on (short transactions while others write)
-FREE_SECONDS = 0.15
-CONTENDED_SECONDS = 0.02
-
-_STOP, _FLUSH, _DUE = "stop", "flush", "due"
+_STOP, _FLUSH = "stop", "flush"
 
 
 class WriteBehind:
@@ -56,23 +42,17 @@ class WriteBehind:
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._db: sqlite3.Connection | None = None
-        # batches as (rows, callbacks, oldest): received, waiting for the lock to be taken
-        # again; and inserted, waiting for the commit
-        self._held: list = []
-        self._open: list = []
-        self._free_until = 0.0
-        self._short = False  # another process writes too: one batch a transaction
 
-    def hand(self, rows: list[tuple], callbacks: list, oldest: float) -> None:
-        """Rows ready to insert, the oldest put at ``oldest`` (time.monotonic)."""
+    def hand(self, rows: list[tuple], callbacks: list) -> None:
+        """Rows ready to insert, committed together, then ``callbacks`` are called."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, daemon=True,
                                             name="wfl-cache-writer")
             self._thread.start()
-        self._queue.put((rows, callbacks, oldest))
+        self._queue.put((rows, callbacks))
 
     def flush(self) -> None:
-        """Commit what was handed over, and wait for it."""
+        """Wait until what was handed over is committed (or known not to be)."""
         if self._thread is not None:
             self._queue.put(_FLUSH)
             self._queue.join()
@@ -88,98 +68,48 @@ class WriteBehind:
 
     def _run(self) -> None:
         while True:
-            item = self._next()
+            items = [self._queue.get()]
+            while True:  # everything that has arrived meanwhile goes in the same commit
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            batches = [item for item in items if item not in (_STOP, _FLUSH)]
             try:
-                if item in (_STOP, _FLUSH):
-                    self._insert_held()
-                    self._finish()
-                else:
-                    if item is not _DUE:
-                        self._held.append(item)
-                    self._act()
+                self._commit(batches)
             except Exception as exc:  # never dies: what is handed over later is refused
                 self._fail(exc)
-            if item in (_STOP, _FLUSH):
-                self._queue.task_done()
-                if item == _STOP:
-                    return
+            finally:
+                for _ in items:
+                    self._queue.task_done()
+            if _STOP in items:
+                return
 
-    def _next(self):
-        """The next item handed over, or ``_DUE`` when the open transaction's oldest result
-        is due, or held batches may be inserted."""
-        now = time.monotonic()
-        times = [self._open[0][2] + COMMIT_SECONDS] if self._open else []
-        if self._held:
-            times.append(self._free_until)
-        try:
-            return self._queue.get(timeout=max(0.0, min(times) - now) if times else None)
-        except queue.Empty:
-            return _DUE
-
-    def _act(self) -> None:
-        """Insert what is held once the lock may be taken; commit what is due."""
-        now = time.monotonic()
-        in_transaction = self._db is not None and self._db.in_transaction
-        waited_on = any(callbacks for _, callbacks, _ in self._held)  # a caller waits
-        if self._held and (in_transaction or now >= self._free_until or waited_on):
-            self._insert_held()
-        if self._open and (self._short or waited_on or self.failure is not None
-                           or now >= self._open[0][2] + COMMIT_SECONDS):
-            self._finish()
-
-    def _insert_held(self) -> None:
-        batches, self._held = self._held, []
-        self._open.extend(batches)
-        if self.failure is not None or not any(rows for rows, _, _ in batches):
+    def _commit(self, batches: list[tuple]) -> None:
+        rows = [row for batch, _ in batches for row in batch]
+        if self.failure is not None:
             return
-        if self._db is None:
-            self._db = connect_again(self.path)
-        if not self._db.in_transaction:
-            began = time.monotonic()
+        if rows:
+            if self._db is None:
+                self._db = connect_again(self.path)
             self._db.execute("BEGIN IMMEDIATE")  # waits for the lock, up to the busy timeout
-            if time.monotonic() - began > CONTENDED_SECONDS:
-                self._short = True
-        for rows, _, _ in batches:
             insert_rows(self._db, rows)
-
-    def _finish(self) -> None:
-        """Commit the open transaction (roll it back after a failure), then call back and
-        mark its batches done."""
-        batches, self._open = self._open, []
-        try:
-            if self._db is not None and self._db.in_transaction:
-                if self.failure is not None:
-                    self._roll_back()
-                else:
-                    with self._hold_lookups():
-                        self._db.execute("COMMIT")
-                    self._free_until = time.monotonic() + FREE_SECONDS
-                    if self._identity is None or _file_identity(self.path) != self._identity:
-                        self.failure = (f"the store {self.path} was removed or replaced "
-                                        "during the run")
-            if self.failure is None:  # committed: now callers may rely on it
-                for _, callbacks, _ in batches:
-                    for callback in callbacks:
-                        callback()
-        finally:
-            for _ in batches:
-                self._queue.task_done()
+            with self._hold_lookups():
+                self._db.execute("COMMIT")
+            if self._identity is None or _file_identity(self.path) != self._identity:
+                self.failure = f"the store {self.path} was removed or replaced during the run"
+                return
+        for _, callbacks in batches:  # committed: now callers may rely on it
+            for callback in callbacks:
+                callback()
 
     def _fail(self, exc: Exception) -> None:
-        """Reported to the computing thread; what was not committed is rolled back, and
-        every batch held or open is done (never committed)."""
+        """Reported to the computing thread; what was not committed is rolled back."""
         self.failure = (str(exc) if isinstance(exc, WflError) else
                         f"cannot write to the store {self.path}: {exc}{damage_advice(exc)}")
-        self._open.extend(self._held)
-        self._held = []
-        try:
-            self._finish()
-        except Exception:  # noqa: BLE001 - already failed; the batches are done regardless
-            pass
-
-    def _roll_back(self) -> None:
-        with contextlib.suppress(sqlite3.Error), self._hold_lookups():
-            self._db.execute("ROLLBACK")
+        if self._db is not None and self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error), self._hold_lookups():
+                self._db.execute("ROLLBACK")
 
 
 _INSERT = ("INSERT OR REPLACE INTO results (key, verb, kind, payload, size, created, checksum) "
