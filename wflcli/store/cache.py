@@ -9,10 +9,10 @@ seconds of results. Why two: a commit here takes about 17 ms whatever its size (
 journal's and the file's fsync), and this process's lookups wait for it, so a commit every
 half second cost a fast run 3% of its time (about 25 us a config for 2-atom LJ), one every
 two seconds under 1%, and what a kill can lose is still only two seconds of computing,
-done again by the rerun. The writer has a
-connection of its own: lookups go on while it inserts, and wait, in this process, only for
-the commit itself, which takes the file lock that readers need (left to SQLite, a lookup
-turned away by that lock slept and retried: measured, several times the commit's length).
+done again by the rerun. The writer has a connection of its own: lookups go on while it
+inserts, and wait, in this process, only for the commit itself, which takes the file lock
+that readers need (left to SQLite, a lookup turned away by that lock slept and retried:
+measured, several times the commit's length).
 Lookups share a read transaction for a moment (``lease.py``), not one file lock each. A
 chunk's results are never split between two commits.
 

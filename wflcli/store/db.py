@@ -1,9 +1,8 @@
 """The SQLite file: opened for many concurrent wfl processes, and migrated in code.
 
 Rollback journal, not WAL (home folders on clusters are often network file systems, where
-WAL is unsafe); a long busy timeout; every write in a ``BEGIN IMMEDIATE`` transaction,
-which waits for the lock instead of failing with "database is locked" (held at most two
-seconds at a time: the cache's writer, ``writer.py``; every other write is short).
+WAL is unsafe); a long busy timeout; every write in a short ``BEGIN IMMEDIATE``
+transaction, which waits for the lock instead of failing with "database is locked".
 """
 
 from __future__ import annotations
