@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 from wflcli.store.cache import ResultCache
 
 # another wfl process's cache: one result put and committed, with a short busy timeout
 _OTHER = """
 import sys
+import threading
 from pathlib import Path
 from wflcli.store.cache import ResultCache
 cache = ResultCache(Path(sys.argv[1]))
@@ -65,3 +67,33 @@ def test_each_quiet_spell_ends_its_read_transaction_not_only_the_first(tmp_path)
             assert cache.get(key) == ("annotation", b"payload")
     finally:
         cache.close()
+
+
+class _ClosedJustBeforeTheClear(threading.Event):
+    """The watcher's wake-up event, with ``close`` landing at the worst moment: just as the
+    watcher, finding no transaction open, is about to go back to sleep."""
+
+    def __init__(self, lease):
+        super().__init__()
+        self.lease = lease
+        self.raced = False
+
+    def clear(self):
+        if not self.raced and self.lease._since is None:
+            self.raced = True
+            self.lease._closed.set()  # what close() does before it joins the watcher
+            self.set()
+        super().clear()
+
+
+def test_closing_as_the_watcher_goes_to_sleep_still_ends_it(tmp_path):
+    cache = ResultCache(tmp_path / "store.sqlite")
+    lease = cache._lease
+    lease._opened = _ClosedJustBeforeTheClear(lease)
+    assert cache.get(b"k" * 32) is None  # a transaction, and the watcher that ends it
+    with cache._lock:
+        lease.end()  # ended before the watcher looked (by a commit of this process)
+    watcher = lease._watcher
+    watcher.join(timeout=5)  # it finds none open, rests, and finds closing under way
+    assert lease._opened.raced and not watcher.is_alive()
+    cache.close()

@@ -132,21 +132,26 @@ def test_sbatch_refusing_a_header_line(tmp_path, configs):
 @pytest.mark.slow
 def test_store_locked_at_submission_cancels_the_unrecorded_job(tmp_path, configs):
     """The store stays locked (past WFLCLI_BUSY_TIMEOUT) while sbatch runs: the job is
-    cancelled, not left running unrecorded, and the rerun submits it once."""
+    cancelled, not left running unrecorded, and the rerun submits it once. The first job
+    may not begin for minutes, so it is still pending when it is cancelled (a job that
+    starts at once can finish in the second before: seen in CI)."""
     store = Path(os.environ["WFLCLI_HOME"]) / "store.sqlite"
     locker = (f"import sqlite3, time; db = sqlite3.connect({str(store)!r}, "
               "isolation_level=None); db.execute('BEGIN EXCLUSIVE'); time.sleep(4)")
     marker = tmp_path / "locked-once"
     env = sbatch_wrapper(tmp_path, f'[ -e {marker} ] || {{ touch {marker}; python3 -c '
                                    f'"{locker}" >/dev/null 2>&1 & sleep 1; }}')
-    write_config(system_toml("slurm-here", "slurm", tmp_path / "runs", ssh=False))
+    config = write_config(system_toml("slurm-here", "slurm", tmp_path / "runs", ssh=False,
+                                      extra='header = ["#SBATCH --begin=now+600"]\n'))
     env["WFLCLI_BUSY_TIMEOUT"] = "1"
     done = calc("slurm-here", configs, env=env)
     assert_one_clear_error(done, "stayed locked", "cancelled job")
     job = done.stderr.decode().split("cancelled job ")[1].split()[0]
-    state = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "State", "-j", job],
-                           capture_output=True, text=True).stdout
-    assert records("slurm-here") == [] and "COMPLETED" not in state
+    states = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "State", "-j", job],
+                            capture_output=True, text=True).stdout.splitlines()
+    assert records("slurm-here") == []
+    assert states and all(state.startswith("CANCELLED") for state in states), states
+    config.write_text(system_toml("slurm-here", "slurm", tmp_path / "runs", ssh=False))
     again = calc("slurm-here", configs, env=env)
     assert again.returncode == 0, again.stderr
     assert b"1 job(s) with 3 task(s) submitted" in again.stderr

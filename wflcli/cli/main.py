@@ -14,6 +14,7 @@ from wflcli.cli.environment import Environment
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, WHOLE_VERBS, remote_options
 from wflcli.cli.settings import Settings
+from wflcli import interrupts
 from wflcli.errors import ExitStatus, ReaderGone, WflError
 from wflcli.thread_variables import THREAD_VARIABLES
 
@@ -127,12 +128,18 @@ _MAIN_PID = os.getpid()
 def _terminate(signum, frame):
     if os.getpid() != _MAIN_PID:  # a worker forked a moment ago: the parent cleans up
         os._exit(ExitStatus.TERMINATED)
-    raise Terminated()
+    interrupts.deliver(Terminated())
+
+
+def _interrupt(signum, frame):
+    interrupts.deliver(KeyboardInterrupt())
 
 
 def main() -> None:
     """The console script: run, then exit with the code DESIGN.md gives."""
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored (nohup)
+        signal.signal(signal.SIGINT, _interrupt)
     # a file-size limit (ulimit -f) becomes a write error with a message, not a crash
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     code = run(sys.argv[1:])

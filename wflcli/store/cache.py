@@ -27,7 +27,9 @@ Every entry carries a checksum of its key, kind and payload, checked on every re
 damaged entry is a miss (computed again and replaced), with one warning per run. The
 cache is an optimisation, so a store that cannot be read or written mid-run (a full or
 read-only disk, the store removed) never costs the run: it warns once and goes on
-uncached.
+uncached. Ctrl-C and SIGTERM wait for a call from the main thread to return
+(``wflcli/interrupts.py``): raised inside one, they could leave the writer waiting for
+ever.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wflcli.interrupts import shielded
 from wflcli.store.db import StoreUnavailable, connect, damage_advice, write_transaction
 from wflcli.store.lease import ReadLease
 from wflcli.store.writer import WriteBehind
@@ -91,6 +94,7 @@ class ResultCache:
         """(kind, payload) for the key, or None (also for an entry that fails its check)."""
         return self.get_many([key]).get(key)
 
+    @shielded
     def get_many(self, keys: list[bytes]) -> dict[bytes, tuple[str, bytes]]:
         """{key: (kind, payload)} for the keys found whose entries pass their check."""
         rows = []
@@ -123,6 +127,7 @@ class ResultCache:
                                 "(their checksums do not match); computing them again")
         return found
 
+    @shielded
     def put(self, rows: list[tuple], then=None) -> None:
         """Keep one chunk's results, (key, verb, kind, payload) each, a payload as bytes or
         as a function that gives them (called when the batch is handed over): committed
@@ -154,12 +159,14 @@ class ResultCache:
         self._writer.hand(rows, self._callbacks)
         self._pending, self._callbacks = [], []
 
+    @shielded
     def flush(self) -> None:
         """Wait until every result put so far is committed (or known not to be)."""
         self._hand_off()
         self._writer.flush()
         self._report_unwritable()
 
+    @shielded
     def close(self) -> None:
         self._hand_off()
         self._writer.close()

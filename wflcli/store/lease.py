@@ -80,15 +80,21 @@ class ReadLease:
                 return
             since = self._since  # read once: the other threads may end it meanwhile
             if since is None:
-                self._opened.clear()
-                if self._since is not None:  # begun meanwhile
-                    self._opened.set()
+                self._rest()
             elif time.monotonic() - since >= SECONDS and \
                     self._lock.acquire(blocking=False):  # else a lookup runs: it ends it
                 try:
                     self.end()
-                    self._opened.clear()
+                    self._rest()
                 except sqlite3.Error:  # the lookups report what is wrong with the store
                     self._since = None
                 finally:
                     self._lock.release()
+
+    def _rest(self) -> None:
+        """Sleep from the next look on, unless a transaction began or closing started
+        meanwhile (either may have set the event just before it was cleared here: the
+        watcher then slept through ``close`` and the join waited for ever)."""
+        self._opened.clear()
+        if self._since is not None or self._closed.is_set():
+            self._opened.set()

@@ -1,0 +1,49 @@
+"""Ctrl-C and SIGTERM held back while the main thread is inside the cache.
+
+Python raises a signal's exception wherever the main thread is at that moment. Raised
+inside the ``with`` of a ``threading.Condition`` (an Event's wait, a Queue's put or join),
+it can leave that condition's lock taken: the exception lands after ``__enter__`` took it
+and before the block that gives it back begins. The cache's writer thread then waits for
+that lock for ever, and so does the flush that keeps the finished results: ``wfl`` hung
+after SIGTERM instead of exiting (seen in CI, and in a loop of in-process kills). So the
+cache's methods are ``shielded``: a signal that arrives on the main thread while one runs
+is raised as it returns, microseconds later (or after the commit a flush waits for).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+_depth = 0  # shielded calls under way on the main thread
+_held: BaseException | None = None  # what a signal raised meanwhile
+
+
+def deliver(exception: BaseException) -> None:
+    """For a signal handler (Python runs them on the main thread): raise ``exception``
+    now, or as the shielded call under way returns."""
+    global _held
+    if not _depth:
+        raise exception
+    if _held is None:
+        _held = exception
+
+
+def shielded(method):
+    """``method`` runs whole before a signal's exception is raised on this thread."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        global _depth, _held
+        if threading.current_thread() is not threading.main_thread():
+            return method(*args, **kwargs)  # signal handlers never run here
+        _depth += 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _depth -= 1
+            if not _depth and _held is not None:
+                exception, _held = _held, None
+                raise exception
+
+    return run
