@@ -154,3 +154,36 @@ def test_ctrl_c_ignored_from_the_start_stays_ignored(tmp_path):
     rest, errors = child.communicate(timeout=60)
     assert child.returncode == 0, errors
     assert (first + rest).count(b"H ") == 40
+
+
+_ASYNC = """
+import asyncio, os, signal
+from wflcli import interrupts
+from wflcli.cli import main
+
+signal.signal(signal.SIGTERM, main._terminate)
+
+async def work():
+    def busy():  # a callback of the loop's (asyncssh's reading is one) when SIGTERM comes
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(10 ** 6))
+    asyncio.get_running_loop().call_soon(busy)
+    try:
+        await asyncio.sleep(20)
+        print("ran on")
+    finally:
+        print("cleaned up")
+
+try:
+    interrupts.run_async(work())
+except main.Terminated:
+    print("terminated")
+"""
+
+
+def test_sigterm_inside_an_event_loop_callback_cancels_the_coroutine_and_ends_it():
+    done = subprocess.run([sys.executable, "-c", _ASYNC], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "cleaned up\nterminated\n"
+    assert "Traceback" not in done.stderr

@@ -8,11 +8,17 @@ that lock for ever, and so does the flush that keeps the finished results: ``wfl
 after SIGTERM instead of exiting (seen in CI, and in a loop of in-process kills). So the
 cache's methods are ``shielded``: a signal that arrives on the main thread while one runs
 is raised as it returns, microseconds later (or after the commit a flush waits for).
+
+An event loop (the SSH transfers of ``--remote``) takes the signals itself while it runs
+(``run_async``): asyncio keeps only KeyboardInterrupt and SystemExit raised inside its
+callbacks, and logs any other exception (SIGTERM's) as the callback's error, with a
+traceback, and runs on.
 """
 
 from __future__ import annotations
 
 import functools
+import signal
 import threading
 
 _depth = 0  # shielded calls under way on the main thread
@@ -47,3 +53,44 @@ def shielded(method):
                 raise exception
 
     return run
+
+
+def run_async(coroutine):
+    """``asyncio.run(coroutine)``, where Ctrl-C and SIGTERM cancel the coroutine (its
+    ``finally`` blocks run, connections close) and then raise here what this process's
+    handler for them raises (``deliver``'s exception); a signal ignored stays ignored."""
+    import asyncio
+
+    stopped: list[BaseException] = []
+
+    async def cancelled_by_signals():
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        handlers = {number: handler for number in (signal.SIGINT, signal.SIGTERM)
+                    if callable(handler := signal.getsignal(number))}
+
+        def stop(number: int) -> None:
+            try:
+                handlers[number](number, None)
+            except BaseException as exc:  # what the handler raises is what to raise
+                if not stopped:
+                    stopped.append(exc)
+                    task.cancel()
+
+        for number in handlers:
+            loop.add_signal_handler(number, stop, number)
+        try:
+            return await coroutine
+        finally:
+            for number, handler in handlers.items():
+                loop.remove_signal_handler(number)
+                signal.signal(number, handler)
+
+    try:
+        result = asyncio.run(cancelled_by_signals())
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+    if stopped:
+        raise stopped[0]
+    return result

@@ -54,9 +54,8 @@ def _on_system(system, work):
 
 def _on_systems(systems, work):
     """Run ``work({name: (system, transport)})`` with one open connection per system."""
-    import asyncio
-
     from wflcli.exec.transport import open_transport
+    from wflcli.interrupts import run_async
 
     async def main():
         transports = {system.name: (system, open_transport(system)) for system in systems}
@@ -66,7 +65,7 @@ def _on_systems(systems, work):
             for _, transport in transports.values():
                 await transport.close()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def _by_system(records):

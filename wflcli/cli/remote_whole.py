@@ -24,6 +24,7 @@ from wflcli.cli.remote_run import (
 )
 from wflcli.cli.settings import Settings
 from wflcli.errors import ReaderGone, UsageError
+from wflcli.interrupts import run_async
 
 STDIN_NAME = "in/0/stdin.xyz"
 
@@ -33,7 +34,6 @@ def run_there(settings: Settings, verb: str, *, inputs: tuple = (), outputs: tup
     """Run the current command on ``settings.remote.system`` as one job and return its
     exit code there. ``inputs`` and ``outputs`` name the command's parameters (besides
     FILES) that name files it reads and files it writes."""
-    import asyncio  # here, not at the top: `wfl --help` loads this module
 
     from wflcli.exec.batch.spec import BatchSpec
     from wflcli.exec.batch.whole import WholeJob
@@ -55,7 +55,7 @@ def run_there(settings: Settings, verb: str, *, inputs: tuple = (), outputs: tup
     job = WholeJob(spec, plan.uploads, tuple(plan.targets), configs or plan.input_frames())
     say = on_event_echo(settings, verb)
     try:
-        result = asyncio.run(_run(system, job, say))
+        result = run_async(_run(system, job, say))
     except KeyboardInterrupt:
         say(f"the job keeps running on {system.name}; run the same command again to "
             "collect it")

@@ -14,7 +14,9 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from wflcli.exec import steps
 from wflcli.exec.task import Task, failed_outcome, run_chunk
+from wflcli.interrupts import shielded
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -73,15 +75,20 @@ class PoolBackend:
         self.early = True  # a chunk may leave before it is full when the input stalls
         self._pool = self._new_pool()
 
+    @shielded
     def _new_pool(self) -> ProcessPoolExecutor:
         # Ctrl-C and SIGTERM wait until the workers are up: one landing inside a fork's
-        # bookkeeping left this process unable to clean up (seen: exit 1, or a crash)
+        # bookkeeping left this process unable to clean up (seen: exit 1, or a crash).
+        # Blocked, they reach no worker before it has set its own handlers; shielded, they
+        # are raised here only once the pool is up (the kernel gives a signal blocked on
+        # this thread to another, and Python runs its handler on this one all the same)
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             context = multiprocessing.get_context("fork")
-            slots = context.SimpleQueue()  # each worker takes one device as it starts
+            slots = context.SimpleQueue()  # each worker takes a number and device as it starts
             for number in range(self.workers):
-                slots.put(self.devices[number % len(self.devices)] if self.devices else "")
+                slots.put((number, self.devices[number % len(self.devices)]
+                           if self.devices else ""))
             pool = ProcessPoolExecutor(self.workers, mp_context=context,
                                        initializer=_worker_init, initargs=(os.getpid(), slots))
             # Start every worker now, before the input thread exists, so no fork copies a
@@ -136,7 +143,8 @@ def _worker_init(parent: int, slots=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked while forking
-    device = slots.get() if slots is not None else ""
+    number, device = slots.get() if slots is not None else (0, "")
+    steps.count_as_worker(number)
     if device:  # this worker's own GPU, before any calculator loads a CUDA library
         os.environ["CUDA_VISIBLE_DEVICES"] = device
     _die_with(parent)
