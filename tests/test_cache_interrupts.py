@@ -17,6 +17,7 @@ import sys
 import threading
 
 import pytest
+from helpers_wfl import wfl_argv
 
 from wflcli import interrupts
 
@@ -138,8 +139,6 @@ def test_other_threads_are_not_shielded_signals_never_run_there():
 
 def test_ctrl_c_ignored_from_the_start_stays_ignored(tmp_path):
     """`nohup wfl ... &` and the shell's background jobs start with SIGINT ignored."""
-    from helpers_wfl import wfl_argv
-
     script = tmp_path / "slow.py"
     script.write_text("import time\ndef slow(atoms):\n    time.sleep(0.05)\n    return atoms\n")
     configs = tmp_path / "in.xyz"

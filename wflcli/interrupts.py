@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM held back while the main thread is inside the cache.
+"""Ctrl-C and SIGTERM held back while the main thread is inside the cache (or starts
+workers), and taken by an event loop itself while one runs.
 
 Python raises a signal's exception wherever the main thread is at that moment. Raised
 inside the ``with`` of a ``threading.Condition`` (an Event's wait, a Queue's put or join),
@@ -66,8 +67,9 @@ def run_async(coroutine):
     async def cancelled_by_signals():
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
+        on_main = threading.current_thread() is threading.main_thread()  # else none run
         handlers = {number: handler for number in (signal.SIGINT, signal.SIGTERM)
-                    if callable(handler := signal.getsignal(number))}
+                    if on_main and callable(handler := signal.getsignal(number))}
 
         def stop(number: int) -> None:
             try:

@@ -9,12 +9,12 @@ import sys
 
 import click
 
+from wflcli import interrupts
 from wflcli.cli.complete import register_shells
 from wflcli.cli.environment import Environment
 from wflcli.cli.lazy import LazyGroup
 from wflcli.cli.remote_options import REMOTE_VERBS, WHOLE_VERBS, remote_options
 from wflcli.cli.settings import Settings
-from wflcli import interrupts
 from wflcli.errors import ExitStatus, ReaderGone, WflError
 from wflcli.thread_variables import THREAD_VARIABLES
 
